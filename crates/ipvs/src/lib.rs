@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Control of the Linux kernel's IP Virtual Server (IPVS, "LVS") table over
+//! generic netlink — the family named `"IPVS"` — with no libnl and no `ipvsadm`.
+//!
+//! The crate knows the kernel's objects and nothing about configuration files
+//! or health checks. Modules, and the `ipvsadm` commands they stand for:
+//!
+//! | module          | what it covers                                   | ipvsadm        |
+//! |-----------------|--------------------------------------------------|----------------|
+//! | [`service`]     | virtual services: key, scheduler, flags, netmask | `-A -E -D -L`  |
+//! | [`destination`] | real servers of a service: forwarding, weight    | `-a -e -d`     |
+//! | [`daemon`]      | connection-sync daemons (master / backup)        | `--start-daemon --stop-daemon -L --daemon` |
+//! | [`stats`]       | counters and rates of services and destinations  | `-L --stats --rate` |
+//! | [`settings`]    | protocol timeouts and general information        | `--set`, `-L --timeout` |
+//! | [`client`]      | the socket: requests, dumps and batches          | all of them    |
+//! | [`batch`]       | many writes sent without a round trip each       | `-R`           |
+//! | [`table`]       | every service with its destinations              | `-Ln`          |
+//! | [`message`]     | the generic-netlink message and its commands     |                |
+//! | [`error`]       | what can go wrong, in words an operator reads    |                |
+//!
+//! Wire types (the `*Attribute` enums, one per nested attribute set of
+//! `include/uapi/linux/ip_vs.h`) are kept apart from the domain types
+//! ([`Service`], [`Destination`], [`SyncDaemon`], …) that callers use.
+//! Attribute enums are `#[non_exhaustive]` and keep anything they do not know
+//! in an `Other` variant, so a newer kernel never makes this crate fail.
+#![deny(missing_docs)]
+
+pub mod batch;
+pub mod client;
+pub mod daemon;
+pub mod destination;
+pub mod error;
+pub mod message;
+pub mod net;
+pub mod service;
+pub mod settings;
+pub mod stats;
+pub mod table;
+
+mod wire;
+
+pub use batch::{Operation, OperationFailure};
+pub use client::{Counters, Ipvs};
+pub use daemon::{SyncDaemon, SyncState};
+pub use destination::{Destination, DestinationEntry, Forward, Tunnel, TunnelFlags, TunnelType};
+pub use error::{Error, Result};
+pub use net::{AddressFamily, Protocol};
+pub use service::{Netmask, Service, ServiceEntry, ServiceFlags, ServiceKey};
+pub use settings::{Info, Timeouts};
+pub use stats::Stats;
+pub use table::TableEntry;

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! `ipvsctl`: keeps the kernel's IPVS table right.
+//!
+//! This file only parses the command line, runs the command and turns its
+//! error into one line on stderr and an exit code.
+
+mod cli;
+mod commands;
+mod exit;
+mod render;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    let code = match commands::run(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {}", exit::describe(&error));
+            exit::FAILURE
+        }
+    };
+    std::process::exit(code);
+}
