@@ -7,8 +7,9 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
 use netlink_packet_core::{
-    NetlinkBuffer, NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload,
-    NetlinkSerializable, NlasIterator, NLM_F_ACK, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_REQUEST,
+    DecodeError, NetlinkBuffer, NetlinkDeserializable, NetlinkHeader, NetlinkMessage,
+    NetlinkPayload, NetlinkSerializable, NlasIterator, NLM_F_ACK, NLM_F_CAPPED, NLM_F_DUMP,
+    NLM_F_REQUEST,
 };
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
@@ -118,15 +119,18 @@ impl Ipvs {
 
     /// Every virtual service (`ipvsadm -L`, services only).
     pub fn services(&mut self) -> Result<Vec<ServiceEntry>> {
-        let replies = self.dump(IpvsCommand::GetService, vec![], "list services".into())?;
-        let mut services = Vec::with_capacity(replies.len());
-        for message in replies {
-            for attribute in &message.attributes {
+        let mut services = Vec::new();
+        self.dump(
+            IpvsCommand::GetService,
+            vec![],
+            "list services".into(),
+            |attribute| {
                 if let IpvsAttribute::Service(attrs) = attribute {
-                    services.push(ServiceEntry::from_attributes(attrs).map_err(decode)?);
+                    services.push(ServiceEntry::from_attributes(&attrs)?);
                 }
-            }
-        }
+                Ok(())
+            },
+        )?;
         Ok(services)
     }
 
@@ -153,21 +157,19 @@ impl Ipvs {
     /// Kernel quirk: the dump of a service that does not exist is empty,
     /// not an error; use [`Ipvs::service`] to tell the two apart.
     pub fn destinations(&mut self, key: &ServiceKey) -> Result<Vec<DestinationEntry>> {
-        let replies = self.dump(
+        let family = key.family();
+        let mut destinations = Vec::new();
+        self.dump(
             IpvsCommand::GetDest,
             vec![IpvsAttribute::Service(key.to_attributes())],
             format!("list destinations of {key}"),
-        )?;
-        let family = key.family();
-        let mut destinations = Vec::with_capacity(replies.len());
-        for message in replies {
-            for attribute in &message.attributes {
+            |attribute| {
                 if let IpvsAttribute::Destination(attrs) = attribute {
-                    destinations
-                        .push(DestinationEntry::from_attributes(attrs, family).map_err(decode)?);
+                    destinations.push(DestinationEntry::from_attributes(&attrs, family)?);
                 }
-            }
-        }
+                Ok(())
+            },
+        )?;
         Ok(destinations)
     }
 
@@ -203,15 +205,18 @@ impl Ipvs {
 
     /// The running sync daemons (`ipvsadm -L --daemon`).
     pub fn sync_daemons(&mut self) -> Result<Vec<SyncDaemon>> {
-        let replies = self.dump(IpvsCommand::GetDaemon, vec![], "list sync daemons".into())?;
         let mut daemons = Vec::new();
-        for message in replies {
-            for attribute in &message.attributes {
+        self.dump(
+            IpvsCommand::GetDaemon,
+            vec![],
+            "list sync daemons".into(),
+            |attribute| {
                 if let IpvsAttribute::Daemon(attrs) = attribute {
-                    daemons.push(SyncDaemon::from_attributes(attrs).map_err(decode)?);
+                    daemons.push(SyncDaemon::from_attributes(&attrs)?);
                 }
-            }
-        }
+                Ok(())
+            },
+        )?;
         daemons.sort_by_key(|d| d.state);
         Ok(daemons)
     }
@@ -379,13 +384,15 @@ impl Ipvs {
         outcome.map(|()| messages)
     }
 
-    /// A dump: every message until `NLMSG_DONE`.
+    /// A dump: hands every top-level attribute of every message to `each`,
+    /// as it arrives, until `NLMSG_DONE`.
     fn dump(
         &mut self,
         command: IpvsCommand,
         attributes: Vec<IpvsAttribute>,
         description: String,
-    ) -> Result<Vec<IpvsMessage>> {
+        mut each: impl FnMut(IpvsAttribute) -> Result<(), DecodeError>,
+    ) -> Result<()> {
         let request = Request::new(
             IpvsMessage::new(command, attributes),
             description,
@@ -395,11 +402,12 @@ impl Ipvs {
         let seq = self.encode(&mut frame, request.message.clone(), NLM_F_DUMP);
         self.send(&frame)?;
         self.counters.dumps += 1;
-        let mut messages = Vec::new();
         let mut outcome = Ok(());
         self.receive_until(|reply: Reply<GenlMessage<IpvsMessage>>| match reply {
             Reply::Message(s, m) if s == seq => {
-                messages.push(m.payload);
+                for attribute in m.payload.attributes {
+                    each(attribute).map_err(decode)?;
+                }
                 Ok(false)
             }
             Reply::Done(s, code) if s == seq => {
@@ -414,7 +422,7 @@ impl Ipvs {
             }
             _ => Ok(false),
         })?;
-        outcome.map(|()| messages)
+        outcome
     }
 
     fn resolve_family(&mut self) -> Result<u16> {

@@ -2,8 +2,8 @@
 //! The IPVS generic-netlink message: a command and its top-level attributes.
 
 use netlink_packet_core::{
-    emit_u32, DecodeError, DefaultNla, Emitable, Nla, NlaBuffer, NlasIterator, Parseable,
-    ParseableParametrized, NLA_F_NESTED,
+    emit_u32, DecodeError, DefaultNla, Emitable, Nla, ParseableParametrized, NLA_F_NESTED,
+    NLA_TYPE_MASK,
 };
 use netlink_packet_generic::{GenlFamily, GenlHeader};
 
@@ -213,25 +213,29 @@ impl IpvsAttribute {
     /// Parses a top-level attribute. Kernel quirk: the reply to `GET_INFO`
     /// (command `SET_INFO`) numbers its attributes in a space of its own, so
     /// the command decides how to read them.
-    fn parse_for(buf: &NlaBuffer<&[u8]>, command: IpvsCommand) -> Result<Self, DecodeError> {
-        let value = buf.value();
+    fn parse_for(
+        command: IpvsCommand,
+        kind: u16,
+        raw_kind: u16,
+        value: &[u8],
+    ) -> Result<Self, DecodeError> {
         if command == IpvsCommand::SetInfo {
-            return Ok(match buf.kind() {
+            return Ok(match kind {
                 IPVS_INFO_ATTR_VERSION => Self::InfoVersion(wire::parse_u32(value)?),
                 IPVS_INFO_ATTR_CONN_TAB_SIZE => {
                     Self::InfoConnectionTableSize(wire::parse_u32(value)?)
                 }
-                _ => Self::Other(DefaultNla::parse(buf)?),
+                _ => Self::Other(wire::other(raw_kind, value)),
             });
         }
-        Ok(match buf.kind() {
+        Ok(match kind {
             IPVS_CMD_ATTR_SERVICE => Self::Service(wire::parse_nested(value)?),
             IPVS_CMD_ATTR_DEST => Self::Destination(wire::parse_nested(value)?),
             IPVS_CMD_ATTR_DAEMON => Self::Daemon(wire::parse_nested(value)?),
             IPVS_CMD_ATTR_TIMEOUT_TCP => Self::TimeoutTcp(wire::parse_u32(value)?),
             IPVS_CMD_ATTR_TIMEOUT_TCP_FIN => Self::TimeoutTcpFin(wire::parse_u32(value)?),
             IPVS_CMD_ATTR_TIMEOUT_UDP => Self::TimeoutUdp(wire::parse_u32(value)?),
-            _ => Self::Other(DefaultNla::parse(buf)?),
+            _ => Self::Other(wire::other(raw_kind, value)),
         })
     }
 }
@@ -282,9 +286,16 @@ impl Emitable for IpvsMessage {
 impl ParseableParametrized<[u8], GenlHeader> for IpvsMessage {
     fn parse_with_param(buf: &[u8], header: GenlHeader) -> Result<Self, DecodeError> {
         let command = IpvsCommand::from(header.cmd);
-        let attributes = NlasIterator::new(buf)
-            .map(|nla| nla.and_then(|nla| IpvsAttribute::parse_for(&nla, command)))
-            .collect::<Result<_, _>>()?;
+        let mut attributes = Vec::with_capacity(2);
+        for attribute in wire::Attributes::new(buf) {
+            let (raw_kind, value) = attribute?;
+            attributes.push(IpvsAttribute::parse_for(
+                command,
+                raw_kind & NLA_TYPE_MASK,
+                raw_kind,
+                value,
+            )?);
+        }
         Ok(Self {
             command,
             attributes,

@@ -14,3 +14,10 @@ pub fn describe(error: &anyhow::Error) -> String {
         .collect::<Vec<_>>()
         .join(": ")
 }
+
+/// Whether the error is a write to a closed pipe.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -15,6 +15,8 @@ fn main() {
     let cli = cli::Cli::parse();
     let code = match commands::run(cli.command) {
         Ok(code) => code,
+        // A closed pipe (`ipvsctl list | head`) is not an error.
+        Err(error) if exit::is_broken_pipe(&error) => exit::SUCCESS,
         Err(error) => {
             eprintln!("error: {}", exit::describe(&error));
             exit::FAILURE

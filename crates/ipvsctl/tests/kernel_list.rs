@@ -12,7 +12,10 @@ fn namespace() {
     assert_eq!(rc, 0, "unshare: {}", std::io::Error::last_os_error());
     // With `lo` down the kernel sees no unicast route to any real and
     // refuses direct-routing destinations.
-    let up = Command::new("/sbin/ip").args(["link", "set", "lo", "up"]).status().unwrap();
+    let up = Command::new("/sbin/ip")
+        .args(["link", "set", "lo", "up"])
+        .status()
+        .unwrap();
     assert!(up.success());
 }
 

@@ -84,10 +84,9 @@ impl Nla for DaemonAttribute {
     }
 }
 
-impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DaemonAttribute {
-    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
-        let value = buf.value();
-        Ok(match buf.kind() {
+impl wire::FromAttribute for DaemonAttribute {
+    fn from_attribute(kind: u16, raw_kind: u16, value: &[u8]) -> Result<Self, DecodeError> {
+        Ok(match kind {
             IPVS_DAEMON_ATTR_STATE => Self::State(wire::parse_u32(value)?),
             IPVS_DAEMON_ATTR_MCAST_IFN => Self::Interface(wire::parse_string(value)?),
             IPVS_DAEMON_ATTR_SYNC_ID => Self::SyncId(wire::parse_u32(value)?),
@@ -106,7 +105,13 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DaemonAttribut
             }
             IPVS_DAEMON_ATTR_MCAST_PORT => Self::Port(wire::parse_u16(value)?),
             IPVS_DAEMON_ATTR_MCAST_TTL => Self::Ttl(wire::parse_u8(value)?),
-            _ => Self::Other(DefaultNla::parse(buf)?),
+            _ => Self::Other(wire::other(raw_kind, value)),
         })
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DaemonAttribute {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        wire::parse_buffer(buf)
     }
 }

@@ -126,10 +126,9 @@ impl Nla for DestinationAttribute {
     }
 }
 
-impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DestinationAttribute {
-    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
-        let value = buf.value();
-        Ok(match buf.kind() {
+impl wire::FromAttribute for DestinationAttribute {
+    fn from_attribute(kind: u16, raw_kind: u16, value: &[u8]) -> Result<Self, DecodeError> {
+        Ok(match kind {
             IPVS_DEST_ATTR_ADDR => Self::Address(RawAddress::parse(value)?),
             IPVS_DEST_ATTR_PORT => Self::Port(wire::parse_port(value)?),
             IPVS_DEST_ATTR_FWD_METHOD => Self::ForwardMethod(wire::parse_u32(value)?),
@@ -145,7 +144,13 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DestinationAtt
             IPVS_DEST_ATTR_TUN_TYPE => Self::TunnelType(wire::parse_u8(value)?),
             IPVS_DEST_ATTR_TUN_PORT => Self::TunnelPort(wire::parse_port(value)?),
             IPVS_DEST_ATTR_TUN_FLAGS => Self::TunnelFlags(wire::parse_u16(value)?),
-            _ => Self::Other(DefaultNla::parse(buf)?),
+            _ => Self::Other(wire::other(raw_kind, value)),
         })
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DestinationAttribute {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        wire::parse_buffer(buf)
     }
 }

@@ -115,10 +115,9 @@ impl Nla for ServiceAttribute {
     }
 }
 
-impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for ServiceAttribute {
-    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
-        let value = buf.value();
-        Ok(match buf.kind() {
+impl wire::FromAttribute for ServiceAttribute {
+    fn from_attribute(kind: u16, raw_kind: u16, value: &[u8]) -> Result<Self, DecodeError> {
+        Ok(match kind {
             IPVS_SVC_ATTR_AF => Self::Family(wire::parse_u16(value)?),
             IPVS_SVC_ATTR_PROTOCOL => Self::Protocol(wire::parse_u16(value)?),
             IPVS_SVC_ATTR_ADDR => Self::Address(RawAddress::parse(value)?),
@@ -144,7 +143,13 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for ServiceAttribu
             IPVS_SVC_ATTR_STATS => Self::Stats(wire::parse_nested(value)?),
             IPVS_SVC_ATTR_PE_NAME => Self::PersistenceEngine(wire::parse_string(value)?),
             IPVS_SVC_ATTR_STATS64 => Self::Stats64(wire::parse_nested(value)?),
-            _ => Self::Other(DefaultNla::parse(buf)?),
+            _ => Self::Other(wire::other(raw_kind, value)),
         })
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for ServiceAttribute {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        wire::parse_buffer(buf)
     }
 }

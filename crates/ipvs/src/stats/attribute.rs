@@ -6,6 +6,8 @@ use netlink_packet_core::{
     emit_u32, emit_u64, parse_u32, parse_u64, DecodeError, DefaultNla, Nla, NlaBuffer, Parseable,
 };
 
+use crate::wire;
+
 const IPVS_STATS_ATTR_CONNS: u16 = 1;
 const IPVS_STATS_ATTR_INPKTS: u16 = 2;
 const IPVS_STATS_ATTR_OUTPKTS: u16 = 3;
@@ -132,15 +134,13 @@ impl Nla for StatsAttribute {
     }
 }
 
-impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for StatsAttribute {
-    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
-        let value = buf.value();
-        let kind = buf.kind();
+impl wire::FromAttribute for StatsAttribute {
+    fn from_attribute(kind: u16, raw_kind: u16, value: &[u8]) -> Result<Self, DecodeError> {
         if kind == IPVS_STATS_ATTR_PAD {
             return Ok(Self::Pad(value.to_vec()));
         }
         let Some(counter) = Counter::from_kind(kind) else {
-            return Ok(Self::Other(DefaultNla::parse(buf)?));
+            return Ok(Self::Other(wire::other(raw_kind, value)));
         };
         match value.len() {
             8 => Ok(Self::Value {
@@ -155,5 +155,11 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for StatsAttribute
             }),
             n => Err(format!("statistics attribute {kind} of {n} bytes").into()),
         }
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for StatsAttribute {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        wire::parse_buffer(buf)
     }
 }

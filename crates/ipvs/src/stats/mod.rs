@@ -2,6 +2,8 @@
 //! Counters and rates of a service or destination (`ipvsadm -L --stats --rate`).
 
 pub mod attribute;
+#[cfg(test)]
+mod tests;
 
 pub use attribute::{Counter, StatsAttribute};
 

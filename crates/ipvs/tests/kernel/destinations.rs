@@ -173,3 +173,26 @@ fn ipv6_service_with_ipv6_destinations() {
         ]
     );
 }
+
+#[test]
+#[ignore = "needs an IPVS kernel: scripts/lab"]
+fn local_forwarding_is_written_and_read() {
+    let mut ipvs = namespace();
+    ipvs.add_service(&Service::new(service(), "wlc")).unwrap();
+    // ipvsadm has no option for it; the kernel takes and reports it.
+    ipvs.add_destination(
+        &service(),
+        &Destination::new(addr("127.0.0.1:8080"), Forward::Local, 1),
+    )
+    .unwrap();
+    let read = ipvs.destinations(&service()).unwrap();
+    assert_eq!(read[0].destination.forward, Forward::Local);
+    let listing = ipvsadm("-Ln");
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["->", "127.0.0.1:8080", "Local", "1", "0", "0"]),
+        "{listing}"
+    );
+}

@@ -38,7 +38,7 @@ pub fn service_line(service: &Service) -> String {
     let mut line = match service.key {
         ServiceKey::Address { protocol, address } => {
             format!(
-                "{}  {}",
+                "{:<4} {}",
                 protocol_name(protocol),
                 socket_text(&address.ip(), address.port())
             )
