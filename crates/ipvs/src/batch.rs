@@ -223,3 +223,344 @@ pub(crate) fn stop_daemon_request(state: SyncState) -> Request {
         Subject::Daemon { interface: None },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use super::*;
+    use crate::destination::Forward;
+    use crate::net::AddressFamily;
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().unwrap()
+    }
+
+    fn web() -> ServiceKey {
+        ServiceKey::tcp(addr("10.0.0.1:80"))
+    }
+
+    fn add_service(scheduler: &str) -> Request {
+        Operation::AddService(Service::new(web(), scheduler)).to_request()
+    }
+
+    fn add_destination() -> Request {
+        Operation::AddDestination(
+            web(),
+            Destination::new(addr("10.0.0.2:80"), Forward::Route, 1),
+        )
+        .to_request()
+    }
+
+    fn delete_destination() -> Request {
+        Operation::DeleteDestination(web(), addr("10.0.0.2:80")).to_request()
+    }
+
+    fn start_daemon() -> Request {
+        start_daemon_request(&SyncDaemon::new(SyncState::Master, "eth9", 0))
+    }
+
+    fn stop_daemon() -> Request {
+        stop_daemon_request(SyncState::Backup)
+    }
+
+    #[test]
+    fn operation_display_texts() {
+        let cases = [
+            (
+                Operation::AddService(Service::new(web(), "wlc")),
+                "add service tcp 10.0.0.1:80 (scheduler wlc)",
+            ),
+            (
+                Operation::EditService(Service::new(web(), "wlc").persistent(300)),
+                "edit service tcp 10.0.0.1:80 (scheduler wlc, persistent 300)",
+            ),
+            (
+                Operation::DeleteService(ServiceKey::fwmark(7)),
+                "delete service fwmark 7",
+            ),
+            (
+                Operation::DeleteService(ServiceKey::Fwmark {
+                    family: AddressFamily::Inet6,
+                    mark: 7,
+                }),
+                "delete service fwmark 7 ipv6",
+            ),
+            (
+                Operation::AddDestination(
+                    web(),
+                    Destination::new(addr("10.0.0.2:80"), Forward::Route, 1),
+                ),
+                "add destination 10.0.0.2:80 (route, weight 1) to tcp 10.0.0.1:80",
+            ),
+            (
+                Operation::EditDestination(
+                    ServiceKey::udp(addr("[2001:db8::1]:53")),
+                    Destination::new(addr("[2001:db8::2]:53"), Forward::Masq, 0),
+                ),
+                "edit destination [2001:db8::2]:53 (masq, weight 0) of udp [2001:db8::1]:53",
+            ),
+            (
+                Operation::DeleteDestination(web(), addr("10.0.0.2:80")),
+                "delete destination 10.0.0.2:80 of tcp 10.0.0.1:80",
+            ),
+        ];
+        for (operation, text) in cases {
+            assert_eq!(operation.to_string(), text);
+            assert_eq!(operation.to_request().description, text);
+        }
+    }
+
+    #[test]
+    fn operations_use_the_matching_commands() {
+        let destination = Destination::new(addr("10.0.0.2:80"), Forward::Route, 1);
+        let cases = [
+            (
+                Operation::AddService(Service::new(web(), "wlc")),
+                IpvsCommand::NewService,
+            ),
+            (
+                Operation::EditService(Service::new(web(), "wlc")),
+                IpvsCommand::SetService,
+            ),
+            (Operation::DeleteService(web()), IpvsCommand::DelService),
+            (
+                Operation::AddDestination(web(), destination),
+                IpvsCommand::NewDest,
+            ),
+            (
+                Operation::EditDestination(web(), destination),
+                IpvsCommand::SetDest,
+            ),
+            (
+                Operation::DeleteDestination(web(), destination.address),
+                IpvsCommand::DelDest,
+            ),
+        ];
+        for (operation, command) in cases {
+            assert_eq!(
+                operation.to_request().message.command,
+                command,
+                "{operation}"
+            );
+        }
+        assert_eq!(start_daemon().message.command, IpvsCommand::NewDaemon);
+        assert_eq!(stop_daemon().message.command, IpvsCommand::DelDaemon);
+    }
+
+    #[test]
+    fn eperm_and_eacces_are_permission_denied() {
+        for errno in [libc::EPERM, libc::EACCES] {
+            let error = add_service("wlc").error(errno, None);
+            assert!(matches!(error, Error::PermissionDenied), "{error:?}");
+            assert_eq!(error.to_string(), "needs CAP_NET_ADMIN: run as root");
+        }
+    }
+
+    #[test]
+    fn eexist_is_already_exists() {
+        let error = add_service("wlc").error(libc::EEXIST, None);
+        assert!(matches!(error, Error::AlreadyExists { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "add service tcp 10.0.0.1:80 (scheduler wlc): already exists"
+        );
+    }
+
+    #[test]
+    fn esrch_is_no_such_service() {
+        let error = Operation::DeleteService(ServiceKey::fwmark(7))
+            .to_request()
+            .error(libc::ESRCH, None);
+        assert!(matches!(error, Error::NoSuchService { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "delete service fwmark 7: no such service"
+        );
+    }
+
+    #[test]
+    fn esrch_on_a_destination_request_is_no_such_service() {
+        let error = add_destination().error(libc::ESRCH, None);
+        assert!(matches!(error, Error::NoSuchService { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "add destination 10.0.0.2:80 (route, weight 1) to tcp 10.0.0.1:80: no such service"
+        );
+    }
+
+    #[test]
+    fn esrch_on_a_daemon_request_is_no_such_daemon() {
+        let error = stop_daemon().error(libc::ESRCH, None);
+        assert!(matches!(error, Error::NoSuchDaemon { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "stop backup sync daemon: no such sync daemon is running"
+        );
+    }
+
+    #[test]
+    fn enoent_on_a_destination_request_is_no_such_destination() {
+        let error = delete_destination().error(libc::ENOENT, None);
+        assert!(
+            matches!(error, Error::NoSuchDestination { .. }),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "delete destination 10.0.0.2:80 of tcp 10.0.0.1:80: no such destination"
+        );
+    }
+
+    #[test]
+    fn enoent_on_a_service_request_is_no_such_scheduler() {
+        let error = add_service("wlcx").error(libc::ENOENT, None);
+        let Error::NoSuchScheduler {
+            module, modules, ..
+        } = &error
+        else {
+            panic!("{error:?}");
+        };
+        assert_eq!(module, "scheduler 'wlcx'");
+        assert_eq!(modules, "ip_vs_wlcx");
+        assert_eq!(
+            error.to_string(),
+            "add service tcp 10.0.0.1:80 (scheduler wlcx): scheduler 'wlcx' not found: \
+             no kernel module ip_vs_wlcx"
+        );
+    }
+
+    #[test]
+    fn enoent_with_a_persistence_engine_names_both_modules() {
+        let mut service = Service::new(ServiceKey::udp(addr("10.0.0.1:5060")), "rr").persistent(60);
+        service.persistence_engine = Some("sipx".into());
+        let error = Operation::EditService(service)
+            .to_request()
+            .error(libc::ENOENT, None);
+        let Error::NoSuchScheduler {
+            module, modules, ..
+        } = &error
+        else {
+            panic!("{error:?}");
+        };
+        assert_eq!(module, "scheduler 'rr' or persistence engine 'sipx'");
+        assert_eq!(modules, "ip_vs_rr or ip_vs_pe_sipx");
+        assert_eq!(
+            error.to_string(),
+            "edit service udp 10.0.0.1:5060 (scheduler rr, persistent 60): \
+             scheduler 'rr' or persistence engine 'sipx' not found: \
+             no kernel module ip_vs_rr or ip_vs_pe_sipx"
+        );
+    }
+
+    #[test]
+    fn enoent_on_another_request_is_a_kernel_error() {
+        let error = Operation::DeleteService(web())
+            .to_request()
+            .error(libc::ENOENT, None);
+        assert!(
+            matches!(
+                error,
+                Error::Kernel {
+                    errno: libc::ENOENT,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn enodev_is_no_such_interface_naming_it() {
+        let error = start_daemon().error(libc::ENODEV, None);
+        let Error::NoSuchInterface { interface, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(interface, "eth9");
+        assert_eq!(
+            error.to_string(),
+            "start master sync daemon (mcast=eth9, syncid=0): no such interface eth9"
+        );
+    }
+
+    #[test]
+    fn enodev_without_an_interface_is_a_kernel_error() {
+        let error = stop_daemon().error(libc::ENODEV, None);
+        assert!(
+            matches!(
+                error,
+                Error::Kernel {
+                    errno: libc::ENODEV,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn einval_is_invalid_with_the_extended_ack_detail() {
+        let error = add_destination().error(libc::EINVAL, Some("Unsupported attribute".into()));
+        assert!(matches!(error, Error::Invalid { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "add destination 10.0.0.2:80 (route, weight 1) to tcp 10.0.0.1:80: \
+             the kernel refused it as invalid (Unsupported attribute)"
+        );
+    }
+
+    #[test]
+    fn einval_without_detail_has_no_parentheses() {
+        let error = add_service("wlc").error(libc::EINVAL, None);
+        assert_eq!(
+            error.to_string(),
+            "add service tcp 10.0.0.1:80 (scheduler wlc): the kernel refused it as invalid"
+        );
+    }
+
+    #[test]
+    fn erange_is_out_of_range() {
+        let error = add_destination().error(libc::ERANGE, None);
+        assert!(matches!(error, Error::OutOfRange { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "add destination 10.0.0.2:80 (route, weight 1) to tcp 10.0.0.1:80: \
+             a value is out of range (weight at most 2147483647, lower threshold at most the upper)"
+        );
+    }
+
+    #[test]
+    fn other_errno_is_a_kernel_error_with_detail() {
+        let error = add_service("wlc").error(libc::EBUSY, Some("busy".into()));
+        let Error::Kernel { errno, detail, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(*errno, libc::EBUSY);
+        assert_eq!(detail.as_deref(), Some("busy"));
+        let text = error.to_string();
+        assert!(
+            text.starts_with("add service tcp 10.0.0.1:80 (scheduler wlc): "),
+            "{text}"
+        );
+        assert!(text.ends_with("(os error 16) (busy)"), "{text}");
+    }
+
+    #[test]
+    fn errors_give_back_their_errno() {
+        let cases = [
+            (add_service("wlc"), libc::EPERM),
+            (add_service("wlc"), libc::EEXIST),
+            (add_service("wlc"), libc::ESRCH),
+            (add_service("wlcx"), libc::ENOENT),
+            (delete_destination(), libc::ENOENT),
+            (stop_daemon(), libc::ESRCH),
+            (start_daemon(), libc::ENODEV),
+            (add_destination(), libc::EINVAL),
+            (add_destination(), libc::ERANGE),
+            (add_destination(), libc::EBUSY),
+        ];
+        for (request, errno) in cases {
+            assert_eq!(request.error(errno, None).errno(), Some(errno), "{errno}");
+        }
+    }
+}

@@ -658,3 +658,143 @@ fn setsockopt_int(fd: libc::c_int, option: libc::c_int, value: libc::c_int) -> s
         Err(std::io::Error::last_os_error())
     }
 }
+
+#[cfg(all(test, target_endian = "little"))]
+mod tests {
+    use super::*;
+
+    /// A refused `GET_SERVICE` request, whole.
+    #[rustfmt::skip]
+    const REQUEST: [u8; 40] = [
+        // nlmsg_len 0x28 = 40, nlmsg_type 0x0023 (IPVS), flags 0x0005 (REQUEST | ACK)
+        0x28, 0x00, 0x00, 0x00, 0x23, 0x00, 0x05, 0x00,
+        // nlmsg_seq 9, nlmsg_pid 0
+        0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        // genl: cmd 4 (GET_SERVICE), version 1, reserved 0
+        0x04, 0x01, 0x00, 0x00,
+        // len 20, type 0x8001 (CMD_ATTR_SERVICE | NLA_F_NESTED)
+        0x14, 0x00, 0x01, 0x80,
+        //   len 6, type 1 (SVC_ATTR_AF), 2 = AF_INET
+        0x06, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,
+        //   len 8, type 5 (SVC_ATTR_FWMARK), 7
+        0x08, 0x00, 0x05, 0x00, 0x07, 0x00, 0x00, 0x00,
+    ];
+
+    /// Extended-ACK attributes: an offset, then the message.
+    #[rustfmt::skip]
+    const ACK_TLVS: [u8; 36] = [
+        // len 8, type 2 (NLMSGERR_ATTR_OFFS), u32 0x14
+        0x08, 0x00, 0x02, 0x00, 0x14, 0x00, 0x00, 0x00,
+        // len 26, type 1 (NLMSGERR_ATTR_MSG), "Unsupported attribute\0", 2 bytes padding
+        0x1a, 0x00, 0x01, 0x00, b'U', b'n', b's', b'u', b'p', b'p', b'o', b'r', b't', b'e', b'd',
+        b' ', b'a', b't', b't', b'r', b'i', b'b', b'u', b't', b'e', 0x00, 0x00, 0x00,
+    ];
+
+    fn payload(request: &[u8], tlvs: &[u8]) -> Vec<u8> {
+        let mut payload = request.to_vec();
+        payload.extend_from_slice(tlvs);
+        payload
+    }
+
+    #[test]
+    fn extended_ack_text_after_capped_header() {
+        // NLM_F_CAPPED: only the request's 16-byte header is echoed.
+        let payload = payload(&REQUEST[..16], &ACK_TLVS);
+        assert_eq!(
+            extended_ack_text(&payload, true).as_deref(),
+            Some("Unsupported attribute")
+        );
+    }
+
+    #[test]
+    fn extended_ack_text_after_whole_request() {
+        // Not capped: the whole request (length in its first 4 bytes) is echoed.
+        let payload = payload(&REQUEST, &ACK_TLVS);
+        assert_eq!(
+            extended_ack_text(&payload, false).as_deref(),
+            Some("Unsupported attribute")
+        );
+    }
+
+    #[test]
+    fn no_extended_ack_without_tlvs() {
+        assert_eq!(extended_ack_text(&REQUEST[..16], true), None);
+        assert_eq!(extended_ack_text(&REQUEST, false), None);
+    }
+
+    #[test]
+    fn no_extended_ack_without_a_message_attribute() {
+        // Only NLMSGERR_ATTR_OFFS.
+        let payload = payload(&REQUEST[..16], &ACK_TLVS[..8]);
+        assert_eq!(extended_ack_text(&payload, true), None);
+    }
+
+    #[test]
+    fn extended_ack_message_without_nul_is_read_whole() {
+        #[rustfmt::skip]
+        let tlvs = [
+            // len 7, type 1 (NLMSGERR_ATTR_MSG), "bad" with no NUL, 1 byte padding
+            0x07, 0x00, 0x01, 0x00, b'b', b'a', b'd', 0x00,
+        ];
+        let payload = payload(&REQUEST[..16], &tlvs);
+        assert_eq!(extended_ack_text(&payload, true).as_deref(), Some("bad"));
+    }
+
+    #[test]
+    fn truncated_error_payload_gives_no_text() {
+        // Shorter than the length the echoed request claims.
+        assert_eq!(extended_ack_text(&REQUEST[..20], false), None);
+        // Shorter than a capped header.
+        assert_eq!(extended_ack_text(&REQUEST[..8], true), None);
+        assert_eq!(extended_ack_text(&[], true), None);
+        assert_eq!(extended_ack_text(&[], false), None);
+    }
+
+    #[test]
+    fn index_of_maps_sequence_to_operation() {
+        // Operation 0 went out with sequence 10; the chunk is operations 2..5.
+        assert_eq!(index_of(12, 10, 2, 5), Some(2));
+        assert_eq!(index_of(14, 10, 2, 5), Some(4));
+    }
+
+    #[test]
+    fn index_of_rejects_sequences_outside_the_chunk() {
+        assert_eq!(index_of(11, 10, 2, 5), None);
+        assert_eq!(index_of(15, 10, 2, 5), None);
+        // Before the first operation: wraps to a huge index, not a panic.
+        assert_eq!(index_of(9, 10, 0, 5), None);
+    }
+
+    #[test]
+    fn index_of_survives_sequence_wrap_around() {
+        assert_eq!(index_of(u32::MAX, u32::MAX, 0, 3), Some(0));
+        assert_eq!(index_of(0, u32::MAX, 0, 3), Some(1));
+        assert_eq!(index_of(1, u32::MAX, 0, 3), Some(2));
+        assert_eq!(index_of(2, u32::MAX, 0, 3), None);
+    }
+
+    #[test]
+    fn set_ack_flag_sets_bit_2_of_the_header_flags() {
+        let mut message = REQUEST;
+        // flags 0x0001: NLM_F_REQUEST only
+        message[6..8].copy_from_slice(&[0x01, 0x00]);
+        set_ack_flag(&mut message);
+        // flags 0x0005: NLM_F_REQUEST | NLM_F_ACK
+        assert_eq!(message[6..8], [0x05, 0x00]);
+        // Nothing else changes.
+        assert_eq!(message[..6], REQUEST[..6]);
+        assert_eq!(message[8..], REQUEST[8..]);
+    }
+
+    #[test]
+    fn set_ack_flag_keeps_other_flags() {
+        let mut message = REQUEST;
+        // flags 0x0301: NLM_F_REQUEST | NLM_F_DUMP
+        message[6..8].copy_from_slice(&[0x01, 0x03]);
+        set_ack_flag(&mut message);
+        assert_eq!(message[6..8], [0x05, 0x03]);
+        // Already set: unchanged.
+        set_ack_flag(&mut message);
+        assert_eq!(message[6..8], [0x05, 0x03]);
+    }
+}

@@ -25,6 +25,7 @@ fn parse(raw: &[u8]) -> Result<Vec<DaemonAttribute>, DecodeError> {
 
 #[test]
 fn state_is_u32_master_1_backup_2() {
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 1 (STATE), 1 = IP_VS_STATE_MASTER
         0x08, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00,
@@ -45,6 +46,7 @@ fn state_is_u32_master_1_backup_2() {
 
 #[test]
 fn minimal_start_is_state_interface_sync_id() {
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 1 (STATE), 2 = backup
         0x08, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,
@@ -67,6 +69,7 @@ fn minimal_start_is_state_interface_sync_id() {
 
 /// A master with every option: `eth0`, sync id 3, 1472 bytes, 224.0.0.81,
 /// port 8848, TTL 2.
+#[rustfmt::skip]
 const FULL_MASTER: &[u8] = &[
     // len 8, type 1 (STATE), 1 = master
     0x08, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00,
@@ -115,6 +118,7 @@ fn start_attributes_with_every_option() {
 
 #[test]
 fn mcast_port_is_native_endian() {
+    #[rustfmt::skip]
     let raw = [
         // len 6, type 7 (MCAST_PORT), 0x2290 native = 8848: 90 22, not 22 90
         0x06, 0x00, 0x07, 0x00, 0x90, 0x22, 0x00, 0x00,
@@ -125,6 +129,7 @@ fn mcast_port_is_native_endian() {
 
 #[test]
 fn ipv4_group_is_4_raw_octets() {
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 5 (MCAST_GROUP), 239.1.2.3
         0x08, 0x00, 0x05, 0x00, 239, 1, 2, 3,
@@ -136,6 +141,7 @@ fn ipv4_group_is_4_raw_octets() {
 
 #[test]
 fn ipv6_group_is_16_bytes() {
+    #[rustfmt::skip]
     let raw = [
         // len 20, type 6 (MCAST_GROUP6), ff02::1234
         0x14, 0x00, 0x06, 0x00, 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34,
@@ -155,6 +161,7 @@ fn ipv6_group_is_16_bytes() {
 fn daemon_from_kernel_reply() {
     // A GET_DAEMON reply from 6.1: state, interface, sync id, max length,
     // port, TTL, then the group.
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 1 (STATE), 2 = backup
         0x08, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,
@@ -165,7 +172,8 @@ fn daemon_from_kernel_reply() {
         // len 6, type 4 (SYNC_MAXLEN), 0x05c8 = 1480
         0x06, 0x00, 0x04, 0x00, 0xc8, 0x05, 0x00, 0x00,
         // len 6, type 7 (MCAST_PORT), 0x2290 native = 8848
-        0x06, 0x00, 0x07, 0x00, 0x90, 0x22, 0x00, 0x00, // len 5, type 8 (MCAST_TTL), 1
+        0x06, 0x00, 0x07, 0x00, 0x90, 0x22, 0x00, 0x00,
+        // len 5, type 8 (MCAST_TTL), 1
         0x05, 0x00, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00,
         // len 8, type 5 (MCAST_GROUP), 224.0.0.81
         0x08, 0x00, 0x05, 0x00, 224, 0, 0, 81,
@@ -218,6 +226,7 @@ fn state_and_interface_are_required() {
 
 #[test]
 fn ipv4_group_of_wrong_size_is_an_error() {
+    #[rustfmt::skip]
     let raw = [
         // len 6, type 5 (MCAST_GROUP), 2 bytes
         0x06, 0x00, 0x05, 0x00, 224, 0, 0x00, 0x00,
@@ -227,6 +236,7 @@ fn ipv4_group_of_wrong_size_is_an_error() {
 
 #[test]
 fn unknown_attribute_is_kept_as_other() {
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 9 (unknown, after MCAST_TTL), 0x0000002a
         0x08, 0x00, 0x09, 0x00, 0x2a, 0x00, 0x00, 0x00,

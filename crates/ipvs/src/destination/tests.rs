@@ -36,6 +36,7 @@ fn addr(text: &str) -> SocketAddr {
 }
 
 /// `10.0.0.2:8080`, direct routing, weight 5, thresholds 100 / 10.
+#[rustfmt::skip]
 const ROUTE_DESTINATION: &[u8] = &[
     // len 20, type 1 (ADDR), 10.0.0.2 then 12 zero bytes
     0x14, 0x00, 0x01, 0x00, 10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -44,10 +45,12 @@ const ROUTE_DESTINATION: &[u8] = &[
     // len 6, type 11 (ADDR_FAMILY), 2 = AF_INET, 2 bytes padding
     0x06, 0x00, 0x0b, 0x00, 0x02, 0x00, 0x00, 0x00,
     // len 8, type 3 (FWD_METHOD), 3 = IP_VS_CONN_F_DROUTE
-    0x08, 0x00, 0x03, 0x00, 0x03, 0x00, 0x00, 0x00, // len 8, type 4 (WEIGHT), 5
+    0x08, 0x00, 0x03, 0x00, 0x03, 0x00, 0x00, 0x00,
+    // len 8, type 4 (WEIGHT), 5
     0x08, 0x00, 0x04, 0x00, 0x05, 0x00, 0x00, 0x00,
     // len 8, type 5 (U_THRESH), 0x64 = 100
-    0x08, 0x00, 0x05, 0x00, 0x64, 0x00, 0x00, 0x00, // len 8, type 6 (L_THRESH), 10
+    0x08, 0x00, 0x05, 0x00, 0x64, 0x00, 0x00, 0x00,
+    // len 8, type 6 (L_THRESH), 10
     0x08, 0x00, 0x06, 0x00, 0x0a, 0x00, 0x00, 0x00,
 ];
 
@@ -83,6 +86,7 @@ fn full_destination_attributes() {
 
 #[test]
 fn port_is_big_endian() {
+    #[rustfmt::skip]
     let raw = [
         // len 6, type 2 (PORT), 0x0050 big-endian = 80
         0x06, 0x00, 0x02, 0x00, 0x00, 0x50, 0x00, 0x00,
@@ -93,6 +97,7 @@ fn port_is_big_endian() {
 
 #[test]
 fn ipv4_address_is_padded_to_16_bytes() {
+    #[rustfmt::skip]
     let raw = [
         // len 20, type 1 (ADDR), 192.168.1.10 then 12 zero bytes
         0x14, 0x00, 0x01, 0x00, 192, 168, 1, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -108,6 +113,7 @@ fn ipv4_address_is_padded_to_16_bytes() {
 
 #[test]
 fn four_byte_ipv4_address_is_accepted_on_read() {
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 1 (ADDR), a bare in_addr: 10.0.0.2
         0x08, 0x00, 0x01, 0x00, 10, 0, 0, 2,
@@ -136,6 +142,7 @@ fn forward_methods_have_the_kernel_numbers() {
 
 #[test]
 fn key_attributes_are_address_port_family() {
+    #[rustfmt::skip]
     let raw = [
         // len 20, type 1 (ADDR), 10.0.0.2
         0x14, 0x00, 0x01, 0x00, 10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -191,6 +198,7 @@ fn tunnel_attributes_only_for_tunnel_forwarding() {
 
 #[test]
 fn tunnel_type_is_u8_padded() {
+    #[rustfmt::skip]
     let raw = [
         // len 5, type 13 (TUN_TYPE), 1 = GUE, 3 bytes padding
         0x05, 0x00, 0x0d, 0x00, 0x01, 0x00, 0x00, 0x00,
@@ -201,6 +209,7 @@ fn tunnel_type_is_u8_padded() {
 
 #[test]
 fn tunnel_port_is_big_endian() {
+    #[rustfmt::skip]
     let raw = [
         // len 6, type 14 (TUN_PORT), 0x17c0 big-endian = 6080
         0x06, 0x00, 0x0e, 0x00, 0x17, 0xc0, 0x00, 0x00,
@@ -214,6 +223,7 @@ fn tunnel_port_is_big_endian() {
 
 #[test]
 fn tunnel_flags_are_native_u16() {
+    #[rustfmt::skip]
     let raw = [
         // len 6, type 15 (TUN_FLAGS), 0x0003 native = CSUM | REMCSUM
         0x06, 0x00, 0x0f, 0x00, 0x03, 0x00, 0x00, 0x00,
@@ -223,6 +233,7 @@ fn tunnel_flags_are_native_u16() {
 }
 
 /// `[2001:db8::2]:0` through a GRE tunnel, as added under an IPv4 service.
+#[rustfmt::skip]
 const IPV6_TUNNEL_DESTINATION: &[u8] = &[
     // len 20, type 1 (ADDR), 2001:db8::2
     0x14, 0x00, 0x01, 0x00, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
@@ -231,12 +242,16 @@ const IPV6_TUNNEL_DESTINATION: &[u8] = &[
     // len 6, type 11 (ADDR_FAMILY), 10 = AF_INET6
     0x06, 0x00, 0x0b, 0x00, 0x0a, 0x00, 0x00, 0x00,
     // len 8, type 3 (FWD_METHOD), 2 = IP_VS_CONN_F_TUNNEL
-    0x08, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x00, // len 8, type 4 (WEIGHT), 1
-    0x08, 0x00, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00, // len 8, type 5 (U_THRESH), 0
-    0x08, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, // len 8, type 6 (L_THRESH), 0
+    0x08, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x00,
+    // len 8, type 4 (WEIGHT), 1
+    0x08, 0x00, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00,
+    // len 8, type 5 (U_THRESH), 0
+    0x08, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00,
+    // len 8, type 6 (L_THRESH), 0
     0x08, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00,
     // len 5, type 13 (TUN_TYPE), 2 = GRE, 3 bytes padding
-    0x05, 0x00, 0x0d, 0x00, 0x02, 0x00, 0x00, 0x00, // len 6, type 14 (TUN_PORT), 0
+    0x05, 0x00, 0x0d, 0x00, 0x02, 0x00, 0x00, 0x00,
+    // len 6, type 14 (TUN_PORT), 0
     0x06, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x00, 0x00,
     // len 6, type 15 (TUN_FLAGS), 0x0001 = CSUM
     0x06, 0x00, 0x0f, 0x00, 0x01, 0x00, 0x00, 0x00,
@@ -282,13 +297,15 @@ fn ipv6_destination_under_ipv4_service_keeps_its_family() {
 #[test]
 fn family_is_inferred_from_the_service_when_absent() {
     // Kernels before 4.0 send no ADDR_FAMILY.
+    #[rustfmt::skip]
     let raw = [
         // len 20, type 1 (ADDR), 10.0.0.2 padded
         0x14, 0x00, 0x01, 0x00, 10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         // len 6, type 2 (PORT), 0x0050 big-endian = 80
         0x06, 0x00, 0x02, 0x00, 0x00, 0x50, 0x00, 0x00,
         // len 8, type 3 (FWD_METHOD), 0 = MASQ
-        0x08, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, // len 8, type 4 (WEIGHT), 2
+        0x08, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
+        // len 8, type 4 (WEIGHT), 2
         0x08, 0x00, 0x04, 0x00, 0x02, 0x00, 0x00, 0x00,
     ];
     let attributes = parse(&raw).unwrap();
@@ -301,6 +318,7 @@ fn family_is_inferred_from_the_service_when_absent() {
 
 #[test]
 fn ipv6_family_is_inferred_from_an_ipv6_service() {
+    #[rustfmt::skip]
     let raw = [
         // len 20, type 1 (ADDR), 2001:db8::2
         0x14, 0x00, 0x01, 0x00, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
@@ -315,14 +333,16 @@ fn ipv6_family_is_inferred_from_an_ipv6_service() {
 #[test]
 fn connection_counters_are_read() {
     let mut raw = ROUTE_DESTINATION.to_vec();
-    raw.extend_from_slice(&[
+    #[rustfmt::skip]
+    let tail = [
         // len 8, type 7 (ACTIVE_CONNS), 0x00000102 = 258
         0x08, 0x00, 0x07, 0x00, 0x02, 0x01, 0x00, 0x00,
         // len 8, type 8 (INACT_CONNS), 17
         0x08, 0x00, 0x08, 0x00, 0x11, 0x00, 0x00, 0x00,
         // len 8, type 9 (PERSIST_CONNS), 3
         0x08, 0x00, 0x09, 0x00, 0x03, 0x00, 0x00, 0x00,
-    ]);
+    ];
+    raw.extend_from_slice(&tail);
     let attributes = parse(&raw).unwrap();
     assert_eq!(
         attributes[7..],
@@ -342,14 +362,18 @@ fn connection_counters_are_read() {
 #[test]
 fn stats64_is_preferred_over_stats() {
     let mut raw = ROUTE_DESTINATION.to_vec();
-    raw.extend_from_slice(&[
+    #[rustfmt::skip]
+    let tail = [
         // len 12, type 10 (STATS), no NLA_F_NESTED
-        0x0c, 0x00, 0x0a, 0x00, //   len 8, type 1 (CONNS), u32 4
+        0x0c, 0x00, 0x0a, 0x00,
+        //   len 8, type 1 (CONNS), u32 4
         0x08, 0x00, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00,
         // len 16, type 0x800c (STATS64 | NLA_F_NESTED)
-        0x10, 0x00, 0x0c, 0x80, //   len 12, type 1 (CONNS), u64 0x1_0000_0000
+        0x10, 0x00, 0x0c, 0x80,
+        //   len 12, type 1 (CONNS), u64 0x1_0000_0000
         0x0c, 0x00, 0x01, 0x00, 0, 0, 0, 0, 0x01, 0, 0, 0,
-    ]);
+    ];
+    raw.extend_from_slice(&tail);
     let attributes = parse(&raw).unwrap();
     assert_eq!(
         attributes[7..],
@@ -390,6 +414,7 @@ fn unknown_family_is_an_error() {
 
 #[test]
 fn unknown_attribute_is_kept_as_other() {
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 16 (unknown, after TUN_FLAGS), 0xdeadbeef
         0x08, 0x00, 0x10, 0x00, 0xef, 0xbe, 0xad, 0xde,
@@ -407,6 +432,7 @@ fn unknown_attribute_is_kept_as_other() {
 
 #[test]
 fn tunnel_type_of_wrong_size_is_an_error() {
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 13 (TUN_TYPE), 4 bytes instead of 1
         0x08, 0x00, 0x0d, 0x00, 0x01, 0x00, 0x00, 0x00,

@@ -41,6 +41,7 @@ fn counter(counter: Counter, value: u64, wide: bool) -> StatsAttribute {
 }
 
 /// The key of `tcp 10.0.0.1:80`.
+#[rustfmt::skip]
 const TCP_KEY: &[u8] = &[
     // len 6, type 1 (AF), 0x0002 native = AF_INET, 2 bytes padding
     0x06, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,
@@ -71,6 +72,7 @@ fn ipv4_tcp_key_is_family_protocol_address_port() {
 
 #[test]
 fn port_is_big_endian() {
+    #[rustfmt::skip]
     let raw = [
         // len 6, type 4 (PORT), 0x1f90 big-endian = 8080, 2 bytes padding
         0x06, 0x00, 0x04, 0x00, 0x1f, 0x90, 0x00, 0x00,
@@ -81,6 +83,7 @@ fn port_is_big_endian() {
 
 #[test]
 fn ipv4_address_is_padded_to_16_bytes() {
+    #[rustfmt::skip]
     let raw = [
         // len 20, type 3 (ADDR), 192.168.1.10 then 12 zero bytes
         0x14, 0x00, 0x03, 0x00, 192, 168, 1, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -88,12 +91,13 @@ fn ipv4_address_is_padded_to_16_bytes() {
     let attribute =
         ServiceAttribute::Address(RawAddress::from_ip(&"192.168.1.10".parse().unwrap()));
     assert_eq!(attribute, ServiceAttribute::Address(v4(192, 168, 1, 10)));
-    assert_eq!(emit(&[attribute.clone()]), raw);
+    assert_eq!(emit(std::slice::from_ref(&attribute)), raw);
     assert_eq!(parse(&raw).unwrap(), [attribute]);
 }
 
 #[test]
 fn four_byte_ipv4_address_is_accepted_on_read() {
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 3 (ADDR), a bare in_addr: 10.0.0.1
         0x08, 0x00, 0x03, 0x00, 10, 0, 0, 1,
@@ -106,6 +110,7 @@ fn four_byte_ipv4_address_is_accepted_on_read() {
 
 #[test]
 fn address_of_another_size_is_an_error() {
+    #[rustfmt::skip]
     let raw = [
         // len 10, type 3 (ADDR), 6 bytes: neither in_addr nor nf_inet_addr
         0x0a, 0x00, 0x03, 0x00, 10, 0, 0, 1, 0, 0, 0x00, 0x00,
@@ -115,6 +120,7 @@ fn address_of_another_size_is_an_error() {
 
 #[test]
 fn ipv6_udp_key_carries_16_address_bytes() {
+    #[rustfmt::skip]
     let raw = [
         // len 6, type 1 (AF), 0x000a native = AF_INET6
         0x06, 0x00, 0x01, 0x00, 0x0a, 0x00, 0x00, 0x00,
@@ -133,6 +139,7 @@ fn ipv6_udp_key_carries_16_address_bytes() {
 
 #[test]
 fn fwmark_key_is_family_and_mark_only() {
+    #[rustfmt::skip]
     let raw = [
         // len 6, type 1 (AF), 2 = AF_INET
         0x06, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,
@@ -151,9 +158,11 @@ fn ipv6_fwmark_key_has_family_inet6() {
         family: AddressFamily::Inet6,
         mark: 1,
     };
+    #[rustfmt::skip]
     let raw = [
         // len 6, type 1 (AF), 10 = AF_INET6
-        0x06, 0x00, 0x01, 0x00, 0x0a, 0x00, 0x00, 0x00, // len 8, type 5 (FWMARK), 1
+        0x06, 0x00, 0x01, 0x00, 0x0a, 0x00, 0x00, 0x00,
+        // len 8, type 5 (FWMARK), 1
         0x08, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x00,
     ];
     assert_eq!(emit(&key.to_attributes()), raw);
@@ -161,6 +170,7 @@ fn ipv6_fwmark_key_has_family_inet6() {
 
 #[test]
 fn scheduler_is_nul_terminated_and_padded() {
+    #[rustfmt::skip]
     let raw = [
         // len 7, type 6 (SCHED_NAME), "rr\0", 1 byte padding
         0x07, 0x00, 0x06, 0x00, b'r', b'r', 0x00, 0x00,
@@ -172,6 +182,7 @@ fn scheduler_is_nul_terminated_and_padded() {
 
 #[test]
 fn scheduler_without_nul_is_read_whole() {
+    #[rustfmt::skip]
     let raw = [
         // len 7, type 6 (SCHED_NAME), "wlc" with no NUL, 1 byte padding
         0x07, 0x00, 0x06, 0x00, b'w', b'l', b'c', 0x00,
@@ -184,6 +195,7 @@ fn scheduler_without_nul_is_read_whole() {
 
 #[test]
 fn flags_are_value_then_mask() {
+    #[rustfmt::skip]
     let raw = [
         // len 12, type 7 (FLAGS), flags 0x00000005 then mask 0xffffffff, native
         0x0c, 0x00, 0x07, 0x00, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
@@ -201,7 +213,8 @@ fn full_ipv4_service_for_add() {
     let mut service = Service::new(ServiceKey::tcp(addr("10.0.0.1:80")), "rr").persistent(300);
     service.netmask = Netmask::V4(Ipv4Addr::new(255, 255, 255, 0));
     let mut raw = TCP_KEY.to_vec();
-    raw.extend_from_slice(&[
+    #[rustfmt::skip]
+    let tail = [
         // len 7, type 6 (SCHED_NAME), "rr\0", 1 byte padding
         0x07, 0x00, 0x06, 0x00, b'r', b'r', 0x00, 0x00,
         // len 12, type 7 (FLAGS), flags 1 (PERSISTENT), mask 0xffffffff
@@ -210,7 +223,8 @@ fn full_ipv4_service_for_add() {
         0x08, 0x00, 0x08, 0x00, 0x2c, 0x01, 0x00, 0x00,
         // len 8, type 9 (NETMASK), 255.255.255.0 as octets in network order
         0x08, 0x00, 0x09, 0x00, 0xff, 0xff, 0xff, 0x00,
-    ]);
+    ];
+    raw.extend_from_slice(&tail);
     let mut expected = tcp_key_attributes();
     expected.extend([
         ServiceAttribute::Scheduler("rr".into()),
@@ -229,6 +243,7 @@ fn full_ipv4_service_for_add() {
 #[test]
 fn default_ipv4_netmask_is_all_ones() {
     let service = Service::new(ServiceKey::fwmark(1), "wlc");
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 9 (NETMASK), 255.255.255.255
         0x08, 0x00, 0x09, 0x00, 0xff, 0xff, 0xff, 0xff,
@@ -243,6 +258,7 @@ fn default_ipv4_netmask_is_all_ones() {
 
 #[test]
 fn ipv4_netmask_is_mask_octets_in_network_order() {
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 9 (NETMASK), 255.255.240.0: ff ff f0 00 whatever the host order
         0x08, 0x00, 0x09, 0x00, 0xff, 0xff, 0xf0, 0x00,
@@ -263,6 +279,7 @@ fn ipv4_netmask_is_mask_octets_in_network_order() {
 
 #[test]
 fn ipv6_netmask_is_native_prefix_length() {
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 9 (NETMASK), 0x00000040 native = prefix length 64
         0x08, 0x00, 0x09, 0x00, 0x40, 0x00, 0x00, 0x00,
@@ -305,6 +322,7 @@ fn ipv6_netmask_prefix_above_255_is_an_error() {
 
 #[test]
 fn persistence_engine_is_a_nul_terminated_string() {
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 11 (PE_NAME), "sip\0"
         0x08, 0x00, 0x0b, 0x00, b's', b'i', b'p', 0x00,
@@ -330,6 +348,7 @@ fn persistence_engine_is_emitted_last_and_only_when_set() {
 
 #[test]
 fn hashed_flag_is_masked_on_read() {
+    #[rustfmt::skip]
     let raw = [
         // len 12, type 7 (FLAGS), flags 0x3 = PERSISTENT | HASHED, mask 0xffffffff
         0x0c, 0x00, 0x07, 0x00, 0x03, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
@@ -354,6 +373,7 @@ fn hashed_flag_is_masked_on_read() {
 
 #[test]
 fn flags_shorter_than_8_bytes_are_an_error() {
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 7 (FLAGS), only the 4-byte flags, no mask
         0x08, 0x00, 0x07, 0x00, 0x01, 0x00, 0x00, 0x00,
@@ -363,10 +383,12 @@ fn flags_shorter_than_8_bytes_are_an_error() {
 
 #[test]
 fn netmask_of_wrong_size_is_an_error() {
+    #[rustfmt::skip]
     let short = [
         // len 6, type 9 (NETMASK), 2 bytes, 2 bytes padding
         0x06, 0x00, 0x09, 0x00, 0xff, 0xff, 0x00, 0x00,
     ];
+    #[rustfmt::skip]
     let long = [
         // len 12, type 9 (NETMASK), 8 bytes
         0x0c, 0x00, 0x09, 0x00, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -377,9 +399,11 @@ fn netmask_of_wrong_size_is_an_error() {
 
 /// A `GET_SERVICE` reply for `tcp 10.0.0.1:80 wlc` as 6.1 sends it: the
 /// nests have no `NLA_F_NESTED`, flags include HASHED, STATS then STATS64.
+#[rustfmt::skip]
 const KERNEL_TCP_SERVICE: &[u8] = &[
     // len 6, type 1 (AF), 2 = AF_INET
-    0x06, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, // len 6, type 2 (PROTOCOL), 6 = TCP
+    0x06, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,
+    // len 6, type 2 (PROTOCOL), 6 = TCP
     0x06, 0x00, 0x02, 0x00, 0x06, 0x00, 0x00, 0x00,
     // len 20, type 3 (ADDR), 10.0.0.1 padded to 16 bytes
     0x14, 0x00, 0x03, 0x00, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -394,11 +418,14 @@ const KERNEL_TCP_SERVICE: &[u8] = &[
     // len 8, type 9 (NETMASK), 255.255.255.255
     0x08, 0x00, 0x09, 0x00, 0xff, 0xff, 0xff, 0xff,
     // len 20, type 10 (STATS), no NLA_F_NESTED
-    0x14, 0x00, 0x0a, 0x00, //   len 8, type 1 (CONNS), u32 5
-    0x08, 0x00, 0x01, 0x00, 0x05, 0x00, 0x00, 0x00, //   len 8, type 2 (INPKTS), u32 9
+    0x14, 0x00, 0x0a, 0x00,
+    //   len 8, type 1 (CONNS), u32 5
+    0x08, 0x00, 0x01, 0x00, 0x05, 0x00, 0x00, 0x00,
+    //   len 8, type 2 (INPKTS), u32 9
     0x08, 0x00, 0x02, 0x00, 0x09, 0x00, 0x00, 0x00,
     // len 28, type 12 (STATS64), no NLA_F_NESTED
-    0x1c, 0x00, 0x0c, 0x00, //   len 12, type 1 (CONNS), u64 7
+    0x1c, 0x00, 0x0c, 0x00,
+    //   len 12, type 1 (CONNS), u64 7
     0x0c, 0x00, 0x01, 0x00, 0x07, 0, 0, 0, 0, 0, 0, 0,
     //   len 12, type 2 (INPKTS), u64 0x1_0000_0002
     0x0c, 0x00, 0x02, 0x00, 0x02, 0, 0, 0, 0x01, 0, 0, 0,
@@ -460,9 +487,11 @@ fn stats_are_used_without_stats64() {
 
 #[test]
 fn fwmark_service_entry_without_protocol_address_port() {
+    #[rustfmt::skip]
     let raw = [
         // len 6, type 1 (AF), 10 = AF_INET6
-        0x06, 0x00, 0x01, 0x00, 0x0a, 0x00, 0x00, 0x00, // len 8, type 5 (FWMARK), 42
+        0x06, 0x00, 0x01, 0x00, 0x0a, 0x00, 0x00, 0x00,
+        // len 8, type 5 (FWMARK), 42
         0x08, 0x00, 0x05, 0x00, 0x2a, 0x00, 0x00, 0x00,
         // len 7, type 6 (SCHED_NAME), "sh\0", 1 byte padding
         0x07, 0x00, 0x06, 0x00, b's', b'h', 0x00, 0x00,
@@ -507,12 +536,15 @@ fn service_with_neither_fwmark_nor_address_is_an_error() {
 
 #[test]
 fn stats_nests_are_emitted_with_nested_flag() {
+    #[rustfmt::skip]
     let raw = [
         // len 16, type 0x800c (STATS64 | NLA_F_NESTED)
-        0x10, 0x00, 0x0c, 0x80, //   len 12, type 1 (CONNS), u64 3
+        0x10, 0x00, 0x0c, 0x80,
+        //   len 12, type 1 (CONNS), u64 3
         0x0c, 0x00, 0x01, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0,
         // len 12, type 0x800a (STATS | NLA_F_NESTED)
-        0x0c, 0x00, 0x0a, 0x80, //   len 8, type 1 (CONNS), u32 3
+        0x0c, 0x00, 0x0a, 0x80,
+        //   len 8, type 1 (CONNS), u32 3
         0x08, 0x00, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00,
     ];
     let expected = [
@@ -525,14 +557,18 @@ fn stats_nests_are_emitted_with_nested_flag() {
 
 #[test]
 fn nested_flag_is_optional_on_read() {
+    #[rustfmt::skip]
     let with_flag = [
         // len 12, type 0x800a (STATS | NLA_F_NESTED)
-        0x0c, 0x00, 0x0a, 0x80, //   len 8, type 1 (CONNS), u32 3
+        0x0c, 0x00, 0x0a, 0x80,
+        //   len 8, type 1 (CONNS), u32 3
         0x08, 0x00, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00,
     ];
+    #[rustfmt::skip]
     let without_flag = [
         // len 12, type 0x000a (STATS), as the kernel sends it
-        0x0c, 0x00, 0x0a, 0x00, //   len 8, type 1 (CONNS), u32 3
+        0x0c, 0x00, 0x0a, 0x00,
+        //   len 8, type 1 (CONNS), u32 3
         0x08, 0x00, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00,
     ];
     let expected = [ServiceAttribute::Stats(vec![counter(
@@ -546,6 +582,7 @@ fn nested_flag_is_optional_on_read() {
 
 #[test]
 fn unknown_attribute_is_kept_as_other() {
+    #[rustfmt::skip]
     let raw = [
         // len 8, type 99 (unknown), 01 02 03 04
         0x08, 0x00, 0x63, 0x00, 0x01, 0x02, 0x03, 0x04,
@@ -562,6 +599,7 @@ fn unknown_attribute_is_kept_as_other() {
 
 #[test]
 fn truncated_attribute_is_an_error_not_a_panic() {
+    #[rustfmt::skip]
     let raw = [
         // len 20, type 3 (ADDR), but only 4 bytes follow
         0x14, 0x00, 0x03, 0x00, 10, 0, 0, 1,
