@@ -118,6 +118,12 @@ impl Ipvs {
     }
 
     /// Every virtual service (`ipvsadm -L`, services only).
+    ///
+    /// Kernel quirk: the kernel keeps one service table for all network
+    /// namespaces and resumes a multi-datagram dump by position in it, so a
+    /// service added or deleted in *another* namespace during a large dump
+    /// can make this dump skip or repeat an entry (ipvsadm has the same
+    /// problem). Repeats are dropped here.
     pub fn services(&mut self) -> Result<Vec<ServiceEntry>> {
         let mut services = Vec::new();
         self.dump(

@@ -5,7 +5,10 @@
 //! lab VM (`scripts/lab`) with `--ignored`.
 //!
 //! Each test runs in a network namespace of its own (see [`lab::namespace`]),
-//! so each starts from an empty table and tests may run in parallel.
+//! so each starts from an empty table. Run them one at a time all the same
+//! (`--test-threads 1`): the kernel keeps one service table for every
+//! namespace, and a large service dump in one test can skip an entry while
+//! another test adds services elsewhere (see `Ipvs::services`).
 
 mod lab;
 
