@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The command line.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 /// Keeps the kernel's IPVS (LVS) table right.
@@ -15,10 +17,52 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check configuration files (TOML or ldirectord .cf); no kernel access.
+    /// Exit 0 when good, 1 otherwise.
+    Validate {
+        /// Files that together form the desired state.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Show what `apply` would change. Exit 0: nothing; 2: changes; 1: error.
+    Plan {
+        /// Files that together form the desired state.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also delete services the files do not declare and ipvsctl does not manage.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Make the kernel table match the files; only the difference is written.
+    Apply {
+        /// Files that together form the desired state.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also delete services the files do not declare and ipvsctl does not manage.
+        #[arg(long)]
+        prune: bool,
+        /// Say on stderr what was sent to the kernel: dumps, writes, sendmsg calls.
+        #[arg(long)]
+        netlink_stats: bool,
+    },
     /// Print the kernel's IPVS table, as `ipvsadm -Ln` does.
     List {
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+    },
+    /// Delete every virtual service in the table.
+    Flush {
+        /// Yes, really.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Print an ldirectord .cf file as ipvsctl TOML.
+    Convert {
+        /// The ldirectord configuration.
+        file: PathBuf,
     },
 }

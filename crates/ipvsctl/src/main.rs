@@ -6,8 +6,11 @@
 
 mod cli;
 mod commands;
+mod desired;
 mod exit;
+mod record;
 mod render;
+mod report;
 
 use clap::Parser;
 

@@ -2,35 +2,12 @@
 //! `ipvsctl list` against a real IPVS kernel, compared with `ipvsadm -Ln`.
 //! Run inside the lab (`scripts/test`); ignored by a plain `cargo test`.
 
+mod common;
+
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};
 
-fn namespace() {
-    // SAFETY: unshare has no memory-safety preconditions; CLONE_NEWNET only
-    // changes the calling thread's network namespace.
-    let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-    assert_eq!(rc, 0, "unshare: {}", std::io::Error::last_os_error());
-    // With `lo` down the kernel sees no unicast route to any real and
-    // refuses direct-routing destinations.
-    let up = Command::new("/sbin/ip")
-        .args(["link", "set", "lo", "up"])
-        .status()
-        .unwrap();
-    assert!(up.success());
-}
-
-fn ipvsadm(args: &str) -> String {
-    let out = Command::new("ipvsadm")
-        .args(args.split_whitespace())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "ipvsadm {args}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::{ipvsadm, namespace};
 
 fn ipvsctl(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ipvsctl"))
@@ -71,7 +48,7 @@ fn populate() {
 #[test]
 #[ignore = "needs an IPVS kernel: scripts/lab"]
 fn list_prints_exactly_what_ipvsadm_prints() {
-    namespace();
+    let _state = namespace();
     assert_eq!(stdout(&ipvsctl(&["list"])), ipvsadm("-Ln"), "empty table");
     populate();
     assert_eq!(stdout(&ipvsctl(&["list"])), ipvsadm("-Ln"));
@@ -80,7 +57,7 @@ fn list_prints_exactly_what_ipvsadm_prints() {
 #[test]
 #[ignore = "needs an IPVS kernel: scripts/lab"]
 fn list_json_holds_every_service_and_real() {
-    namespace();
+    let _state = namespace();
     populate();
     let json: serde_json::Value =
         serde_json::from_str(&stdout(&ipvsctl(&["list", "--json"]))).unwrap();
@@ -112,7 +89,7 @@ fn list_json_holds_every_service_and_real() {
 #[test]
 #[ignore = "needs an IPVS kernel: scripts/lab"]
 fn list_as_a_normal_user_says_to_run_as_root() {
-    namespace();
+    let _state = namespace();
     let out = Command::new(env!("CARGO_BIN_EXE_ipvsctl"))
         .arg("list")
         .uid(65534)

@@ -1,13 +1,27 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! One module per command.
 
+mod apply;
+mod convert;
+mod flush;
 mod list;
+pub mod plan;
+mod validate;
 
 use crate::cli::Command;
 
 /// Runs a command; `Ok` carries the exit code.
 pub fn run(command: Command) -> anyhow::Result<i32> {
     match command {
+        Command::Validate { files } => validate::run(&files),
+        Command::Plan { files, json, prune } => plan::run(&files, json, prune),
+        Command::Apply {
+            files,
+            prune,
+            netlink_stats,
+        } => apply::run(&files, prune, netlink_stats),
         Command::List { json } => list::run(json),
+        Command::Flush { yes } => flush::run(yes),
+        Command::Convert { file } => convert::run(&file),
     }
 }

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! ipvsctl's configuration: TOML files and ldirectord `.cf` files in, a
+//! checked desired state ([`model::Config`]) out. Knows nothing of the kernel.
+//!
+//! | module        | job                                                      |
+//! |---------------|----------------------------------------------------------|
+//! | [`source`]    | a file's text; byte offsets to line:column               |
+//! | [`tree`]      | the raw document, every key and value with its span      |
+//! | [`toml_file`] | TOML text to the raw document                            |
+//! | [`cf`]        | ldirectord `.cf` text to the same raw document           |
+//! | [`validate`]  | raw document to [`model::Config`], every problem at once |
+//! | [`model`]     | the checked configuration                                |
+//! | [`diagnostic`]| `FILE:LINE:COL: KEY: message`                            |
+//! | [`load`]      | files to a [`model::Config`]: read, parse, validate      |
+#![deny(missing_docs)]
+
+pub mod cf;
+pub mod diagnostic;
+mod fields;
+pub mod load;
+pub mod model;
+pub mod source;
+pub mod toml_file;
+pub mod tree;
+pub mod validate;
+pub mod write;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use load::{load, Loaded};
+pub use model::Config;

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Files to a configuration: read each, parse it as TOML or ldirectord `.cf`
+//! (by its name), then check them together.
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::Config;
+use crate::source::{Location, SourceFile};
+use crate::{cf, toml_file, validate};
+
+/// A configuration and what was worth saying about it.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// Warnings.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Whether a path is an ldirectord configuration (`*.cf`).
+pub fn is_ldirectord(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "cf")
+}
+
+/// Reads, parses and checks the files as one desired state. `Err` holds
+/// every diagnostic (errors first); any error means nothing may be applied.
+pub fn load(paths: &[PathBuf]) -> Result<Loaded, Vec<Diagnostic>> {
+    let mut documents = Vec::new();
+    let mut diagnostics = Vec::new();
+    for path in paths {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) => {
+                diagnostics.push(Diagnostic {
+                    severity: Severity::Error,
+                    file: path.clone(),
+                    location: Location { line: 1, column: 1 },
+                    key: None,
+                    message: format!("cannot read: {error}"),
+                });
+                continue;
+            }
+        };
+        let source = SourceFile::new(path.clone(), text);
+        let parsed = if is_ldirectord(path) {
+            cf::read(&source)
+        } else {
+            toml_file::read(&source).map(|table| (table, Vec::new()))
+        };
+        match parsed {
+            Ok((table, warnings)) => {
+                diagnostics.extend(warnings);
+                documents.push((source, table));
+            }
+            Err(errors) => diagnostics.extend(errors),
+        }
+    }
+    let read_errors = diagnostics.iter().any(Diagnostic::is_error);
+    match validate::validate(&documents) {
+        Ok((config, warnings)) if !read_errors => {
+            diagnostics.extend(warnings);
+            Ok(Loaded {
+                config,
+                warnings: diagnostics,
+            })
+        }
+        Ok(_) => Err(sorted(diagnostics)),
+        Err(more) => {
+            diagnostics.extend(more);
+            Err(sorted(diagnostics))
+        }
+    }
+}
+
+fn sorted(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics.sort_by_key(|d| d.severity);
+    diagnostics
+}

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The checked configuration: what the operator declared, with every default
+//! filled in. Nothing here can be invalid.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::source::Location;
+
+/// The whole desired state, from one or more files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The connection-sync daemon, if any file sets one.
+    pub sync: Option<Sync>,
+    /// Remove the managed services when the daemon stops (`cleanstop`).
+    pub cleanstop: bool,
+    /// Every virtual service, in file order.
+    pub virtuals: Vec<Virtual>,
+}
+
+/// Where a virtual was declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file.
+    pub file: PathBuf,
+    /// Where in it.
+    pub location: Location,
+}
+
+/// Which sync daemons to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncRole {
+    /// Send the connection table.
+    Master,
+    /// Receive it.
+    Backup,
+    /// Both (each director sends and receives).
+    Both,
+}
+
+/// `[sync]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sync {
+    /// Role.
+    pub state: SyncRole,
+    /// Sync id, 0-255 (0: a backup accepts any).
+    pub syncid: u8,
+    /// Interface.
+    pub interface: String,
+    /// Largest sync message.
+    pub maxlen: Option<u16>,
+    /// Multicast group.
+    pub group: Option<IpAddr>,
+    /// UDP port.
+    pub port: Option<u16>,
+    /// Multicast TTL.
+    pub ttl: Option<u8>,
+}
+
+/// Transport protocol of an address virtual.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// SCTP.
+    Sctp,
+}
+
+/// Address family of a fwmark virtual.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    /// IPv4.
+    Ipv4,
+    /// IPv6.
+    Ipv6,
+}
+
+/// What identifies a virtual service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum VirtualKey {
+    /// `address = "ip:port"` with a protocol.
+    Address {
+        /// Protocol.
+        protocol: Protocol,
+        /// Virtual address and port.
+        address: SocketAddr,
+    },
+    /// `fwmark = N`.
+    Fwmark {
+        /// Family.
+        family: Family,
+        /// Mark.
+        mark: u32,
+    },
+}
+
+impl VirtualKey {
+    /// The family of the virtual.
+    pub fn family(&self) -> Family {
+        match self {
+            Self::Address {
+                address: SocketAddr::V4(_),
+                ..
+            } => Family::Ipv4,
+            Self::Address {
+                address: SocketAddr::V6(_),
+                ..
+            } => Family::Ipv6,
+            Self::Fwmark { family, .. } => *family,
+        }
+    }
+}
+
+/// Persistence granularity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Netmask {
+    /// IPv4 mask.
+    V4(Ipv4Addr),
+    /// IPv6 prefix length.
+    V6(u8),
+}
+
+/// How packets reach a real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Forward {
+    /// Direct routing (`gate`, `dr`).
+    Gate,
+    /// NAT (`masq`, `nat`).
+    Masq,
+    /// IP-in-IP tunnel (`ipip`, `tun`).
+    Ipip,
+}
+
+/// A real server (or the fallback).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Real {
+    /// Address and port (port 0 for fwmark virtuals without one).
+    pub address: SocketAddr,
+    /// Forwarding.
+    pub forward: Forward,
+    /// Weight, 0..=65535.
+    pub weight: u32,
+}
+
+/// What a health check does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckKind {
+    /// TCP connect.
+    Connect,
+    /// HTTP request.
+    Http(HttpCheck),
+    /// HTTPS request.
+    Https(HttpCheck),
+    /// A program; exit 0 = up. Placeholders `{ip}`, `{port}`, `{vip}`, `{vport}`.
+    External(Vec<String>),
+    /// No checks: always up.
+    None,
+    /// Always down (maintenance).
+    Off,
+}
+
+/// HTTP(S) check settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HttpCheck {
+    /// Path requested.
+    pub request: String,
+    /// Substring the body must contain.
+    pub receive: Option<String>,
+    /// Status required; `None`: any 2xx or 3xx.
+    pub status: Option<u16>,
+    /// Host header (and SNI).
+    pub host: Option<String>,
+    /// `GET` or `HEAD`.
+    pub method: String,
+    /// Verify the certificate (https).
+    pub verify: bool,
+}
+
+/// A health check with its timing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// What it does.
+    pub kind: CheckKind,
+    /// Port to check instead of the real's.
+    pub port: Option<u16>,
+    /// Time between checks.
+    pub interval: Duration,
+    /// Time a check may take.
+    pub timeout: Duration,
+    /// Successes in a row to come up.
+    pub rise: u32,
+    /// Failures in a row to go down.
+    pub fall: u32,
+}
+
+/// A virtual service with its reals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Virtual {
+    /// Optional label.
+    pub name: Option<String>,
+    /// What identifies it.
+    pub key: VirtualKey,
+    /// Scheduler name.
+    pub scheduler: String,
+    /// Persistence timeout in seconds.
+    pub persistent: Option<u32>,
+    /// Persistence netmask.
+    pub netmask: Option<Netmask>,
+    /// Keep failed reals with weight 0 instead of removing them.
+    pub quiescent: bool,
+    /// Sorry server, in the table only while no real is up (`run`).
+    pub fallback: Option<Real>,
+    /// Health check (`run`).
+    pub check: Check,
+    /// Real servers.
+    pub reals: Vec<Real>,
+    /// Where it was declared.
+    pub origin: Origin,
+}

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! A configuration written back as ipvsctl TOML (what `ipvsctl convert`
+//! prints). Every value is explicit, so the file means the same under
+//! TOML's defaults as it did under ldirectord's.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::model::{
+    Check, CheckKind, Config, Family, Forward, HttpCheck, Netmask, Protocol, Real, SyncRole,
+    VirtualKey,
+};
+
+/// The configuration as TOML text, with a comment line on top.
+pub fn to_toml(config: &Config, header: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {header}");
+    if config.cleanstop {
+        out.push_str("\n[defaults]\ncleanstop = true\n");
+    }
+    if let Some(sync) = &config.sync {
+        let state = match sync.state {
+            SyncRole::Master => "master",
+            SyncRole::Backup => "backup",
+            SyncRole::Both => "both",
+        };
+        let _ = write!(
+            out,
+            "\n[sync]\nstate = \"{state}\"\nsyncid = {}\ninterface = {}\n",
+            sync.syncid,
+            quote(&sync.interface)
+        );
+        if let Some(v) = sync.maxlen {
+            let _ = writeln!(out, "maxlen = {v}");
+        }
+        if let Some(v) = sync.group {
+            let _ = writeln!(out, "group = \"{v}\"");
+        }
+        if let Some(v) = sync.port {
+            let _ = writeln!(out, "port = {v}");
+        }
+        if let Some(v) = sync.ttl {
+            let _ = writeln!(out, "ttl = {v}");
+        }
+    }
+    for v in &config.virtuals {
+        out.push_str("\n[[virtual]]\n");
+        if let Some(name) = &v.name {
+            let _ = writeln!(out, "name = {}", quote(name));
+        }
+        match v.key {
+            VirtualKey::Address { protocol, address } => {
+                let protocol = match protocol {
+                    Protocol::Tcp => "tcp",
+                    Protocol::Udp => "udp",
+                    Protocol::Sctp => "sctp",
+                };
+                let _ = writeln!(out, "address = \"{address}\"\nprotocol = \"{protocol}\"");
+            }
+            VirtualKey::Fwmark { family, mark } => {
+                let _ = writeln!(out, "fwmark = {mark}");
+                if family == Family::Ipv6 {
+                    out.push_str("family = \"ipv6\"\n");
+                }
+            }
+        }
+        let _ = writeln!(out, "scheduler = {}", quote(&v.scheduler));
+        if let Some(p) = v.persistent {
+            let _ = writeln!(out, "persistent = {p}");
+        }
+        match v.netmask {
+            Some(Netmask::V4(mask)) => {
+                let _ = writeln!(out, "netmask = \"{mask}\"");
+            }
+            Some(Netmask::V6(prefix)) => {
+                let _ = writeln!(out, "netmask = {prefix}");
+            }
+            None => {}
+        }
+        let _ = writeln!(out, "quiescent = {}", v.quiescent);
+        if let Some(fallback) = &v.fallback {
+            let _ = writeln!(out, "fallback = {}", real_table(fallback));
+        }
+        let _ = writeln!(out, "check = {}", check(&v.check));
+        for real in &v.reals {
+            let _ = write!(
+                out,
+                "\n  [[virtual.real]]\n  address = \"{}\"\n  forward = \"{}\"\n  weight = {}\n",
+                real.address,
+                forward(real.forward),
+                real.weight
+            );
+        }
+    }
+    out
+}
+
+fn forward(f: Forward) -> &'static str {
+    match f {
+        Forward::Gate => "gate",
+        Forward::Masq => "masq",
+        Forward::Ipip => "ipip",
+    }
+}
+
+fn real_table(real: &Real) -> String {
+    format!(
+        "{{ address = \"{}\", forward = \"{}\", weight = {} }}",
+        real.address,
+        forward(real.forward),
+        real.weight
+    )
+}
+
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{}", s as u64)
+    } else {
+        format!("{s}")
+    }
+}
+
+fn check(c: &Check) -> String {
+    let mut parts = Vec::new();
+    let kind = match &c.kind {
+        CheckKind::Connect => "connect",
+        CheckKind::Http(_) => "http",
+        CheckKind::Https(_) => "https",
+        CheckKind::External(_) => "external",
+        CheckKind::None => "none",
+        CheckKind::Off => "off",
+    };
+    parts.push(format!("type = \"{kind}\""));
+    if let Some(port) = c.port {
+        parts.push(format!("port = {port}"));
+    }
+    parts.push(format!("interval = {}", seconds(c.interval)));
+    parts.push(format!("timeout = {}", seconds(c.timeout)));
+    parts.push(format!("rise = {}", c.rise));
+    parts.push(format!("fall = {}", c.fall));
+    match &c.kind {
+        CheckKind::Http(h) | CheckKind::Https(h) => parts.extend(http(h)),
+        CheckKind::External(command) => {
+            let words: Vec<String> = command.iter().map(|w| quote(w)).collect();
+            parts.push(format!("command = [{}]", words.join(", ")));
+        }
+        _ => {}
+    }
+    format!("{{ {} }}", parts.join(", "))
+}
+
+fn http(h: &HttpCheck) -> Vec<String> {
+    let mut parts = vec![format!("request = {}", quote(&h.request))];
+    if let Some(r) = &h.receive {
+        parts.push(format!("receive = {}", quote(r)));
+    }
+    if let Some(s) = h.status {
+        parts.push(format!("status = {s}"));
+    }
+    if let Some(host) = &h.host {
+        parts.push(format!("host = {}", quote(host)));
+    }
+    parts.push(format!("method = \"{}\"", h.method));
+    if h.verify {
+        parts.push("verify = true".into());
+    }
+    parts
+}
+
+/// A TOML basic string.
+fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! `ipvsctl flush --yes`: empty the table.
+
+use ipvs::Ipvs;
+
+use crate::{exit, record};
+
+/// Deletes every service, ours or not, when `yes`.
+pub fn run(yes: bool) -> anyhow::Result<i32> {
+    if !yes {
+        eprintln!(
+            "error: flush deletes every virtual service in the table, managed or not; \
+             run `ipvsctl flush --yes` to do it"
+        );
+        return Ok(exit::FAILURE);
+    }
+    let mut ipvs = Ipvs::connect()?;
+    let count = ipvs.services()?.len();
+    ipvs.flush()?;
+    record::clear();
+    println!(
+        "flushed {count} virtual service{}",
+        if count == 1 { "" } else { "s" }
+    );
+    Ok(exit::SUCCESS)
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The configuration in the kernel's terms: what `apply` wants the table to
+//! be. Every configured real goes in with its configured weight (health is
+//! the daemon's job) and no fallback.
+
+use config::model::{Family, Forward, Netmask, Protocol, Real, Virtual, VirtualKey};
+use ipvs::{AddressFamily, Destination, Service, ServiceKey};
+use planner::DesiredService;
+
+/// The table a configuration asks for.
+pub fn table(config: &config::Config) -> Vec<DesiredService> {
+    config
+        .virtuals
+        .iter()
+        .map(|v| DesiredService {
+            service: service(v),
+            destinations: v.reals.iter().map(destination).collect(),
+        })
+        .collect()
+}
+
+/// A virtual's key in the kernel's terms.
+pub fn service_key(key: &VirtualKey) -> ServiceKey {
+    match *key {
+        VirtualKey::Address { protocol, address } => ServiceKey::Address {
+            protocol: match protocol {
+                Protocol::Tcp => ipvs::Protocol::Tcp,
+                Protocol::Udp => ipvs::Protocol::Udp,
+                Protocol::Sctp => ipvs::Protocol::Sctp,
+            },
+            address,
+        },
+        VirtualKey::Fwmark { family, mark } => ServiceKey::Fwmark {
+            family: match family {
+                Family::Ipv4 => AddressFamily::Inet,
+                Family::Ipv6 => AddressFamily::Inet6,
+            },
+            mark,
+        },
+    }
+}
+
+/// A virtual's service settings.
+pub fn service(v: &Virtual) -> Service {
+    let mut service = Service::new(service_key(&v.key), v.scheduler.clone());
+    if let Some(timeout) = v.persistent {
+        service = service.persistent(timeout);
+    }
+    match v.netmask {
+        Some(Netmask::V4(mask)) => service.netmask = ipvs::Netmask::V4(mask),
+        Some(Netmask::V6(prefix)) => service.netmask = ipvs::Netmask::V6(prefix),
+        None => {}
+    }
+    service
+}
+
+/// A real (or fallback) as a destination.
+pub fn destination(real: &Real) -> Destination {
+    Destination::new(
+        real.address,
+        match real.forward {
+            Forward::Gate => ipvs::Forward::Route,
+            Forward::Masq => ipvs::Forward::Masq,
+            Forward::Ipip => ipvs::Forward::Tunnel,
+        },
+        real.weight,
+    )
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The record of which services ipvsctl manages, so that a virtual removed
+//! from the configuration is removed from the kernel while services made by
+//! hand or by other tools are left alone.
+//!
+//! One record per network namespace (each has its own table), under
+//! `/run/ipvsctl/` (or `$IPVSCTL_STATE_DIR`): `managed-<netns inode>`, one
+//! service per line (`tcp 192.168.0.3:80`, `fwmark 7`, `fwmark 7 ipv6`).
+//! `/run` is emptied at boot, like the kernel table. A lost or unreadable
+//! record only makes apply more careful: nothing unwanted counts as ours.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use ipvs::{AddressFamily, Protocol, ServiceKey};
+
+/// Where this namespace's record lives.
+pub fn path() -> PathBuf {
+    let dir = std::env::var_os("IPVSCTL_STATE_DIR")
+        .map_or_else(|| PathBuf::from("/run/ipvsctl"), PathBuf::from);
+    let namespace = std::fs::metadata("/proc/thread-self/ns/net")
+        .or_else(|_| std::fs::metadata("/proc/self/ns/net"))
+        .map(|m| m.ino())
+        .unwrap_or(0);
+    dir.join(format!("managed-{namespace}"))
+}
+
+/// The managed services, or `None` when there is no readable record.
+pub fn load() -> Option<BTreeSet<ServiceKey>> {
+    let text = std::fs::read_to_string(path()).ok()?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(parse_key)
+        .collect()
+}
+
+/// Replaces the record, atomically.
+pub fn save(keys: &BTreeSet<ServiceKey>) -> anyhow::Result<()> {
+    let path = path();
+    let dir = path.parent().context("state directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let temporary = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&temporary)
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    for key in keys {
+        writeln!(file, "{key}")?;
+    }
+    file.sync_all()?;
+    std::fs::rename(&temporary, &path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Forgets every managed service (after a flush).
+pub fn clear() {
+    let _ = std::fs::remove_file(path());
+}
+
+/// Reads a key as `ServiceKey`'s `Display` writes it.
+fn parse_key(line: &str) -> Option<ServiceKey> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.as_slice() {
+        ["fwmark", mark] => Some(ServiceKey::Fwmark {
+            family: AddressFamily::Inet,
+            mark: mark.parse().ok()?,
+        }),
+        ["fwmark", mark, "ipv6"] => Some(ServiceKey::Fwmark {
+            family: AddressFamily::Inet6,
+            mark: mark.parse().ok()?,
+        }),
+        [protocol, address] => Some(ServiceKey::Address {
+            protocol: match *protocol {
+                "tcp" => Protocol::Tcp,
+                "udp" => Protocol::Udp,
+                "sctp" => Protocol::Sctp,
+                _ => return None,
+            },
+            address: address.parse().ok()?,
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_read_back_as_written() {
+        for key in [
+            ServiceKey::tcp("192.168.0.3:80".parse().unwrap()),
+            ServiceKey::udp("[2001:db8::1]:53".parse().unwrap()),
+            ServiceKey::Address {
+                protocol: Protocol::Sctp,
+                address: "10.0.0.1:3868".parse().unwrap(),
+            },
+            ServiceKey::fwmark(7),
+            ServiceKey::Fwmark {
+                family: AddressFamily::Inet6,
+                mark: 8,
+            },
+        ] {
+            assert_eq!(parse_key(&key.to_string()), Some(key));
+        }
+        assert_eq!(parse_key("icmp 1.2.3.4:0"), None);
+    }
+}

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The planner: what the table should be, what it is, and what is ours in
+//! it → the ordered list of changes that make it right. Pure: it reads no
+//! file and touches no kernel, so every rule is a unit test.
+//!
+//! | module      | job                                                        |
+//! |-------------|------------------------------------------------------------|
+//! | [`desired`] | the table wanted: services with their destinations         |
+//! | [`change`]  | one change, as a plan line (`+ real …`) and an operation   |
+//! | [`plan`]    | the diff, in an order the kernel accepts                   |
+#![deny(missing_docs)]
+
+pub mod change;
+pub mod desired;
+pub mod plan;
+
+pub use change::Change;
+pub use desired::DesiredService;
+pub use plan::{plan, Ownership, Plan};
