@@ -603,6 +603,18 @@ fn virtual_(
                 None
             }
         };
+        // Duplicates are found even when other keys of the real are bad.
+        if let Some((address, item)) = &address {
+            let line = checker.source.location_of(&item.span).line;
+            if let Some(first) = seen.insert(*address, line) {
+                checker.error(
+                    &item.span,
+                    Some(r.key("address")),
+                    format!("duplicate real {address} in this virtual (first at line {first})"),
+                );
+                continue;
+            }
+        }
         let (Some((address, item)), Some(forward_), Some(weight_)) = (address, forward_, weight_)
         else {
             continue;
@@ -613,15 +625,6 @@ fn virtual_(
             weight: weight_,
         };
         if !family_fits(checker, &item.span, &r.key("address"), key.as_ref(), &real) {
-            continue;
-        }
-        let line = checker.source.location_of(&item.span).line;
-        if let Some(first) = seen.insert(address, line) {
-            checker.error(
-                &item.span,
-                Some(r.key("address")),
-                format!("duplicate real {address} in this virtual (first at line {first})"),
-            );
             continue;
         }
         reals.push(real);
@@ -902,15 +905,6 @@ fn check(
     } else {
         Some(defaults.fall)
     };
-    if let (Some(i), Some(t), Some(item)) = (interval, timeout, c.table.get("timeout")) {
-        if t > i {
-            checker.warning(
-                &item.span,
-                Some(c.key("timeout")),
-                "is longer than the interval: checks will overlap",
-            );
-        }
-    }
     let kind = match kind_name? {
         "connect" => CheckKind::Connect,
         "none" => CheckKind::None,

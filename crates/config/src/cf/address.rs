@@ -30,7 +30,10 @@ pub(super) struct Problem {
 }
 
 fn problem<T>(span: &Range<usize>, message: impl Into<String>) -> Result<T, Problem> {
-    Err(Problem { span: span.clone(), message: message.into() })
+    Err(Problem {
+        span: span.clone(),
+        message: message.into(),
+    })
 }
 
 /// What a `virtual=` line names.
@@ -74,8 +77,12 @@ pub(super) fn virtual_target(
         return problem(span, format!("`{word}` has no port: write [ip]:port"));
     };
     let ip = ip(host.0, &host.1, family)?;
-    let port = port(port_text, &port_span)?;
-    Ok(Target::Address { ip, port, dns: matches!(port_text, "53" | "domain") })
+    let port = self::port(port_text, &port_span)?;
+    Ok(Target::Address {
+        ip,
+        port,
+        dns: matches!(port_text, "53" | "domain"),
+    })
 }
 
 /// One `real=` line: one address, or a range of IPv4 addresses.
@@ -95,18 +102,88 @@ pub(super) struct RealLine {
     pub weight: Option<(i64, Range<usize>)>,
 }
 
-/// A `real=` value: `ip[->ip][:port] gate|masq|ipip [weight]`.
-pub(super) fn real(value: &str, span: &Range<usize>, family: Family) -> Result<RealLine, Problem> {
+/// A `real=` value: `ip[->ip][:port] gate|masq|ipip [weight]`. Every
+/// problem of the line, when it has any.
+pub(super) fn real(
+    value: &str,
+    span: &Range<usize>,
+    family: Family,
+) -> Result<RealLine, Vec<Problem>> {
     let words = words(value, span.start);
     let Some((address, address_span)) = words.first().cloned() else {
-        return problem(span, "missing address: write ip:port gate|masq|ipip [weight]");
+        return Err(vec![Problem {
+            span: span.clone(),
+            message: "missing address: write ip:port gate|masq|ipip [weight]".into(),
+        }]);
     };
+    let mut problems = Vec::new();
+    let addresses = real_addresses(address, &address_span, family);
+    let forward = match words.get(1) {
+        Some((text, forward_span)) => {
+            forward(text, forward_span).map(|f| (f, forward_span.clone()))
+        }
+        None => problem(
+            &(address_span.end..address_span.end),
+            "missing forward method after the address: gate, masq or ipip",
+        ),
+    };
+    let mut rest = words.iter().skip(2);
+    let mut next = rest.next();
+    let mut weight = Ok(None);
+    if let Some((text, weight_span)) = next {
+        if text.bytes().all(|b| b.is_ascii_digit()) {
+            weight = match text.parse::<i64>() {
+                Ok(w) => Ok(Some((w, weight_span.clone()))),
+                Err(_) => problem(weight_span, format!("weight `{text}` is too large")),
+            };
+            next = rest.next();
+        }
+    }
+    if let Some((text, extra_span)) = next {
+        let message = if text.starts_with('"') {
+            "request/receive strings on a real server are not supported by ipvsctl: \
+             set request= and receive= in the virtual block"
+                .to_string()
+        } else if text.starts_with("l:") || text.starts_with("u:") {
+            format!("connection thresholds (`{text}`) are not supported by ipvsctl")
+        } else {
+            format!("unexpected `{text}`: expected ip:port gate|masq|ipip [weight]")
+        };
+        problems.push(Problem {
+            span: extra_span.clone(),
+            message,
+        });
+    }
+    let addresses = addresses.map_err(|p| problems.insert(0, p));
+    let forward = forward.map_err(|p| problems.push(p));
+    let weight = weight.map_err(|p| problems.push(p));
+    match (addresses, forward, weight) {
+        (Ok((ips, port)), Ok((forward, forward_span)), Ok(weight)) if problems.is_empty() => {
+            Ok(RealLine {
+                ips,
+                port,
+                address_span,
+                forward,
+                forward_span,
+                weight,
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+/// `ip[->ip][:port]`.
+fn real_addresses(
+    address: &str,
+    span: &Range<usize>,
+    family: Family,
+) -> Result<(Vec<IpAddr>, Option<u16>), Problem> {
     let (first, last) = match address.find("->") {
         Some(arrow) => (
-            (&address[..arrow], address_span.start..address_span.start + arrow),
-            Some((&address[arrow + 2..], address_span.start + arrow + 2..address_span.end)),
+            (&address[..arrow], span.start..span.start + arrow),
+            Some((&address[arrow + 2..], span.start + arrow + 2..span.end)),
         ),
-        None => ((address, address_span.clone()), None),
+        None => ((address, span.clone()), None),
     };
     let (end_text, end_span) = last.clone().unwrap_or(first.clone());
     let (end_host, port) = split_host_port(end_text, &end_span);
@@ -117,50 +194,15 @@ pub(super) fn real(value: &str, span: &Range<usize>, family: Family) -> Result<R
     let ips = match last {
         None => vec![ip(end_host.0, &end_host.1, family)?],
         Some(_) => {
+            if family == Family::V4 && first.0.contains(':') {
+                return problem(&first.1, "the port goes after the last address: a->b:port");
+            }
             let start = ip(first.0, &first.1, family)?;
             let end = ip(end_host.0, &end_host.1, family)?;
-            range(start, end, &address_span)?
+            range(start, end, span)?
         }
     };
-    let Some((forward, forward_span)) = words.get(1).cloned() else {
-        return problem(
-            &(address_span.end..address_span.end),
-            "missing forward method after the address: gate, masq or ipip",
-        );
-    };
-    let forward = self::forward(forward, &forward_span)?;
-    let mut rest = words[2..].iter();
-    let mut next = rest.next();
-    let mut weight = None;
-    if let Some((text, weight_span)) = next {
-        if text.bytes().all(|b| b.is_ascii_digit()) {
-            let Ok(w) = text.parse::<i64>() else {
-                return problem(weight_span, format!("weight `{text}` is too large"));
-            };
-            weight = Some((w, weight_span.clone()));
-            next = rest.next();
-        }
-    }
-    if let Some((text, extra_span)) = next {
-        if text.starts_with('"') {
-            return problem(
-                extra_span,
-                "request/receive strings on a real server are not supported by ipvsctl: \
-                 set request= and receive= in the virtual block",
-            );
-        }
-        if text.starts_with("l:") || text.starts_with("u:") {
-            return problem(
-                extra_span,
-                format!("connection thresholds (`{text}`) are not supported by ipvsctl"),
-            );
-        }
-        return problem(
-            extra_span,
-            format!("unexpected `{text}`: expected ip:port gate|masq|ipip [weight]"),
-        );
-    }
-    Ok(RealLine { ips, port, address_span, forward, forward_span, weight })
+    Ok((ips, port))
 }
 
 /// A `fallback=` value: `ip[:port] [gate|masq|ipip]`.
@@ -189,7 +231,10 @@ pub(super) fn fallback(
         return problem(span, "missing address: write ip:port [gate|masq|ipip]");
     };
     if let Some((text, extra)) = words.get(2) {
-        return problem(extra, format!("unexpected `{text}`: expected ip:port [gate|masq|ipip]"));
+        return problem(
+            extra,
+            format!("unexpected `{text}`: expected ip:port [gate|masq|ipip]"),
+        );
     }
     let (host, port) = split_host_port(address, &address_span);
     let ip = ip(host.0, &host.1, family)?;
@@ -201,7 +246,13 @@ pub(super) fn fallback(
         Some((text, forward_span)) => (forward(text, forward_span)?, Some(forward_span.clone())),
         None => ("gate", None),
     };
-    Ok(FallbackLine { ip, port, address_span, forward, forward_span })
+    Ok(FallbackLine {
+        ip,
+        port,
+        address_span,
+        forward,
+        forward_span,
+    })
 }
 
 /// `a.b.c.d:port`, `[v6]:port`, `a.b.c.d` or `[v6]`.
@@ -221,16 +272,19 @@ type Part<'a> = (&'a str, Range<usize>);
 fn split_host_port<'a>(text: &'a str, span: &Range<usize>) -> (Part<'a>, Option<Part<'a>>) {
     let at = |from: usize, to: usize| span.start + from..span.start + to;
     let colon = if text.starts_with('[') {
-        text.find(']').map(|close| close + 1).filter(|&i| text[i..].starts_with(':'))
+        text.find(']')
+            .map(|close| close + 1)
+            .filter(|&i| text[i..].starts_with(':'))
     } else if text.matches(':').count() == 1 {
         text.find(':')
     } else {
         None
     };
     match colon {
-        Some(i) => {
-            ((&text[..i], at(0, i)), Some((&text[i + 1..], at(i + 1, text.len()))))
-        }
+        Some(i) => (
+            (&text[..i], at(0, i)),
+            Some((&text[i + 1..], at(i + 1, text.len()))),
+        ),
         None => ((text, at(0, text.len())), None),
     }
 }
@@ -259,7 +313,10 @@ fn ip(text: &str, span: &Range<usize>, family: Family) -> Result<IpAddr, Problem
                 return Ok(IpAddr::V6(ip));
             }
             if text.parse::<Ipv6Addr>().is_ok() {
-                return problem(span, format!("write the IPv6 address in brackets: `[{text}]`"));
+                return problem(
+                    span,
+                    format!("write the IPv6 address in brackets: `[{text}]`"),
+                );
             }
             if text.parse::<Ipv4Addr>().is_ok() {
                 return problem(
@@ -293,11 +350,19 @@ fn port(text: &str, span: &Range<usize>) -> Result<u16, Problem> {
             Err(_) => problem(span, format!("port `{text}` is out of range 0-65535")),
         };
     }
-    if !text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_')) {
+    if !text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+    {
         return problem(span, format!("`{text}` is not a port"));
     }
     port_by_name(text).map_or_else(
-        || problem(span, format!("unknown port name `{text}`: write the port number")),
+        || {
+            problem(
+                span,
+                format!("unknown port name `{text}`: write the port number"),
+            )
+        },
         Ok,
     )
 }
@@ -307,7 +372,10 @@ fn forward(text: &str, span: &Range<usize>) -> Result<&'static str, Problem> {
         "gate" => Ok("gate"),
         "masq" => Ok("masq"),
         "ipip" => Ok("ipip"),
-        other => problem(span, format!("`{other}` is not a forward method: gate, masq or ipip")),
+        other => problem(
+            span,
+            format!("`{other}` is not a forward method: gate, masq or ipip"),
+        ),
     }
 }
 
@@ -322,10 +390,15 @@ fn range(start: IpAddr, end: IpAddr, span: &Range<usize>) -> Result<Vec<IpAddr>,
     if last - first >= MAX_RANGE {
         return problem(
             span,
-            format!("range {start}->{end} has {} addresses, more than {MAX_RANGE}", last - first + 1),
+            format!(
+                "range {start}->{end} has {} addresses, more than {MAX_RANGE}",
+                last - first + 1
+            ),
         );
     }
-    Ok((first..=last).map(|n| IpAddr::V4(Ipv4Addr::from(n))).collect())
+    Ok((first..=last)
+        .map(|n| IpAddr::V4(Ipv4Addr::from(n)))
+        .collect())
 }
 
 #[cfg(test)]
@@ -338,18 +411,35 @@ mod tests {
         let v6 = |t: &str| virtual_target(t, &(0..t.len()), Family::V6);
         assert_eq!(
             v4("10.0.0.1:domain"),
-            Ok(Target::Address { ip: "10.0.0.1".parse().unwrap(), port: 53, dns: true })
+            Ok(Target::Address {
+                ip: "10.0.0.1".parse().unwrap(),
+                port: 53,
+                dns: true
+            })
         );
         assert_eq!(v4("7"), Ok(Target::Fwmark(7)));
         assert_eq!(
             v6("[2001:db8::5]:119"),
-            Ok(Target::Address { ip: "2001:db8::5".parse().unwrap(), port: 119, dns: false })
+            Ok(Target::Address {
+                ip: "2001:db8::5".parse().unwrap(),
+                port: 119,
+                dns: false
+            })
         );
         assert!(v4("[::1]:80").unwrap_err().message.contains("virtual6"));
         assert!(v4("10.0.0.1").unwrap_err().message.contains("no port"));
-        assert!(v4("xx.xx.xx.xx:80").unwrap_err().message.contains("host names"));
-        assert!(v4("10.0.0.1:nosuch").unwrap_err().message.contains("unknown port name"));
-        assert!(v4("10.0.0.1:70000").unwrap_err().message.contains("out of range"));
+        assert!(v4("xx.xx.xx.xx:80")
+            .unwrap_err()
+            .message
+            .contains("host names"));
+        assert!(v4("10.0.0.1:nosuch")
+            .unwrap_err()
+            .message
+            .contains("unknown port name"));
+        assert!(v4("10.0.0.1:70000")
+            .unwrap_err()
+            .message
+            .contains("out of range"));
         assert!(v6("1.2.3.4:80").unwrap_err().message.contains("IPv4"));
     }
 
@@ -363,10 +453,17 @@ mod tests {
         let r = real("10.0.0.1 gate", &(0..13), Family::V4).unwrap();
         assert_eq!((r.port, r.weight), (None, None));
         let e = real("10.0.0.1:80", &(0..11), Family::V4).unwrap_err();
-        assert_eq!(e.span, 11..11);
+        assert_eq!(e[0].span, 11..11);
+        let e = real("[::1]:80", &(0..8), Family::V4).unwrap_err();
+        assert_eq!(e.len(), 2);
         assert!(real("10.0.0.9->10.0.0.1:80 gate", &(0..26), Family::V4).is_err());
         assert!(real("10.0.0.0->10.0.255.255:80 gate", &(0..30), Family::V4).is_err());
         assert!(real("[::1]->[::2]:80 gate", &(0..20), Family::V6).is_err());
+        let e = real("10.0.0.1:80->10.0.0.2 gate", &(0..26), Family::V4).unwrap_err();
+        assert_eq!(
+            e[0].message,
+            "the port goes after the last address: a->b:port"
+        );
         assert!(real("10.0.0.1:80 gate 1 \"/\", \"ok\"", &(0..30), Family::V4).is_err());
     }
 

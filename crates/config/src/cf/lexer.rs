@@ -7,8 +7,6 @@ use std::ops::Range;
 /// One line of the file.
 #[derive(Debug, Clone)]
 pub(super) struct Line<'a> {
-    /// From 1.
-    pub number: usize,
     /// Whether it starts with a space or a tab.
     pub indented: bool,
     /// What it holds.
@@ -50,7 +48,7 @@ pub(super) struct Directive<'a> {
 pub(super) fn lines(text: &str) -> Vec<Line<'_>> {
     let mut out = Vec::new();
     let mut start = 0;
-    for (index, raw) in text.split('\n').enumerate() {
+    for raw in text.split('\n') {
         let line_start = start;
         start += raw.len() + 1;
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
@@ -58,13 +56,18 @@ pub(super) fn lines(text: &str) -> Vec<Line<'_>> {
         let indented = content.starts_with([' ', '\t']);
         let trimmed_start = content.len() - content.trim_start().len();
         let body = content.trim();
-        let number = index + 1;
         if body.is_empty() {
-            out.push(Line { number, indented, kind: LineKind::Blank });
+            out.push(Line {
+                indented,
+                kind: LineKind::Blank,
+            });
             continue;
         }
         let body_start = line_start + trimmed_start;
-        out.push(Line { number, indented, kind: LineKind::Directive(directive(body, body_start)) });
+        out.push(Line {
+            indented,
+            kind: LineKind::Directive(directive(body, body_start)),
+        });
     }
     out
 }
@@ -118,7 +121,11 @@ fn directive(body: &str, at: usize) -> Directive<'_> {
 /// returned as the third element.
 pub(super) fn unquote(value: &str, span: Range<usize>) -> Result<Unquoted<'_>, ()> {
     let Some(inner) = value.strip_prefix('"') else {
-        return Ok(Unquoted { text: value, span, after: "" });
+        return Ok(Unquoted {
+            text: value,
+            span,
+            after: "",
+        });
     };
     let Some(close) = inner.rfind('"') else {
         return Err(());
@@ -175,7 +182,10 @@ mod tests {
     fn directive_parts() {
         let d = only("    real = 10.0.0.1:80 gate 2  # web\n");
         assert_eq!((d.name, d.name_span.clone()), ("real", 4..8));
-        assert_eq!((d.value, d.value_span.clone()), ("10.0.0.1:80 gate 2", 11..29));
+        assert_eq!(
+            (d.value, d.value_span.clone()),
+            ("10.0.0.1:80 gate 2", 11..29)
+        );
         let d = only("receive=\"a#b\" # c");
         assert_eq!(d.value, "\"a#b\"");
         let d = only("eth0:1=192.168.1.1");

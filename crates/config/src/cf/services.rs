@@ -86,7 +86,10 @@ const PORT_NAMES: &[(&str, u16)] = &[
 
 /// The port of a port name (`www` → 80).
 pub(super) fn port_by_name(name: &str) -> Option<u16> {
-    PORT_NAMES.iter().find(|(n, _)| *n == name).map(|&(_, port)| port)
+    PORT_NAMES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, port)| port)
 }
 
 /// What `service=` may be, in ldirectord's order.
@@ -140,13 +143,19 @@ const SERVICE_PORTS: &[(&str, u16)] = &[
 
 /// The service ldirectord assumes for a virtual's port.
 pub(super) fn service_of_port(port: u16) -> &'static str {
-    SERVICE_PORTS.iter().find(|(_, p)| *p == port).map_or("none", |&(s, _)| s)
+    SERVICE_PORTS
+        .iter()
+        .find(|(_, p)| *p == port)
+        .map_or("none", |&(s, _)| s)
 }
 
 /// The port ldirectord checks for a service when the real server has none
 /// (`ld_service_to_port`).
 pub(super) fn port_of_service(service: &str) -> Option<u16> {
-    SERVICE_PORTS.iter().find(|(s, _)| *s == service).map(|&(_, p)| p)
+    SERVICE_PORTS
+        .iter()
+        .find(|(s, _)| *s == service)
+        .map(|&(_, p)| p)
 }
 
 #[cfg(test)]
@@ -164,7 +173,11 @@ mod tests {
         assert_eq!(port_of_service("https"), Some(443));
         assert_eq!(port_of_service("none"), None);
         for (name, _) in PORT_NAMES {
-            assert_eq!(PORT_NAMES.iter().filter(|(n, _)| n == name).count(), 1, "{name}");
+            assert_eq!(
+                PORT_NAMES.iter().filter(|(n, _)| n == name).count(),
+                1,
+                "{name}"
+            );
         }
     }
 }

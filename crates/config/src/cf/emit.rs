@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! What was read, written out as the raw document in ipvsctl's schema, with
+//! ldirectord's defaults made explicit.
+
+use std::ops::Range;
+
+use crate::tree::{Item, Key, Table, Value};
+
+use super::address::{self, FallbackLine, Family, Target};
+use super::{services, At, CheckType, Reader, VirtualSpec};
+
+/// ldirectord's `$CHECKINTERVAL`.
+const CHECK_INTERVAL: i64 = 10;
+/// ldirectord's `$DEFAULT_CHECKTIMEOUT`.
+const CHECK_TIMEOUT: i64 = 5;
+/// ldirectord's `$DEFAULT_NEGOTIATETIMEOUT`.
+const NEGOTIATE_TIMEOUT: i64 = 30;
+/// ldirectord's `$FAILURECOUNT`.
+const FAILURE_COUNT: i64 = 1;
+/// ldirectord's scheduler.
+const SCHEDULER: &str = "wrr";
+
+fn put(table: &mut Table, name: &str, key: &Range<usize>, span: &Range<usize>, value: Value) {
+    table.insert(Key::new(name, key.clone()), Item::new(span.clone(), value));
+}
+
+fn put_at<T>(table: &mut Table, name: &str, at: &At<T>, value: Value) {
+    put(table, name, &at.key, &at.span, value);
+}
+
+fn string(text: &str) -> Value {
+    Value::String(text.to_string())
+}
+
+/// What the check of a virtual becomes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Http(&'static str),
+    Connect,
+    External,
+    None,
+    Off,
+}
+
+impl Reader<'_> {
+    /// The document: `defaults`, then `virtual`.
+    pub(super) fn document(&mut self) -> Table {
+        let mut top = Table::default();
+        let defaults = self.defaults();
+        put(
+            &mut top,
+            "defaults",
+            &(0..0),
+            &(0..0),
+            Value::Table(defaults),
+        );
+        let virtuals = std::mem::take(&mut self.virtuals);
+        let items: Vec<Item> = virtuals
+            .iter()
+            .filter_map(|v| {
+                let table = self.virtual_table(v)?;
+                Some(Item::new(v.line.clone(), Value::Table(table)))
+            })
+            .collect();
+        if let Some(first) = virtuals.first() {
+            put(
+                &mut top,
+                "virtual",
+                &first.key,
+                &first.line,
+                Value::Array(items),
+            );
+        }
+        self.virtuals = virtuals;
+        top
+    }
+
+    fn defaults(&self) -> Table {
+        let g = &self.globals;
+        let mut t = Table::default();
+        let none = 0..0;
+        let integer = |t: &mut Table, name: &str, at: Option<&At<i64>>, default: i64| match at {
+            Some(at) => put_at(t, name, at, Value::Integer(at.value)),
+            None => put(t, name, &none, &none, Value::Integer(default)),
+        };
+        integer(
+            &mut t,
+            "check_interval",
+            g.checkinterval.as_ref(),
+            CHECK_INTERVAL,
+        );
+        let timeout = g.checktimeout.as_ref().or(g.negotiatetimeout.as_ref());
+        integer(&mut t, "check_timeout", timeout, CHECK_TIMEOUT);
+        put(&mut t, "check_rise", &none, &none, Value::Integer(1));
+        integer(&mut t, "check_fall", g.failurecount.as_ref(), FAILURE_COUNT);
+        let boolean = |t: &mut Table, name: &str, at: Option<&At<bool>>, default: bool| match at {
+            Some(at) => put_at(t, name, at, Value::Boolean(at.value)),
+            None => put(t, name, &none, &none, Value::Boolean(default)),
+        };
+        boolean(&mut t, "quiescent", g.quiescent.as_ref(), false);
+        boolean(&mut t, "cleanstop", g.cleanstop.as_ref(), true);
+        t
+    }
+
+    fn virtual_table(&mut self, v: &VirtualSpec) -> Option<Table> {
+        let target = v.target?;
+        let mut t = Table::default();
+        if let Some(name) = &v.name {
+            put_at(&mut t, "name", name, string(&name.value));
+        }
+        match target {
+            Target::Address { ip, port, dns } => {
+                let text = address::format(ip, Some(port));
+                put(
+                    &mut t,
+                    "address",
+                    &v.key,
+                    &v.target_span,
+                    Value::String(text),
+                );
+                match &v.protocol {
+                    Some(p) => put_at(&mut t, "protocol", p, string(&p.value)),
+                    None => {
+                        let protocol = if dns { "udp" } else { "tcp" };
+                        put(&mut t, "protocol", &v.key, &v.line, string(protocol));
+                    }
+                }
+            }
+            Target::Fwmark(mark) => {
+                put(
+                    &mut t,
+                    "fwmark",
+                    &v.key,
+                    &v.target_span,
+                    Value::Integer(mark),
+                );
+                if v.family == Family::V6 {
+                    put(&mut t, "family", &v.key, &v.line, string("ipv6"));
+                }
+            }
+        }
+        match &v.scheduler {
+            Some(s) => put_at(&mut t, "scheduler", s, string(&s.value)),
+            None => put(&mut t, "scheduler", &v.key, &v.line, string(SCHEDULER)),
+        }
+        if let Some(p) = &v.persistent {
+            put_at(&mut t, "persistent", p, Value::Integer(p.value));
+        }
+        if let Some(n) = &v.netmask {
+            put_at(&mut t, "netmask", n, n.value.clone());
+        }
+        if let Some(q) = &v.quiescent {
+            put_at(&mut t, "quiescent", q, Value::Boolean(q.value));
+        }
+        if let Some((name, item)) = self.effective_fallback(v, target) {
+            t.insert(name, item);
+        }
+        let check = self.check(v, target);
+        put(&mut t, "check", &v.key, &v.line, Value::Table(check));
+        if let Some(first) = v.reals.first() {
+            let mut reals = Vec::new();
+            for r in &v.reals {
+                for &ip in &r.line.ips {
+                    let mut real = Table::default();
+                    let at = &r.line.address_span;
+                    put(
+                        &mut real,
+                        "address",
+                        at,
+                        at,
+                        string(&address::format(ip, r.line.port)),
+                    );
+                    let forward = &r.line.forward_span;
+                    put(
+                        &mut real,
+                        "forward",
+                        forward,
+                        forward,
+                        string(r.line.forward),
+                    );
+                    match &r.line.weight {
+                        Some((weight, span)) => {
+                            put(&mut real, "weight", span, span, Value::Integer(*weight))
+                        }
+                        None => put(&mut real, "weight", &r.key, &r.span, Value::Integer(1)),
+                    }
+                    reals.push(Item::new(r.span.clone(), Value::Table(real)));
+                }
+            }
+            put(&mut t, "real", &first.key, &first.span, Value::Array(reals));
+        }
+        Some(t)
+    }
+
+    /// The virtual's own fallback, else the global one of its family.
+    fn effective_fallback(&mut self, v: &VirtualSpec, target: Target) -> Option<(Key, Item)> {
+        let global = match v.family {
+            Family::V4 => self.globals.fallback.as_ref(),
+            Family::V6 => self.globals.fallback6.as_ref(),
+        };
+        let fallback = match (&v.fallback, global) {
+            (Some(own), _) => own,
+            (None, Some(global)) => {
+                if let Target::Fwmark(_) = target {
+                    let line = self.source.location_of(&global.key).line;
+                    let message = format!(
+                        "the global fallback (line {line}) does not apply to a firewall-mark \
+                         virtual (ldirectord cannot use it there)"
+                    );
+                    self.warning(&v.key, None, message);
+                    return None;
+                }
+                global
+            }
+            (None, None) => return None,
+        };
+        Some(fallback_entry(fallback))
+    }
+
+    fn check(&mut self, v: &VirtualSpec, target: Target) -> Table {
+        let udp = match target {
+            Target::Address { dns, .. } => v.protocol.as_ref().map_or(dns, |p| p.value == "udp"),
+            Target::Fwmark(_) => false,
+        };
+        let (service, service_origin) = match (&v.service, target) {
+            (Some(s), _) => (s.value.as_str(), None),
+            (None, Target::Fwmark(_)) => ("none", Some("a firewall-mark virtual".to_string())),
+            (None, Target::Address { port, .. }) => (
+                services::service_of_port(port),
+                Some(format!("port {port}")),
+            ),
+        };
+        let checktype = v
+            .checktype
+            .as_ref()
+            .map_or(CheckType::Negotiate, |c| c.value);
+        // Where the check comes from: its checktype, else its service, else
+        // the virtual line.
+        let (type_key, type_span) = match (&v.checktype, &v.service) {
+            (Some(c), _) => (c.key.clone(), c.span.clone()),
+            (None, Some(s)) => (s.key.clone(), s.span.clone()),
+            (None, None) => (v.key.clone(), v.line.clone()),
+        };
+        let service_place = v
+            .service
+            .as_ref()
+            .map_or(type_span.clone(), |s| s.span.clone());
+        let negotiate = matches!(checktype, CheckType::Negotiate | CheckType::Combined(_));
+        if let CheckType::Combined(n) = checktype {
+            let message = format!(
+                "checktype = {n}: ldirectord alternates {n} connect checks with a negotiate \
+                 check; ipvsctl runs the negotiate check every time"
+            );
+            self.warning(&type_span, Some("checktype"), message);
+        }
+        let kind = match checktype {
+            CheckType::Off => Kind::Off,
+            CheckType::On => Kind::None,
+            CheckType::External => Kind::External,
+            CheckType::Connect => {
+                if udp {
+                    self.warning(
+                        &type_span,
+                        Some("checktype"),
+                        "on a UDP virtual ldirectord's connect check is an ICMP ping; \
+                         ipvsctl runs its connect check",
+                    );
+                }
+                Kind::Connect
+            }
+            CheckType::Negotiate | CheckType::Combined(_) => match service {
+                "http" => Kind::Http("http"),
+                "https" => Kind::Http("https"),
+                "none" => {
+                    if v.checktype.is_none() && v.service.is_none() {
+                        let message = format!(
+                            "no health check: ldirectord's default negotiate check has no test \
+                             for {}, so every real server counts as up; write checktype = \
+                             connect for a connection check",
+                            service_origin.as_deref().unwrap_or("this virtual")
+                        );
+                        self.warning(&v.key, None, message);
+                    }
+                    Kind::None
+                }
+                other => {
+                    let from = match &service_origin {
+                        Some(origin) => format!(" (ldirectord's default for {origin})"),
+                        None => String::new(),
+                    };
+                    let using = if udp {
+                        "a connect check"
+                    } else {
+                        "a TCP connect check"
+                    };
+                    let message = format!(
+                        "negotiate check for service {other}{from} is not supported by \
+                         ipvsctl; using {using}"
+                    );
+                    self.warning(&service_place, Some("service"), message);
+                    Kind::Connect
+                }
+            },
+        };
+        let mut t = Table::default();
+        let kind_name = match kind {
+            Kind::Http(name) => name,
+            Kind::Connect => "connect",
+            Kind::External => "external",
+            Kind::None => "none",
+            Kind::Off => "off",
+        };
+        put(&mut t, "type", &type_key, &type_span, string(kind_name));
+        if matches!(kind, Kind::None | Kind::Off) {
+            return t;
+        }
+        if matches!(kind, Kind::Http(_) | Kind::Connect) {
+            if let Some(port) = &v.checkport {
+                put_at(&mut t, "port", port, Value::Integer(port.value));
+            } else if matches!(target, Target::Fwmark(_))
+                && v.reals.iter().any(|r| r.line.port.is_none())
+            {
+                if let Some(port) = services::port_of_service(service) {
+                    put(
+                        &mut t,
+                        "port",
+                        &type_key,
+                        &service_place,
+                        Value::Integer(port.into()),
+                    );
+                }
+            }
+        }
+        if let Some(interval) = &v.checkinterval {
+            if self.globals.fork.as_ref().is_some_and(|f| f.value) {
+                put_at(&mut t, "interval", interval, Value::Integer(interval.value));
+            } else {
+                self.warning(
+                    &interval.key,
+                    None,
+                    "ignored: checkinterval in a virtual counts only with fork = yes, as in \
+                     ldirectord",
+                );
+            }
+        }
+        let (timeout, key, span) = self.timeout(v, negotiate);
+        put(&mut t, "timeout", &key, &span, Value::Integer(timeout));
+        if let Some(fall) = &v.failurecount {
+            put_at(&mut t, "fall", fall, Value::Integer(fall.value));
+        }
+        match kind {
+            Kind::Http(_) => {
+                if let Some(receive) = &v.receive {
+                    if receive.value.contains([
+                        '[', ']', '(', ')', '*', '+', '?', '{', '}', '|', '^', '$', '\\',
+                    ]) {
+                        self.warning(
+                            &receive.span,
+                            Some("receive"),
+                            "ldirectord matches receive as a regular expression; ipvsctl looks \
+                             for this text as written",
+                        );
+                    }
+                }
+                for (name, at) in [
+                    ("request", &v.request),
+                    ("receive", &v.receive),
+                    ("host", &v.virtualhost),
+                    ("method", &v.httpmethod),
+                ] {
+                    if let Some(at) = at {
+                        put_at(&mut t, name, at, string(&at.value));
+                    }
+                }
+            }
+            Kind::External => {
+                let (program, key, span) = match &v.checkcommand {
+                    Some(c) => (c.value.as_str(), c.key.clone(), c.span.clone()),
+                    None => {
+                        self.warning(
+                            &type_span,
+                            Some("checktype"),
+                            "no checkcommand: ldirectord runs /bin/true, so every real server \
+                             counts as up",
+                        );
+                        ("/bin/true", type_key.clone(), type_span.clone())
+                    }
+                };
+                let words = [program, "{vip}", "{vport}", "{ip}", "{port}"]
+                    .iter()
+                    .map(|w| Item::new(span.clone(), string(w)))
+                    .collect();
+                put(&mut t, "command", &key, &span, Value::Array(words));
+            }
+            _ => {}
+        }
+        t
+    }
+
+    /// ldirectord's timeout for a check: a negotiate check's
+    /// negotiatetimeout, any other check's checktimeout, each falling back
+    /// on the other, the virtual's before the global ones.
+    fn timeout(&self, v: &VirtualSpec, negotiate: bool) -> (i64, Range<usize>, Range<usize>) {
+        let g = &self.globals;
+        let chain = if negotiate {
+            [
+                &v.negotiatetimeout,
+                &v.checktimeout,
+                &g.negotiatetimeout,
+                &g.checktimeout,
+            ]
+        } else {
+            [
+                &v.checktimeout,
+                &v.negotiatetimeout,
+                &g.checktimeout,
+                &g.negotiatetimeout,
+            ]
+        };
+        match chain.into_iter().find_map(Option::as_ref) {
+            Some(at) => (at.value, at.key.clone(), at.span.clone()),
+            None => {
+                let default = if negotiate {
+                    NEGOTIATE_TIMEOUT
+                } else {
+                    CHECK_TIMEOUT
+                };
+                (default, v.key.clone(), v.line.clone())
+            }
+        }
+    }
+}
+
+/// `fallback = "ip:port"` for gate, else `{address, forward, weight = 1}`.
+fn fallback_entry(f: &At<FallbackLine>) -> (Key, Item) {
+    let line = &f.value;
+    let text = address::format(line.ip, line.port);
+    let key = Key::new("fallback", f.key.clone());
+    if line.forward == "gate" {
+        return (
+            key,
+            Item::new(line.address_span.clone(), Value::String(text)),
+        );
+    }
+    let mut t = Table::default();
+    put(
+        &mut t,
+        "address",
+        &line.address_span,
+        &line.address_span,
+        Value::String(text),
+    );
+    let forward = line.forward_span.clone().unwrap_or(f.span.clone());
+    put(&mut t, "forward", &forward, &forward, string(line.forward));
+    put(&mut t, "weight", &f.key, &f.span, Value::Integer(1));
+    (key, Item::new(f.span.clone(), Value::Table(t)))
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The commands that need no kernel, run as a user would: validate and
+//! convert, with their exit codes and exact messages.
+
+mod common;
+
+use std::process::Command;
+
+use common::{etc, stderr, stdout, write};
+
+fn ipvsctl(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ipvsctl"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ipvsctl-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn validate_accepts_the_samples() {
+    for file in ["www.toml", "www.cf"] {
+        let out = ipvsctl(&["validate", &etc(file)]);
+        assert_eq!(out.status.code(), Some(0), "{file}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "ok: 1 virtual service, 2 reals\n");
+    }
+}
+
+#[test]
+fn validate_refuses_with_file_line_column_and_key() {
+    let dir = scratch("validate");
+    let bad = write(&dir, "bad.toml", "[[virtual]]\naddress = \"10.0.0.1:80\"\n[[virtual.real]]\naddress = \"10.0.0.2\"\nweight = -1\n");
+    let out = ipvsctl(&["validate", &etc("www.toml"), &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!("error: {bad}:5:10: virtual[0].real[0].weight: -1 is out of range 0..=65535\n")
+    );
+    assert!(stdout(&out).is_empty());
+    let missing = ipvsctl(&["validate", "/nonexistent/www.toml"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        stderr(&missing),
+        "error: /nonexistent/www.toml:1:1: cannot read: No such file or directory (os error 2)\n"
+    );
+}
+
+#[test]
+fn convert_prints_toml_that_means_the_same() {
+    let dir = scratch("convert");
+    let out = ipvsctl(&["convert", &etc("www.cf")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let toml = write(&dir, "www.toml", &stdout(&out));
+    let from_cf = config::load(&[etc("www.cf").into()]).unwrap().config;
+    let from_toml = config::load(&[toml.into()]).unwrap().config;
+    let strip = |c: config::Config| {
+        c.virtuals
+            .into_iter()
+            .map(|mut v| {
+                v.origin.file = Default::default();
+                v.origin.location = config::source::Location { line: 0, column: 0 };
+                v
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(from_toml.cleanstop, from_cf.cleanstop);
+    assert_eq!(strip(from_toml), strip(from_cf));
+}
+
+#[test]
+fn flush_without_yes_touches_nothing() {
+    let out = ipvsctl(&["flush"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("error: flush deletes every virtual service"),
+        "{}",
+        stderr(&out)
+    );
+}
