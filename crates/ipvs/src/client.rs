@@ -137,6 +137,8 @@ impl Ipvs {
                 Ok(())
             },
         )?;
+        let mut seen = std::collections::HashSet::with_capacity(services.len());
+        services.retain(|s: &ServiceEntry| seen.insert(s.service.key));
         Ok(services)
     }
 

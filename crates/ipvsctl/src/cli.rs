@@ -60,6 +60,20 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// The daemon: health checks drive the table (ldirectord's job).
+    Run {
+        /// Files that together form the desired state.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Ask the running daemon for every real's health and kernel state.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the running daemon to re-read its files (like SIGHUP).
+    Reload,
     /// Print an ldirectord .cf file as ipvsctl TOML.
     Convert {
         /// The ldirectord configuration.

@@ -17,10 +17,15 @@ use std::path::PathBuf;
 use anyhow::Context;
 use ipvs::{AddressFamily, Protocol, ServiceKey};
 
+/// The state directory: `$IPVSCTL_STATE_DIR`, else `/run/ipvsctl`.
+pub fn state_dir() -> PathBuf {
+    std::env::var_os("IPVSCTL_STATE_DIR")
+        .map_or_else(|| PathBuf::from("/run/ipvsctl"), PathBuf::from)
+}
+
 /// Where this namespace's record lives.
 pub fn path() -> PathBuf {
-    let dir = std::env::var_os("IPVSCTL_STATE_DIR")
-        .map_or_else(|| PathBuf::from("/run/ipvsctl"), PathBuf::from);
+    let dir = state_dir();
     let namespace = std::fs::metadata("/proc/thread-self/ns/net")
         .or_else(|_| std::fs::metadata("/proc/self/ns/net"))
         .map(|m| m.ino())

@@ -6,6 +6,7 @@ mod convert;
 mod flush;
 mod list;
 pub mod plan;
+mod status;
 mod validate;
 
 use crate::cli::Command;
@@ -23,5 +24,8 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
         Command::List { json } => list::run(json),
         Command::Flush { yes } => flush::run(yes),
         Command::Convert { file } => convert::run(&file),
+        Command::Run { files } => crate::daemon::run(files),
+        Command::Status { json } => status::run(json),
+        Command::Reload => status::reload(),
     }
 }

@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The engine: one tokio task per checked target, sleeping until its next
+//! slot, then taking a permit (bounding the descriptors held by checks),
+//! probing, and recording the result under the target's own lock — the lock
+//! `reconcile` takes to retire a target, so a removed target never sends a
+//! transition after `reconcile` returns.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use tokio::runtime::Handle;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::schedule::{first_offset, next_slot};
+use crate::state::State;
+use crate::stats::{Counters, Stats};
+use crate::{
+    limits, probe, CheckKind, CheckResult, Health, Target, TargetKey, TargetStatus, Transition,
+};
+
+/// The shortest interval honoured (a zero interval would spin).
+const SHORTEST_INTERVAL: Duration = Duration::from_millis(1);
+
+/// Runs one check (the real probes; a fake in the scheduling tests).
+type Prober =
+    Arc<dyn Fn(Arc<Target>) -> Pin<Box<dyn Future<Output = CheckResult> + Send>> + Send + Sync>;
+
+fn real_prober() -> Prober {
+    // Boxed: a sleeping task then holds a pointer, not a probe's state.
+    Arc::new(|target| Box::pin(async move { probe::check_once(&target).await }))
+}
+
+/// What the checking tasks share.
+struct Context {
+    transitions: UnboundedSender<Transition>,
+    permits: Semaphore,
+    counters: Counters,
+    prober: Prober,
+}
+
+struct Entry {
+    target: Target,
+    state: Arc<Mutex<State>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Entry {
+    /// Stops the target's checking: after this returns its task records and
+    /// sends nothing. Returns the task, to await its end.
+    fn retire(&mut self) -> Option<JoinHandle<()>> {
+        lock(&self.state).retired = true;
+        let task = self.task.take()?;
+        task.abort();
+        Some(task)
+    }
+}
+
+#[derive(Default)]
+struct Targets {
+    current: BTreeMap<TargetKey, Entry>,
+    /// Tasks aborted but perhaps not yet ended (pruned as they end).
+    retired: Vec<JoinHandle<()>>,
+}
+
+/// Runs the health checks. See the crate documentation.
+pub struct Engine {
+    context: Arc<Context>,
+    permits: usize,
+    runtime: Handle,
+    targets: Mutex<Targets>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The same checking: same key, same check, same placeholders. Whether it
+/// is `initially_up` matters only when a target starts.
+fn same_checking(a: &Target, b: &Target) -> bool {
+    a.key == b.key
+        && a.check == b.check
+        && a.virtual_host == b.virtual_host
+        && a.virtual_port == b.virtual_port
+}
+
+impl Engine {
+    /// Starts the engine on the current tokio runtime; transitions go to `transitions`.
+    ///
+    /// Checks hold at most min(4096, RLIMIT_NOFILE/2) descriptors at once
+    /// (the soft limit read now: call [`raise_nofile_limit`](crate::raise_nofile_limit)
+    /// first). Panics outside a tokio runtime.
+    pub fn start(transitions: UnboundedSender<Transition>) -> Self {
+        Self::start_with_permits(transitions, limits::default_permits())
+    }
+
+    /// [`Engine::start`] with an explicit bound on the descriptors checks
+    /// may hold at once (at least 2: an external check takes two).
+    pub fn start_with_permits(transitions: UnboundedSender<Transition>, permits: usize) -> Self {
+        Self::start_with_prober(transitions, permits, real_prober())
+    }
+
+    fn start_with_prober(
+        transitions: UnboundedSender<Transition>,
+        permits: usize,
+        prober: Prober,
+    ) -> Self {
+        let permits = permits.max(2);
+        Engine {
+            context: Arc::new(Context {
+                transitions,
+                permits: Semaphore::new(permits),
+                counters: Counters::new(),
+                prober,
+            }),
+            permits,
+            runtime: Handle::current(),
+            targets: Mutex::new(Targets::default()),
+        }
+    }
+
+    /// Makes the running checks exactly `targets`: starts new keys, stops keys no longer
+    /// given, keeps unchanged ones (same key and same check) with their state and schedule;
+    /// a target whose check changed restarts its checking but KEEPS its current health.
+    /// Returns at once. Targets with CheckKind::None are Up, CheckKind::Off are Down, right away
+    /// (sending a Transition if that differs from `initially_up`), and run no probes.
+    ///
+    /// "Same check" also means the same `virtual_host` and `virtual_port`
+    /// (an external command's placeholders). A key given twice: the last wins.
+    /// A restarted check begins with no result and zeroed counters.
+    pub fn reconcile(&self, targets: Vec<Target>) {
+        let now = SystemTime::now();
+        let start = Instant::now();
+        let mut wanted = BTreeMap::new();
+        for target in targets {
+            wanted.insert(target.key.clone(), target);
+        }
+        let mut all = lock(&self.targets);
+        let all = &mut *all;
+        all.retired.retain(|task| !task.is_finished());
+        let gone: Vec<TargetKey> = all
+            .current
+            .keys()
+            .filter(|k| !wanted.contains_key(*k))
+            .cloned()
+            .collect();
+        for key in gone {
+            if let Some(mut entry) = all.current.remove(&key) {
+                all.retired.extend(entry.retire());
+                tracing::debug!(service = %key.service, real = %key.real, "check stopped");
+            }
+        }
+        for (key, target) in wanted {
+            let kept = match all.current.get_mut(&key) {
+                Some(entry) if same_checking(&entry.target, &target) => continue,
+                Some(entry) => {
+                    all.retired.extend(entry.retire());
+                    let state = lock(&entry.state);
+                    Some((state.health, state.since))
+                }
+                None => None,
+            };
+            let entry = self.begin(target, kept, now, start);
+            all.current.insert(key, entry);
+        }
+    }
+
+    /// A target's entry: its state, and its task unless it is `none`/`off`.
+    fn begin(
+        &self,
+        target: Target,
+        kept: Option<(Health, SystemTime)>,
+        now: SystemTime,
+        start: Instant,
+    ) -> Entry {
+        let (health, since) = kept.unwrap_or(if target.initially_up {
+            (Health::Up, now)
+        } else {
+            (Health::Down, now)
+        });
+        let mut state = State::new(health, since);
+        let fixed = match target.check.kind {
+            CheckKind::None => Some((Health::Up, "check type none")),
+            CheckKind::Off => Some((Health::Down, "check type off")),
+            _ => None,
+        };
+        if let Some((health, reason)) = fixed {
+            if state.health != health {
+                state.health = health;
+                state.since = now;
+                self.send(Transition {
+                    key: target.key.clone(),
+                    health,
+                    reason: reason.to_string(),
+                });
+            }
+            return Entry {
+                target,
+                state: Arc::new(Mutex::new(state)),
+                task: None,
+            };
+        }
+        let state = Arc::new(Mutex::new(state));
+        let interval = target.check.interval.max(SHORTEST_INTERVAL);
+        let first = start + first_offset(&target.key, interval);
+        tracing::debug!(
+            service = %target.key.service, real = %target.key.real,
+            offset_ms = (first - start).as_millis() as u64, "check started"
+        );
+        let task = self.runtime.spawn(run(
+            Arc::clone(&self.context),
+            Arc::clone(&state),
+            target.clone(),
+            first,
+        ));
+        Entry {
+            target,
+            state,
+            task: Some(task),
+        }
+    }
+
+    fn send(&self, transition: Transition) {
+        send(&self.context, transition);
+    }
+
+    /// The state of every target, sorted by key.
+    pub fn snapshot(&self) -> Vec<TargetStatus> {
+        let all = lock(&self.targets);
+        all.current
+            .iter()
+            .map(|(key, entry)| {
+                let s = lock(&entry.state);
+                TargetStatus {
+                    key: key.clone(),
+                    health: s.health,
+                    since: s.since,
+                    last: s.last.clone(),
+                    consecutive_ok: s.consecutive_ok,
+                    consecutive_failed: s.consecutive_failed,
+                }
+            })
+            .collect()
+    }
+
+    /// What the engine has done: checks run and failed, checks in flight,
+    /// and how late checks started compared with their slots.
+    pub fn stats(&self) -> Stats {
+        self.context.counters.snapshot(self.permits)
+    }
+
+    /// Zeroes the counters of [`Engine::stats`] (to measure a window).
+    pub fn reset_stats(&self) {
+        self.context.counters.reset();
+    }
+
+    /// Retires every target; returns their tasks.
+    fn stop_all(&self) -> Vec<JoinHandle<()>> {
+        let mut all = lock(&self.targets);
+        let mut tasks = std::mem::take(&mut all.retired);
+        for entry in all.current.values_mut() {
+            tasks.extend(entry.retire());
+        }
+        all.current.clear();
+        tasks
+    }
+
+    /// Stops every check (no transitions after this returns).
+    ///
+    /// Waits for every checking task to end: an external check's process
+    /// group is killed and the process reaped.
+    pub async fn shutdown(self) {
+        for task in self.stop_all() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Engine {
+    /// Dropped without [`Engine::shutdown`]: the checks are stopped all the same.
+    fn drop(&mut self) {
+        self.stop_all();
+    }
+}
+
+fn send(context: &Context, transition: Transition) {
+    tracing::debug!(
+        service = %transition.key.service, real = %transition.key.real,
+        health = ?transition.health, reason = %transition.reason, "transition"
+    );
+    // The receiver gone means the daemon is stopping: nothing to tell.
+    let _ = context.transitions.send(transition);
+}
+
+/// Counts a check in flight until dropped (also when the task is aborted).
+struct InFlight<'a> {
+    counters: &'a Counters,
+    ok: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.counters.ended(self.ok);
+    }
+}
+
+/// One target's checking, until aborted or retired.
+async fn run(context: Arc<Context>, state: Arc<Mutex<State>>, target: Target, first: Instant) {
+    let target = Arc::new(target);
+    let interval = target.check.interval.max(SHORTEST_INTERVAL);
+    let units = match target.check.kind {
+        CheckKind::External(_) => 2,
+        _ => 1,
+    };
+    let mut slot = first;
+    loop {
+        tokio::time::sleep_until(slot).await;
+        let Ok(permit) = context.permits.acquire_many(units).await else {
+            return; // never closed
+        };
+        let late = Instant::now().saturating_duration_since(slot);
+        context.counters.started(late);
+        let mut in_flight = InFlight {
+            counters: &context.counters,
+            ok: false,
+        };
+        let result = (context.prober)(Arc::clone(&target)).await;
+        in_flight.ok = result.ok;
+        drop(in_flight);
+        drop(permit);
+        tracing::trace!(
+            service = %target.key.service, real = %target.key.real,
+            ok = result.ok, detail = %result.detail, late_us = late.as_micros() as u64, "checked"
+        );
+        {
+            let mut state = lock(&state);
+            if state.retired {
+                return;
+            }
+            if let Some((health, reason)) =
+                state.record(result, target.check.rise, target.check.fall)
+            {
+                send(
+                    &context,
+                    Transition {
+                        key: target.key.clone(),
+                        health,
+                        reason,
+                    },
+                );
+            }
+        }
+        slot = next_slot(slot, interval, Instant::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The schedule on paused time, with a fake probe that takes a set
+    //! (virtual) time: exact, and quick.
+    use super::*;
+    use crate::{Check, TargetKey};
+
+    type Log = Arc<Mutex<Vec<(String, Instant)>>>;
+
+    const INTERVAL: Duration = Duration::from_secs(10);
+    /// The timer's granularity: a sleep ends on the next millisecond.
+    const TICK: Duration = Duration::from_millis(1);
+
+    /// Records each start; `hung…` takes 9.9 s, `long…` 15 s, others no time.
+    fn fake(log: Log) -> Prober {
+        Arc::new(move |t: Arc<Target>| {
+            let log = Arc::clone(&log);
+            Box::pin(async move {
+                log.lock()
+                    .unwrap()
+                    .push((t.key.service.clone(), Instant::now()));
+                let took = match &t.key.service {
+                    s if s.starts_with("hung") => Duration::from_millis(9_900),
+                    s if s.starts_with("long") => Duration::from_secs(15),
+                    _ => Duration::ZERO,
+                };
+                tokio::time::sleep(took).await;
+                CheckResult {
+                    ok: true,
+                    at: SystemTime::now(),
+                    latency: took,
+                    detail: "fake".into(),
+                }
+            })
+        })
+    }
+
+    fn key(service: &str) -> TargetKey {
+        TargetKey {
+            service: service.to_string(),
+            real: "127.0.0.1:80".parse().unwrap(),
+        }
+    }
+
+    fn target(service: &str) -> Target {
+        Target {
+            key: key(service),
+            check: Check {
+                kind: CheckKind::Connect,
+                port: None,
+                interval: INTERVAL,
+                timeout: Duration::from_secs(60),
+                rise: 1,
+                fall: 1,
+            },
+            virtual_host: "10.0.0.1".into(),
+            virtual_port: 80,
+            initially_up: false,
+        }
+    }
+
+    fn starts(log: &Log, service: &str, t0: Instant) -> Vec<Duration> {
+        log.lock()
+            .unwrap()
+            .iter()
+            .filter(|(s, _)| s == service)
+            .map(|(_, at)| *at - t0)
+            .collect()
+    }
+
+    fn engine(
+        permits: usize,
+        log: &Log,
+    ) -> (Engine, tokio::sync::mpsc::UnboundedReceiver<Transition>) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let engine = Engine::start_with_prober(tx, permits, fake(Arc::clone(log)));
+        (engine, rx)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn checks_start_at_their_offset_then_every_interval() {
+        let log = Log::default();
+        let t0 = Instant::now();
+        let (engine, _rx) = engine(64, &log);
+        engine.reconcile(["a", "b", "c"].map(target).to_vec());
+        tokio::time::sleep(Duration::from_secs(95)).await;
+        for s in ["a", "b", "c"] {
+            let offset = first_offset(&key(s), INTERVAL);
+            let got = starts(&log, s, t0);
+            let slots: Vec<Duration> = (0..10)
+                .map(|k| offset + INTERVAL * k)
+                .filter(|d| *d <= Duration::from_secs(95))
+                .collect();
+            assert_eq!(got.len(), slots.len(), "{s}: {got:?}");
+            for (at, slot) in got.iter().zip(&slots) {
+                assert!(
+                    *at >= *slot && *at <= *slot + TICK,
+                    "{s}: {at:?} for {slot:?}"
+                );
+            }
+        }
+        assert!(engine.stats().lateness.max() <= TICK);
+        engine.shutdown().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_check_longer_than_the_interval_is_followed_at_once() {
+        let log = Log::default();
+        let t0 = Instant::now();
+        let (engine, _rx) = engine(64, &log);
+        engine.reconcile(vec![target("long"), target("a")]);
+        tokio::time::sleep(Duration::from_secs(100)).await;
+        let long = starts(&log, "long", t0);
+        assert!(long.len() >= 6, "{long:?}");
+        for w in long.windows(2) {
+            let gap = w[1] - w[0];
+            assert!(gap >= Duration::from_secs(15) && gap <= Duration::from_secs(15) + TICK * 2);
+        }
+        // The other target kept its own rhythm.
+        let a = starts(&log, "a", t0);
+        let offset = first_offset(&key("a"), INTERVAL);
+        for (k, at) in a.iter().enumerate() {
+            let slot = offset + INTERVAL * k as u32;
+            assert!(*at >= slot && *at <= slot + TICK, "{at:?} for {slot:?}");
+        }
+        engine.shutdown().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_for_a_permit_does_not_shift_the_slots() {
+        // Two permits, held 9.9 s of every 10 s by two hung targets: the
+        // third waits for a permit at most of its slots, yet each of its
+        // checks belongs to its own slot (no drift, none skipped).
+        let log = Log::default();
+        let t0 = Instant::now();
+        let (engine, _rx) = engine(2, &log);
+        engine.reconcile(vec![target("hung1"), target("hung2"), target("c")]);
+        tokio::time::sleep(Duration::from_secs(100)).await;
+        let offset = first_offset(&key("c"), INTERVAL);
+        let c = starts(&log, "c", t0);
+        let slots = (0..10)
+            .map(|k| offset + INTERVAL * k)
+            .filter(|d| *d + Duration::from_millis(9_900) < Duration::from_secs(100))
+            .count();
+        assert!(
+            c.len() >= slots,
+            "{} starts for {slots} slots: {c:?}",
+            c.len()
+        );
+        let mut delayed = 0;
+        for (k, at) in c.iter().enumerate() {
+            let slot = offset + INTERVAL * k as u32;
+            assert!(
+                *at >= slot && *at <= slot + Duration::from_millis(9_900) + TICK,
+                "check {k} at {at:?} for slot {slot:?}"
+            );
+            if *at > slot + TICK {
+                delayed += 1;
+            }
+        }
+        assert!(delayed > 0, "the permits were never in the way: {c:?}");
+        assert!(engine.stats().peak_in_flight <= 2);
+        engine.shutdown().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unchanged_target_keeps_its_schedule_across_reconciles() {
+        let log = Log::default();
+        let t0 = Instant::now();
+        let (engine, _rx) = engine(64, &log);
+        engine.reconcile(vec![target("a")]);
+        for _ in 0..9 {
+            tokio::time::sleep(Duration::from_millis(3_300)).await;
+            engine.reconcile(vec![target("a")]);
+        }
+        let offset = first_offset(&key("a"), INTERVAL);
+        let a = starts(&log, "a", t0);
+        let slots = (0..3)
+            .filter(|k| offset + INTERVAL * *k <= Duration::from_millis(29_700))
+            .count();
+        assert_eq!(a.len(), slots, "{a:?}");
+        for (k, at) in a.iter().enumerate() {
+            let slot = offset + INTERVAL * k as u32;
+            assert!(*at >= slot && *at <= slot + TICK, "{at:?} for {slot:?}");
+        }
+        engine.shutdown().await;
+    }
+}

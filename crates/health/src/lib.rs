@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Health checks of real servers: the engine that probes every real behind
+//! every virtual and says when one goes up or down. It does no kernel work
+//! and knows nothing of IPVS: the daemon gives it [`Target`]s
+//! ([`Engine::reconcile`]), receives [`Transition`]s, and changes the table.
+//! It logs nothing above `debug` (the daemon logs the transitions).
+//!
+//! | module     | job                                                            |
+//! |------------|----------------------------------------------------------------|
+//! | `engine`   | [`Engine`]: one task per target, reconcile, snapshot, shutdown |
+//! | `probe`    | one check: connect, http(s), external ([`check_once`])         |
+//! | `tls`      | rustls client configurations, SNI                              |
+//! | `state`    | rise/fall: consecutive results to a change of health           |
+//! | `schedule` | the first check's offset in the interval; the next slot        |
+//! | `stats`    | checks run, in flight, start lateness ([`Stats`])              |
+//! | `limits`   | RLIMIT_NOFILE ([`raise_nofile_limit`]), the permit bound       |
+//!
+//! # Checks
+//!
+//! - `connect`: a TCP connection to the real (or `port` on its address)
+//!   within `timeout`, then closed.
+//! - `http`/`https`: one `GET` or `HEAD` of `request` on a fresh connection
+//!   (`Connection: close`; no reuse, no redirect followed), `Host` = `host`
+//!   or the address checked. Ok when the status is `status` (default any
+//!   2xx or 3xx) and, if `receive` is set, the body contains it: at most
+//!   64 KiB of body is read, and none when `receive` is not set. https sends
+//!   SNI = `host` when that is a DNS name, and verifies the certificate only
+//!   when `verify = true` (against the system's roots: `SSL_CERT_FILE` and
+//!   `SSL_CERT_DIR` are honoured).
+//! - `external`: `command[0]` run without a shell, `{ip}`, `{port}`,
+//!   `{vip}`, `{vport}` replaced in every argument; stdin and stdout null,
+//!   the first line of stderr kept for the detail; in its own process group,
+//!   killed (the whole group) at `timeout` and reaped. Exit 0 = up.
+//! - `none` is up and `off` down, at once, with no probe.
+//!
+//! Every check is bounded by its `timeout` as a whole (connect, TLS,
+//! request, answer, body), so a real that accepts and never answers, answers
+//! slowly, or sends an endless body fails at the timeout.
+//!
+//! # Health
+//!
+//! A target starts down (or up when `initially_up`: adopted from the
+//! kernel's table) and changes only after `rise` successes in a row (down →
+//! up) or `fall` failures in a row (up → down). A [`Transition`] is sent on
+//! each change, with a reason such as `connect refused (3/3)`.
+//!
+//! # Scheduling
+//!
+//! Each checked target has its own task. Its first check falls at an offset
+//! within its first interval taken from a hash of its key (deterministic, and
+//! even: 10,000 targets do not fire at once); each next check is due
+//! `interval` after the previous one's slot, or right after it ends when it
+//! took longer. A slow check delays nobody else's. The checks in flight hold
+//! at most min(4096, RLIMIT_NOFILE/2) descriptors (a semaphore: an external
+//! check counts two); a check that waited for a permit keeps its phase.
+//!
+//! # HTTP stack: hyper 1 + hyper-util + tokio-rustls (ring)
+//!
+//! Chosen over reqwest 0.13 (`rustls-no-provider` + rustls/ring), measured
+//! on this project's 2-core build machine, each in a fresh crate beside the
+//! tokio and tracing the workspace already has (clean builds, release
+//! profile; debug in brackets; crates counted with `cargo tree -e normal`):
+//!
+//! | stack                                   | crates | build        |
+//! |-----------------------------------------|--------|--------------|
+//! | tokio + tracing alone                   | 19     | 12 s (10 s)  |
+//! | + hyper, hyper-util, tokio-rustls, ring | 43     | 28 s (17 s)  |
+//! | + reqwest, rustls, ring                 | 87     | 79 s (33 s)  |
+//!
+//! reqwest brings 44 crates more (url with idna and the ICU tables, tower,
+//! tower-http, futures-util, rustls-platform-verifier, …) for nothing a
+//! health check uses: no pool (it must be switched off), no proxies, no
+//! redirects, no cookies, no URL parsing (the address is known). And a check
+//! connects to the real's address while sending another name as Host and
+//! SNI, which reqwest does only through a client per target (`resolve`). With
+//! hyper's client connection the check owns the socket: connect to the
+//! address, TLS with the chosen server name, one request with
+//! `Connection: close`, the body read frame by frame up to 64 KiB, and the
+//! whole future dropped at the timeout (the connection is driven in the same
+//! future, not spawned, so nothing outlives the check). The roots for
+//! `verify = true` come from rustls-native-certs (the system store, where
+//! an operator puts an internal CA) rather than a built-in list.
+#![deny(missing_docs)]
+
+mod engine;
+mod limits;
+mod probe;
+mod schedule;
+mod state;
+mod stats;
+mod tls;
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+pub use config::model::{Check, CheckKind, HttpCheck};
+pub use engine::Engine;
+pub use limits::raise_nofile_limit;
+pub use probe::check_once;
+pub use stats::{Lateness, Stats};
+
+/// Which real of which virtual: `service` is the virtual's display text, e.g. "tcp 10.0.0.100:80" or "fwmark 7".
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TargetKey {
+    /// The virtual's display text.
+    pub service: String,
+    /// The real's address.
+    pub real: SocketAddr,
+}
+
+/// One real to check, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// Which real of which virtual.
+    pub key: TargetKey,
+    /// The check.
+    pub check: Check,
+    /// For external commands' {vip} and {vport} placeholders (for fwmark virtuals: the mark and 0).
+    pub virtual_host: String,
+    /// See `virtual_host`.
+    pub virtual_port: u16,
+    /// Adopted from the kernel table: counts as up until `fall` failures say otherwise.
+    /// Otherwise it starts down and comes up after `rise` successes.
+    pub initially_up: bool,
+}
+
+/// Whether a real should take traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// Passing.
+    Up,
+    /// Failing (or not yet passing).
+    Down,
+}
+
+/// A change of state, sent only on transitions.
+///
+/// Reasons read like `connect refused (3/3)`, `timed out after 1s (3/3)`,
+/// `HTTP 500, wanted 2xx or 3xx (1/1)`, `body lacks "OK" (2/2)`,
+/// `exit status 1 (1/1)`, `connected in 0.4 ms (2/2)`, `HTTP 200 in 3 ms (1/1)`,
+/// `check type none`, `check type off`: the last check's detail, then the
+/// consecutive results over the number needed (`fall` or `rise`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// Which target.
+    pub key: TargetKey,
+    /// Its new health.
+    pub health: Health,
+    /// Why.
+    pub reason: String,
+}
+
+/// One check's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckResult {
+    /// Passed.
+    pub ok: bool,
+    /// When it started.
+    pub at: SystemTime,
+    /// How long it took.
+    pub latency: Duration,
+    /// What happened: `connected in 0.4 ms`, `HTTP 500, wanted 2xx or 3xx`, …
+    pub detail: String,
+}
+
+/// A target's state, for `status` displays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetStatus {
+    /// Which target.
+    pub key: TargetKey,
+    /// Its health.
+    pub health: Health,
+    /// Since when (its last change, or when it was first given).
+    pub since: SystemTime,
+    /// The last check, if one ran since the check started or last changed.
+    pub last: Option<CheckResult>,
+    /// Successes in a row.
+    pub consecutive_ok: u32,
+    /// Failures in a row.
+    pub consecutive_failed: u32,
+}

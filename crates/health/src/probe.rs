@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! One check of one target: connect, http(s) or an external program, bounded
+//! by the check's timeout as a whole.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::unix::process::ExitStatusExt;
+use std::pin::pin;
+use std::process::{ExitStatus, Stdio};
+use std::time::{Duration, SystemTime};
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONNECTION, HOST, USER_AGENT};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use crate::{tls, CheckKind, CheckResult, HttpCheck, Target};
+
+/// Bodies are searched for `receive` in their first 64 KiB only; nothing
+/// past that is read.
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
+
+const AGENT: &str = concat!("ipvsctl-health/", env!("CARGO_PKG_VERSION"));
+
+/// Runs one check of `target` now and says how it went. `none` is always
+/// ok and `off` never, without probing anything.
+///
+/// The engine runs this on its schedule; the daemon may run it too, for a
+/// one-off check from the command line.
+pub async fn check_once(target: &Target) -> CheckResult {
+    let at = SystemTime::now();
+    let started = Instant::now();
+    let outcome = probe(target).await;
+    let latency = started.elapsed();
+    let (ok, detail) = match outcome {
+        Ok(what) if what.starts_with("check type") => (true, what),
+        Ok(what) => (true, format!("{what} in {}", latency_text(latency))),
+        Err(why) => (false, why),
+    };
+    CheckResult {
+        ok,
+        at,
+        latency,
+        detail,
+    }
+}
+
+/// The address checked: the real's, or `check.port` on the real's address.
+pub(crate) fn checked_address(target: &Target) -> SocketAddr {
+    let mut addr = target.key.real;
+    if let Some(port) = target.check.port {
+        addr.set_port(port);
+    }
+    addr
+}
+
+/// `Ok(what happened)` or `Err(why it failed)`.
+async fn probe(target: &Target) -> Result<String, String> {
+    let addr = checked_address(target);
+    let timeout = target.check.timeout;
+    match &target.check.kind {
+        CheckKind::Connect => within(timeout, connect(addr)).await,
+        CheckKind::Http(h) => within(timeout, http(addr, h, false)).await,
+        CheckKind::Https(h) => within(timeout, http(addr, h, true)).await,
+        CheckKind::External(argv) => external(argv, target, addr, timeout).await,
+        CheckKind::None => Ok("check type none".to_string()),
+        CheckKind::Off => Err("check type off".to_string()),
+    }
+}
+
+async fn within(
+    timeout: Duration,
+    probe: impl std::future::Future<Output = Result<String, String>>,
+) -> Result<String, String> {
+    tokio::time::timeout(timeout, probe)
+        .await
+        .unwrap_or_else(|_| Err(timed_out(timeout)))
+}
+
+async fn connect(addr: SocketAddr) -> Result<String, String> {
+    let stream = TcpStream::connect(addr).await.map_err(connect_error)?;
+    drop(stream);
+    Ok("connected".to_string())
+}
+
+fn connect_error(e: io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => "connect refused".to_string(),
+        _ => format!("connect failed: {e}"),
+    }
+}
+
+fn timed_out(timeout: Duration) -> String {
+    format!("timed out after {}", timeout_text(timeout))
+}
+
+async fn http(addr: SocketAddr, h: &HttpCheck, https: bool) -> Result<String, String> {
+    let host = h.host.clone().unwrap_or_else(|| addr.to_string());
+    let tcp = TcpStream::connect(addr).await.map_err(connect_error)?;
+    let _ = tcp.set_nodelay(true);
+    if https {
+        let connector = tls::connector(h.verify)?;
+        let name = tls::server_name(h.host.as_deref(), addr.ip());
+        let stream = connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS handshake failed: {e}"))?;
+        exchange(stream, h, &host).await
+    } else {
+        exchange(tcp, h, &host).await
+    }
+}
+
+/// One request on a fresh connection, then the connection is dropped.
+async fn exchange<S>(io: S, h: &HttpCheck, host: &str) -> Result<String, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let request = Request::builder()
+        .method(h.method.as_str())
+        .uri(h.request.as_str())
+        .header(HOST, host)
+        .header(CONNECTION, "close")
+        .header(USER_AGENT, AGENT)
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| format!("cannot send {} {:?}: {e}", h.method, h.request))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(http_error)?;
+    let answer = async move {
+        let mut response = sender.send_request(request).await.map_err(http_error)?;
+        let status = response.status().as_u16();
+        let good = match h.status {
+            Some(wanted) => status == wanted,
+            None => (200..400).contains(&status),
+        };
+        if !good {
+            return Err(match h.status {
+                Some(wanted) => format!("HTTP {status}, wanted {wanted}"),
+                None => format!("HTTP {status}, wanted 2xx or 3xx"),
+            });
+        }
+        if let Some(wanted) = &h.receive {
+            match body_contains(response.body_mut(), wanted.as_bytes()).await? {
+                Search::Found => {}
+                Search::NotFound => return Err(format!("body lacks {wanted:?}")),
+                Search::NotInLimit => {
+                    return Err(format!("body lacks {wanted:?} in its first 64 KiB"))
+                }
+            }
+        }
+        Ok(format!("HTTP {status}"))
+    };
+    // The connection is driven here, not spawned: when the answer is known
+    // (or the timeout drops this future) the connection goes with it.
+    let mut connection = pin!(connection);
+    let mut answer = pin!(answer);
+    tokio::select! {
+        biased;
+        result = &mut answer => result,
+        ended = &mut connection => match ended {
+            Err(e) => Err(http_error(e)),
+            Ok(()) => answer.await,
+        },
+    }
+}
+
+enum Search {
+    Found,
+    NotFound,
+    NotInLimit,
+}
+
+/// Reads the body until `wanted` shows up, the body ends, or 64 KiB were read.
+async fn body_contains(body: &mut Incoming, wanted: &[u8]) -> Result<Search, String> {
+    if wanted.is_empty() {
+        return Ok(Search::Found);
+    }
+    let mut seen: Vec<u8> = Vec::new();
+    while seen.len() < BODY_LIMIT {
+        let Some(frame) = body.frame().await else {
+            return Ok(Search::NotFound);
+        };
+        let Ok(data) = frame.map_err(http_error)?.into_data() else {
+            continue; // trailers
+        };
+        let take = data.len().min(BODY_LIMIT - seen.len());
+        // Search the new bytes and the tail of the old ones that a match
+        // could start in.
+        let from = seen.len().saturating_sub(wanted.len() - 1);
+        seen.extend_from_slice(&data[..take]);
+        if seen[from..].windows(wanted.len()).any(|w| w == wanted) {
+            return Ok(Search::Found);
+        }
+    }
+    Ok(Search::NotInLimit)
+}
+
+fn http_error(e: hyper::Error) -> String {
+    let mut text = format!("HTTP: {e}");
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
+/// Replaces `{ip}`, `{port}`, `{vip}` and `{vport}` in one pass (a value
+/// that itself contains a placeholder is not replaced again).
+pub(crate) fn substitute(arg: &str, addr: SocketAddr, vip: &str, vport: u16) -> String {
+    let mut out = String::with_capacity(arg.len());
+    let mut rest = arg;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let tail = &rest[open..];
+        let (value, len) = if tail.starts_with("{ip}") {
+            (addr.ip().to_string(), 4)
+        } else if tail.starts_with("{port}") {
+            (addr.port().to_string(), 6)
+        } else if tail.starts_with("{vip}") {
+            (vip.to_string(), 5)
+        } else if tail.starts_with("{vport}") {
+            (vport.to_string(), 7)
+        } else {
+            ("{".to_string(), 1)
+        };
+        out.push_str(&value);
+        rest = &tail[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Kills the child's whole process group (it runs in its own) unless
+/// disarmed once the child has been reaped.
+struct GroupKill(Option<i32>);
+
+impl GroupKill {
+    fn kill(&mut self) {
+        if let Some(pgid) = self.0.take() {
+            // SAFETY: kill(2) with a negative pid signals that process group.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+impl Drop for GroupKill {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The first line of stderr, at most this long.
+const STDERR_LINE: usize = 200;
+
+async fn external(
+    argv: &[String],
+    target: &Target,
+    addr: SocketAddr,
+    timeout: Duration,
+) -> Result<String, String> {
+    let deadline = Instant::now() + timeout;
+    let args: Vec<String> = argv
+        .iter()
+        .map(|a| substitute(a, addr, &target.virtual_host, target.virtual_port))
+        .collect();
+    let Some((program, rest)) = args.split_first() else {
+        return Err("empty command".to_string());
+    };
+    let mut child = tokio::process::Command::new(program)
+        .args(rest)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let mut group = GroupKill(child.id().and_then(|id| i32::try_from(id).ok()));
+    let mut stderr = child.stderr.take();
+    let mut line = Vec::new();
+    let mut buf = [0u8; 512];
+    let status = loop {
+        tokio::select! {
+            status = child.wait() => break status,
+            read = async { stderr.as_mut()?.read(&mut buf).await.ok() }, if stderr.is_some() => {
+                match read {
+                    Some(n) if n > 0 => keep_first_line(&mut line, &buf[..n]),
+                    _ => stderr = None,
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                group.kill();
+                let _ = child.kill().await; // SIGKILL (again) and reap
+                return Err(timed_out(timeout));
+            }
+        }
+    };
+    // Reaped: the group id may be reused from now on.
+    group.0 = None;
+    let status = status.map_err(|e| format!("waiting for {program}: {e}"))?;
+    if status.success() {
+        return Ok("exit status 0".to_string());
+    }
+    // A last look at stderr, briefly: a grandchild may hold it open.
+    if let Some(mut err) = stderr {
+        let grace = deadline.min(Instant::now() + Duration::from_millis(100));
+        let _ = tokio::time::timeout_at(grace, async {
+            while !line.contains(&b'\n') && line.len() < STDERR_LINE {
+                match err.read(&mut buf).await {
+                    Ok(n) if n > 0 => keep_first_line(&mut line, &buf[..n]),
+                    _ => break,
+                }
+            }
+        })
+        .await;
+    }
+    let mut why = exit_text(status);
+    let first = String::from_utf8_lossy(line.split(|b| *b == b'\n').next().unwrap_or(&[]))
+        .trim()
+        .to_string();
+    if !first.is_empty() {
+        why.push_str(": ");
+        why.push_str(&first);
+    }
+    Err(why)
+}
+
+fn keep_first_line(line: &mut Vec<u8>, bytes: &[u8]) {
+    if line.contains(&b'\n') || line.len() >= STDERR_LINE {
+        return;
+    }
+    let room = STDERR_LINE - line.len();
+    line.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
+fn exit_text(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        (None, None) => format!("ended: {status}"),
+    }
+}
+
+/// `0.4 ms`, `3 ms`, `1.25 s`.
+pub(crate) fn latency_text(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 1.0 {
+        format!("{ms:.1} ms")
+    } else if ms < 1000.0 {
+        format!("{} ms", ms.round() as u64)
+    } else {
+        format!("{:.2} s", d.as_secs_f64())
+    }
+}
+
+/// `1s`, `1.5s`, `300ms`, `0.25ms`.
+pub(crate) fn timeout_text(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        format!("{}s", d.as_secs_f64())
+    } else if d.subsec_nanos() % 1_000_000 == 0 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{}ms", d.as_secs_f64() * 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders() {
+        let addr: SocketAddr = "127.0.0.2:8080".parse().unwrap();
+        assert_eq!(substitute("{ip}", addr, "10.0.0.1", 80), "127.0.0.2");
+        assert_eq!(
+            substitute("http://{ip}:{port}/x?v={vip}:{vport}", addr, "10.0.0.1", 80),
+            "http://127.0.0.2:8080/x?v=10.0.0.1:80"
+        );
+        assert_eq!(substitute("{ {x} {ip", addr, "v", 0), "{ {x} {ip");
+        assert_eq!(
+            substitute("{vip}", addr, "{ip}", 0),
+            "{ip}",
+            "one pass only"
+        );
+        let v6: SocketAddr = "[::1]:443".parse().unwrap();
+        assert_eq!(substitute("{ip} {port}", v6, "7", 0), "::1 443");
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(latency_text(Duration::from_micros(400)), "0.4 ms");
+        assert_eq!(latency_text(Duration::from_micros(3_200)), "3 ms");
+        assert_eq!(latency_text(Duration::from_millis(1_250)), "1.25 s");
+        assert_eq!(timeout_text(Duration::from_secs(1)), "1s");
+        assert_eq!(timeout_text(Duration::from_millis(1_500)), "1.5s");
+        assert_eq!(timeout_text(Duration::from_millis(300)), "300ms");
+        assert_eq!(timeout_text(Duration::from_micros(250)), "0.25ms");
+    }
+
+    #[test]
+    fn first_stderr_line_is_bounded() {
+        let mut line = Vec::new();
+        keep_first_line(&mut line, b"first");
+        keep_first_line(&mut line, b" line\nsecond");
+        keep_first_line(&mut line, b"third");
+        assert_eq!(line, b"first line\nsecond");
+        let mut long = Vec::new();
+        keep_first_line(&mut long, &[b'x'; 1000]);
+        assert_eq!(long.len(), STDERR_LINE);
+    }
+}
