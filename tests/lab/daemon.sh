@@ -154,5 +154,16 @@ result an_http_check_fails_on_a_wrong_body $?
 
 kill -TERM $pid
 wait $pid
+
+sed -i 's/^quiescent = true$/quiescent = true\ncleanstop = true/' /tmp/www.toml
+lines=$(wc -l </tmp/daemon.log)
+start_daemon
+running() { tail -n +"$((lines + 1))" /tmp/daemon.log | grep -q "running: "; }
+wait_for 15 running && wait_for 15 in_table 192.168.0.5:80
+kill -TERM $pid
+wait $pid
+[ -z "$(ipvsadm -Sn)" ] && grep -q "cleanstop" /tmp/daemon.log
+result cleanstop_removes_the_managed_services_on_exit $?
+
 echo "test result: $([ $failed = 0 ] && echo ok || echo FAILED). $passed passed; $failed failed; 0 ignored"
 [ $failed = 0 ]

@@ -629,6 +629,24 @@ fn virtual_(
         }
         reals.push(real);
     }
+    // A real without a port (fwmark) cannot be probed on port 0.
+    if let Some(c) = &check {
+        let probes_a_port = matches!(
+            c.kind,
+            CheckKind::Connect | CheckKind::Http(_) | CheckKind::Https(_)
+        );
+        if probes_a_port && c.port.is_none() && reals.iter().any(|r| r.address.port() == 0) {
+            let span = v
+                .table
+                .get("check")
+                .map_or(v.span.clone(), |i| i.span.clone());
+            checker.error(
+                &span,
+                Some(v.key("check.port")),
+                "missing: the reals of this virtual have no port, so the check needs one",
+            );
+        }
+    }
     Some(Virtual {
         name,
         key: key?,

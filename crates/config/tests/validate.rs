@@ -225,7 +225,7 @@ fn duplicate_virtuals_across_files_name_both_places() {
 fn several_files_form_one_state() {
     let a = "[defaults]\nquiescent = true\n[[virtual]]\naddress = \"10.0.0.1:80\"\n";
     let b =
-        "[[virtual]]\nfwmark = 7\nfamily = \"ipv6\"\n[[virtual.real]]\naddress = \"2001:db8::5\"\n";
+        "[[virtual]]\nfwmark = 7\nfamily = \"ipv6\"\ncheck = { type = \"none\" }\n[[virtual.real]]\naddress = \"2001:db8::5\"\n";
     let config = load_all(&[("a.toml", a), ("b.toml", b)]).unwrap();
     assert_eq!(config.virtuals.len(), 2);
     assert!(
@@ -263,7 +263,7 @@ fn fwmark_rules() {
 fn reals_inherit_the_virtual_port_and_fwmark_reals_port_zero() {
     let config = load(
         "[[virtual]]\naddress = \"10.0.0.1:443\"\n[[virtual.real]]\naddress = \"10.0.0.2\"\n\
-         [[virtual]]\nfwmark = 9\n[[virtual.real]]\naddress = \"10.0.0.3\"\n",
+         [[virtual]]\nfwmark = 9\ncheck = { port = 443 }\n[[virtual.real]]\naddress = \"10.0.0.3\"\n",
     )
     .unwrap();
     assert_eq!(config.virtuals[0].reals[0].address, addr("10.0.0.2:443"));
@@ -349,5 +349,13 @@ fn syncid_zero_is_allowed_with_a_warning() {
     assert_eq!(
         warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
         ["s.toml:3:10: sync.syncid: syncid 0: a backup accepts sync messages of any master"]
+    );
+}
+
+#[test]
+fn a_fwmark_virtual_whose_reals_have_no_port_needs_a_check_port() {
+    assert_eq!(
+        errors("[[virtual]]\nfwmark = 9\n[[virtual.real]]\naddress = \"10.0.0.3\"\n"),
+        ["www.toml:1:1: virtual[0].check.port: missing: the reals of this virtual have no port, so the check needs one"]
     );
 }
