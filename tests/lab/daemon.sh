@@ -100,6 +100,11 @@ wait_for 15 in_table 192.168.0.4:80 && wait_for 5 not_in_table 127.0.0.1:80 &&
 	[ "$(answers 3)" = "served by r1;" ]
 result a_revived_real_comes_back_and_the_fallback_leaves $?
 
+second=$("$bin" run /tmp/www.toml 2>&1)
+code=$?
+[ $code = 1 ] && echo "$second" | grep -q "another .ipvsctl run. is already running" && kill -0 $pid
+result a_second_daemon_refuses_to_start $?
+
 "$bin" status >/tmp/status.txt 2>&1
 grep -q "192.168.0.4:80 .* up " /tmp/status.txt && grep -q "192.168.0.5:80 .* down " /tmp/status.txt &&
 	"$bin" status --json | grep -q '"health": "up"'

@@ -21,6 +21,14 @@ pub fn bind() -> anyhow::Result<tokio::net::UnixListener> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
+    // A socket that answers belongs to a running daemon: two daemons would
+    // fight over the table. One that does not is stale (kill -9).
+    if std::os::unix::net::UnixStream::connect(&path).is_ok() {
+        anyhow::bail!(
+            "another `ipvsctl run` is already running (it answers on {}); stop it first",
+            path.display()
+        );
+    }
     let _ = std::fs::remove_file(&path);
     let listener = tokio::net::UnixListener::bind(&path)
         .with_context(|| format!("cannot listen on {}", path.display()))?;

@@ -85,6 +85,8 @@ struct Daemon {
 
 impl Daemon {
     async fn serve(&mut self) -> anyhow::Result<i32> {
+        // First, so that a second daemon stops before touching the table.
+        let listener = control::bind()?;
         let (sender, mut transitions) = tokio::sync::mpsc::unbounded_channel();
         let engine = Engine::start(sender);
         let table = self.ipvs.table()?;
@@ -105,7 +107,6 @@ impl Daemon {
         let started = tokio::time::sleep(grace);
         tokio::pin!(started);
         self.sync_all()?;
-        let listener = control::bind()?;
         let mut hangup = signal(SignalKind::hangup())?;
         let mut terminate = signal(SignalKind::terminate())?;
         let mut interrupt = signal(SignalKind::interrupt())?;
