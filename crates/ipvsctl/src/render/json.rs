@@ -3,8 +3,8 @@
 //! (`gate`, `masq`, `ipip`).
 
 use ipvs::{
-    AddressFamily, DestinationEntry, Forward, Info, Netmask, ServiceEntry, ServiceFlags,
-    ServiceKey, Stats, TableEntry,
+    AddressFamily, DestinationEntry, Info, Netmask, ServiceEntry, ServiceFlags, ServiceKey, Stats,
+    TableEntry,
 };
 use serde::Serialize;
 
@@ -140,7 +140,7 @@ fn real(entry: &DestinationEntry) -> RealJson {
     RealJson {
         address: d.address.ip().to_string(),
         port: d.address.port(),
-        forward: forward_word(d.forward),
+        forward: planner::change::forward_word(d.forward),
         weight: d.weight,
         upper_threshold: d.upper_threshold,
         lower_threshold: d.lower_threshold,
@@ -148,15 +148,5 @@ fn real(entry: &DestinationEntry) -> RealJson {
         inactive_connections: entry.inactive_connections,
         persistent_connections: entry.persistent_connections,
         stats: StatsJson::from(&entry.stats),
-    }
-}
-
-/// ipvsctl's word for a forwarding method.
-fn forward_word(forward: Forward) -> String {
-    match forward {
-        Forward::Route => "gate".into(),
-        Forward::Masq => "masq".into(),
-        Forward::Tunnel => "ipip".into(),
-        other => other.to_string(),
     }
 }
