@@ -162,6 +162,35 @@ fn merge(parts: Vec<(&SourceFile, FilePart)>, diagnostics: &mut Vec<Diagnostic>)
             config.virtuals.push(virtual_);
         }
     }
+    // The kernel refuses a sync daemon while any destination is of another
+    // family than its service (and such destinations while it syncs).
+    if let (Some(sync_origin), true) = (&sync_origin, config.sync.is_some()) {
+        for v in &config.virtuals {
+            let mixed = v.reals.iter().chain(&v.fallback).find(|r| {
+                let family = if r.address.is_ipv4() {
+                    Family::Ipv4
+                } else {
+                    Family::Ipv6
+                };
+                family != v.key.family()
+            });
+            if let Some(real) = mixed {
+                diagnostics.push(Diagnostic {
+                    severity: crate::diagnostic::Severity::Error,
+                    file: v.origin.file.clone(),
+                    location: v.origin.location,
+                    key: None,
+                    message: format!(
+                        "{} has a real of the other address family ({}), and [sync] is set at {}: \
+                         the kernel's sync daemon does not work with mixed-family destinations",
+                        key_text(&v.key),
+                        real.address,
+                        place(sync_origin)
+                    ),
+                });
+            }
+        }
+    }
     config
 }
 

@@ -359,3 +359,13 @@ fn a_fwmark_virtual_whose_reals_have_no_port_needs_a_check_port() {
         ["www.toml:1:1: virtual[0].check.port: missing: the reals of this virtual have no port, so the check needs one"]
     );
 }
+
+#[test]
+fn sync_and_mixed_family_destinations_are_refused_together() {
+    let text = "[sync]\nstate = \"master\"\nsyncid = 1\ninterface = \"eth0\"\n\
+                [[virtual]]\naddress = \"10.0.0.1:80\"\n[[virtual.real]]\naddress = \"[2001:db8::2]:80\"\nforward = \"ipip\"\n";
+    assert_eq!(
+        errors(text),
+        ["www.toml:5:1: tcp 10.0.0.1:80 has a real of the other address family ([2001:db8::2]:80), and [sync] is set at www.toml:1:1: the kernel's sync daemon does not work with mixed-family destinations"]
+    );
+}

@@ -74,9 +74,65 @@ pub enum Command {
     },
     /// Ask the running daemon to re-read its files (like SIGHUP).
     Reload,
+    /// The kernel's connection-sync daemons (master/backup).
+    Sync {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: SyncCommand,
+    },
     /// Print an ldirectord .cf file as ipvsctl TOML.
     Convert {
         /// The ldirectord configuration.
         file: PathBuf,
+    },
+}
+
+/// A sync daemon's role.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SyncRoleArg {
+    /// Sends the connection table.
+    Master,
+    /// Receives it.
+    Backup,
+}
+
+/// `ipvsctl sync …`.
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Start a sync daemon (ipvsadm --start-daemon).
+    Start {
+        /// master or backup.
+        #[arg(long, value_enum)]
+        state: SyncRoleArg,
+        /// Sync id, 0-255 (0: a backup accepts any master).
+        #[arg(long)]
+        syncid: u8,
+        /// Interface that carries the sync traffic.
+        #[arg(long)]
+        interface: String,
+        /// Largest sync message (UDP payload).
+        #[arg(long)]
+        maxlen: Option<u16>,
+        /// Multicast group (default 224.0.0.81).
+        #[arg(long)]
+        group: Option<std::net::IpAddr>,
+        /// UDP port (default 8848).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Multicast TTL (default 1).
+        #[arg(long)]
+        ttl: Option<u8>,
+    },
+    /// Stop the sync daemon of a role, or every one (ipvsadm --stop-daemon).
+    Stop {
+        /// master or backup; all when left out.
+        #[arg(long, value_enum)]
+        state: Option<SyncRoleArg>,
+    },
+    /// The running sync daemons, as ipvsadm -L --daemon prints them.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }

@@ -66,3 +66,26 @@ pub fn destination(real: &Real) -> Destination {
         real.weight,
     )
 }
+
+/// The sync daemons a configuration asks for (none without `[sync]`).
+pub fn sync_daemons(config: &config::Config) -> Vec<ipvs::SyncDaemon> {
+    use config::model::SyncRole;
+    let Some(sync) = &config.sync else {
+        return Vec::new();
+    };
+    let states: &[ipvs::SyncState] = match sync.state {
+        SyncRole::Master => &[ipvs::SyncState::Master],
+        SyncRole::Backup => &[ipvs::SyncState::Backup],
+        SyncRole::Both => &[ipvs::SyncState::Master, ipvs::SyncState::Backup],
+    };
+    states
+        .iter()
+        .map(|state| ipvs::SyncDaemon {
+            max_length: sync.maxlen,
+            group: sync.group,
+            port: sync.port,
+            ttl: sync.ttl,
+            ..ipvs::SyncDaemon::new(*state, sync.interface.clone(), sync.syncid)
+        })
+        .collect()
+}

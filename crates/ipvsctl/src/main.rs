@@ -12,6 +12,7 @@ mod exit;
 mod record;
 mod render;
 mod report;
+mod sync_daemons;
 
 use clap::Parser;
 

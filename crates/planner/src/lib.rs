@@ -13,7 +13,9 @@
 pub mod change;
 pub mod desired;
 pub mod plan;
+pub mod sync;
 
 pub use change::Change;
 pub use desired::DesiredService;
 pub use plan::{plan, Ownership, Plan};
+pub use sync::SyncChange;

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use ipvs::Ipvs;
 
 use crate::commands::plan::{compute, mention_left_alone};
-use crate::{exit, record, report};
+use crate::{exit, record, report, sync_daemons};
 
 /// Applies; prints the changes made (or "no changes").
 pub fn run(files: &[PathBuf], prune: bool, netlink_stats: bool) -> anyhow::Result<i32> {
@@ -33,8 +33,9 @@ fn apply(files: &[PathBuf], prune: bool) -> anyhow::Result<(i32, Option<ipvs::Co
     };
     let mut ipvs = Ipvs::connect()?;
     let planned = compute(&mut ipvs, &config, prune)?;
+    let sync_changes = sync_daemons::plan(&mut ipvs, &config)?;
     mention_left_alone(&planned);
-    if planned.plan.is_empty() {
+    if planned.plan.is_empty() && sync_changes.is_empty() {
         println!("no changes");
         if planned.managed.as_ref() != Some(&planned.wanted) {
             record::save(&planned.wanted)?;
@@ -42,7 +43,11 @@ fn apply(files: &[PathBuf], prune: bool) -> anyhow::Result<(i32, Option<ipvs::Co
         return Ok((exit::SUCCESS, Some(ipvs.counters())));
     }
     let operations: Vec<_> = planned.plan.changes.iter().map(|c| c.operation()).collect();
-    let failures = ipvs.execute(&operations)?;
+    let failures = if operations.is_empty() {
+        Vec::new()
+    } else {
+        ipvs.execute(&operations)?
+    };
     let failed: BTreeSet<usize> = failures.iter().map(|f| f.index).collect();
     for (index, change) in planned.plan.changes.iter().enumerate() {
         if !failed.contains(&index) {
@@ -51,6 +56,16 @@ fn apply(files: &[PathBuf], prune: bool) -> anyhow::Result<(i32, Option<ipvs::Co
     }
     for failure in &failures {
         eprintln!("error: {}", failure.error);
+    }
+    let mut refused = failures.len();
+    for change in &sync_changes {
+        match sync_daemons::execute(&mut ipvs, change) {
+            Ok(()) => println!("{change}"),
+            Err(error) => {
+                eprintln!("error: {error}");
+                refused += 1;
+            }
+        }
     }
     // Ours from now on: what is declared, and what was ours and is still
     // there (a delete that failed).
@@ -67,13 +82,13 @@ fn apply(files: &[PathBuf], prune: bool) -> anyhow::Result<(i32, Option<ipvs::Co
     }
     record::save(&managed)?;
     let counters = Some(ipvs.counters());
-    if failures.is_empty() {
+    if refused == 0 {
         Ok((exit::SUCCESS, counters))
     } else {
         eprintln!(
             "error: {} of {} changes refused by the kernel; the others were made",
-            failures.len(),
-            operations.len()
+            refused,
+            operations.len() + sync_changes.len()
         );
         Ok((exit::FAILURE, counters))
     }

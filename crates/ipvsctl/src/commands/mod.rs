@@ -7,6 +7,7 @@ mod flush;
 mod list;
 pub mod plan;
 mod status;
+mod sync;
 mod validate;
 
 use crate::cli::Command;
@@ -27,5 +28,6 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
         Command::Run { files } => crate::daemon::run(files),
         Command::Status { json } => status::run(json),
         Command::Reload => status::reload(),
+        Command::Sync { command } => sync::run(command),
     }
 }

@@ -64,31 +64,32 @@ pub fn run(files: &[PathBuf], json: bool, prune: bool) -> anyhow::Result<i32> {
     };
     let mut ipvs = Ipvs::connect()?;
     let planned = compute(&mut ipvs, &config, prune)?;
+    let sync_changes = crate::sync_daemons::plan(&mut ipvs, &config)?;
+    let nothing = planned.plan.is_empty() && sync_changes.is_empty();
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json_plan(&planned.plan))?
-        );
+        let mut plan = json_plan(&planned.plan);
+        plan.sync = sync_changes.iter().map(ToString::to_string).collect();
+        println!("{}", serde_json::to_string_pretty(&plan)?);
     } else {
         mention_left_alone(&planned);
-        if planned.plan.is_empty() {
+        if nothing {
             println!("no changes");
         }
         for change in &planned.plan.changes {
             println!("{change}");
         }
+        for change in &sync_changes {
+            println!("{change}");
+        }
     }
-    Ok(if planned.plan.is_empty() {
-        exit::SUCCESS
-    } else {
-        CHANGES
-    })
+    Ok(if nothing { exit::SUCCESS } else { CHANGES })
 }
 
 #[derive(Serialize)]
 struct JsonPlan {
     changes: Vec<JsonChange>,
     left_alone: Vec<String>,
+    sync: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -105,6 +106,7 @@ fn json_plan(plan: &Plan) -> JsonPlan {
     JsonPlan {
         changes: plan.changes.iter().map(json_change).collect(),
         left_alone: plan.left_alone.iter().map(ToString::to_string).collect(),
+        sync: Vec::new(),
     }
 }
 

@@ -15,6 +15,7 @@
 
 pub mod control;
 pub mod health_table;
+mod notify;
 mod status;
 
 use std::collections::{BTreeSet, HashMap};
@@ -67,6 +68,7 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
             ipvs: Ipvs::connect()?,
             health: HashMap::new(),
             starting: BTreeSet::new(),
+            notifier: notify::Notifier::from_environment(),
         };
         daemon.serve().await
     })
@@ -81,6 +83,8 @@ struct Daemon {
     /// Virtuals whose reals have not had their first check since start:
     /// their fallback waits (see [`health_table::desired_service`]).
     starting: BTreeSet<String>,
+    /// systemd, when it runs the daemon.
+    notifier: notify::Notifier,
 }
 
 impl Daemon {
@@ -107,6 +111,7 @@ impl Daemon {
         let started = tokio::time::sleep(grace);
         tokio::pin!(started);
         self.sync_all()?;
+        let mut watchdog = self.notifier.watchdog_interval().map(tokio::time::interval);
         let mut hangup = signal(SignalKind::hangup())?;
         let mut terminate = signal(SignalKind::terminate())?;
         let mut interrupt = signal(SignalKind::interrupt())?;
@@ -116,8 +121,13 @@ impl Daemon {
             self.health.len(),
             control::socket_path().display()
         );
+        self.notifier
+            .ready(&format!("{} virtual services", self.config.virtuals.len()));
         loop {
             tokio::select! {
+                _ = async { watchdog.as_mut()?.tick().await; Some(()) }, if watchdog.is_some() => {
+                    self.notifier.watchdog();
+                }
                 Some(first) = transitions.recv() => {
                     let mut batch = vec![first];
                     while let Ok(more) = transitions.try_recv() {
@@ -139,6 +149,7 @@ impl Daemon {
                 Ok((stream, _)) = listener.accept() => self.on_request(&engine, stream).await,
             }
         }
+        self.notifier.stopping();
         engine.shutdown().await;
         if self.config.cleanstop {
             self.clean_stop();
@@ -304,6 +315,12 @@ impl Daemon {
         self.execute(&plan);
         let wanted: BTreeSet<_> = desired_services.iter().map(|d| d.service.key).collect();
         record::save(&wanted)?;
+        for change in crate::sync_daemons::plan(&mut self.ipvs, &self.config)? {
+            match crate::sync_daemons::execute(&mut self.ipvs, &change) {
+                Ok(()) => info!("{change}"),
+                Err(e) => error!("{e}"),
+            }
+        }
         Ok(())
     }
 
@@ -331,6 +348,13 @@ impl Daemon {
     /// Re-reads the files; a broken configuration is refused and the old
     /// one goes on. Returns what happened, in words.
     fn reload(&mut self, engine: &Engine) -> String {
+        self.notifier.reloading();
+        let outcome = self.reload_files(engine);
+        self.notifier.ready(&outcome);
+        outcome
+    }
+
+    fn reload_files(&mut self, engine: &Engine) -> String {
         info!("reloading {}", files_text(&self.files));
         let loaded = match config::load(&self.files) {
             Ok(loaded) => loaded,

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! `ipvsctl sync start | stop | status`: the kernel's connection-sync daemons.
+
+use std::net::IpAddr;
+
+use ipvs::{Ipvs, SyncDaemon, SyncState};
+use serde::Serialize;
+
+use crate::cli::{SyncCommand, SyncRoleArg};
+use crate::exit;
+
+fn state(role: SyncRoleArg) -> SyncState {
+    match role {
+        SyncRoleArg::Master => SyncState::Master,
+        SyncRoleArg::Backup => SyncState::Backup,
+    }
+}
+
+/// Runs a sync command.
+pub fn run(command: SyncCommand) -> anyhow::Result<i32> {
+    let mut ipvs = Ipvs::connect()?;
+    match command {
+        SyncCommand::Start {
+            state: role,
+            syncid,
+            interface,
+            maxlen,
+            group,
+            port,
+            ttl,
+        } => {
+            if let Some(group) = group {
+                if !group.is_multicast() {
+                    eprintln!("error: --group {group} is not a multicast address");
+                    return Ok(exit::FAILURE);
+                }
+            }
+            if syncid == 0 {
+                eprintln!("warning: syncid 0: a backup accepts sync messages of any master");
+            }
+            let daemon = SyncDaemon {
+                max_length: maxlen,
+                group,
+                port,
+                ttl,
+                ..SyncDaemon::new(state(role), interface, syncid)
+            };
+            ipvs.start_sync_daemon(&daemon)?;
+            println!("started {}", line(&ipvs.sync_daemons()?, daemon.state));
+            Ok(exit::SUCCESS)
+        }
+        SyncCommand::Stop { state: role } => {
+            let running = ipvs.sync_daemons()?;
+            let roles: Vec<SyncState> = match role {
+                Some(role) => vec![state(role)],
+                None => running.iter().map(|d| d.state).collect(),
+            };
+            if roles.is_empty() {
+                println!("no sync daemon is running");
+            }
+            for role in roles {
+                ipvs.stop_sync_daemon(role)?;
+                println!("stopped {role} sync daemon");
+            }
+            Ok(exit::SUCCESS)
+        }
+        SyncCommand::Status { json } => {
+            let running = ipvs.sync_daemons()?;
+            if json {
+                let list: Vec<JsonDaemon> = running.iter().map(JsonDaemon::from).collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for d in &running {
+                    println!("{}", ipvsadm_line(d));
+                }
+            }
+            Ok(exit::SUCCESS)
+        }
+    }
+}
+
+fn line(running: &[SyncDaemon], state: SyncState) -> String {
+    running
+        .iter()
+        .find(|d| d.state == state)
+        .map_or_else(|| format!("{state} sync daemon"), ipvsadm_line)
+}
+
+/// As `ipvsadm -L --daemon` prints it.
+pub fn ipvsadm_line(d: &SyncDaemon) -> String {
+    let mut text = format!(
+        "{} sync daemon (mcast={}, syncid={}",
+        d.state, d.interface, d.sync_id
+    );
+    if let Some(v) = d.max_length {
+        text.push_str(&format!(", maxlen={v}"));
+    }
+    if let Some(v) = d.group {
+        text.push_str(&format!(", group={v}"));
+    }
+    if let Some(v) = d.port {
+        text.push_str(&format!(", port={v}"));
+    }
+    if let Some(v) = d.ttl {
+        text.push_str(&format!(", ttl={v}"));
+    }
+    text.push(')');
+    text
+}
+
+#[derive(Serialize)]
+struct JsonDaemon {
+    state: String,
+    interface: String,
+    syncid: u8,
+    maxlen: Option<u16>,
+    group: Option<IpAddr>,
+    port: Option<u16>,
+    ttl: Option<u8>,
+}
+
+impl From<&SyncDaemon> for JsonDaemon {
+    fn from(d: &SyncDaemon) -> Self {
+        Self {
+            state: d.state.to_string(),
+            interface: d.interface.clone(),
+            syncid: d.sync_id,
+            maxlen: d.max_length,
+            group: d.group,
+            port: d.port,
+            ttl: d.ttl,
+        }
+    }
+}
