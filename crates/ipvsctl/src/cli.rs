@@ -54,6 +54,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Delete the virtual services the files declare (a passive director must
+    /// not hold the table); other services stay.
+    Remove {
+        /// Files that together form the desired state.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Delete every virtual service in the table.
     Flush {
         /// Yes, really.
@@ -128,6 +135,16 @@ pub enum SyncCommand {
         /// master or backup; all when left out.
         #[arg(long, value_enum)]
         state: Option<SyncRoleArg>,
+    },
+    /// Make this node the sync master or backup with the [sync] settings of
+    /// the files, stopping the other role (for HA scripts on a failover).
+    Become {
+        /// master or backup.
+        #[arg(value_enum)]
+        role: SyncRoleArg,
+        /// Files whose [sync] gives interface, syncid and the rest.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
     },
     /// The running sync daemons, as ipvsadm -L --daemon prints them.
     Status {

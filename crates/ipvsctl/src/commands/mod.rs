@@ -6,6 +6,7 @@ mod convert;
 mod flush;
 mod list;
 pub mod plan;
+mod remove;
 mod status;
 mod sync;
 mod validate;
@@ -24,6 +25,7 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
         } => apply::run(&files, prune, netlink_stats),
         Command::List { json } => list::run(json),
         Command::Flush { yes } => flush::run(yes),
+        Command::Remove { files } => remove::run(&files),
         Command::Convert { file } => convert::run(&file),
         Command::Run { files } => crate::daemon::run(files),
         Command::Status { json } => status::run(json),

@@ -64,6 +64,36 @@ pub fn run(command: SyncCommand) -> anyhow::Result<i32> {
             }
             Ok(exit::SUCCESS)
         }
+        SyncCommand::Become { role, files } => {
+            let Some(config) = crate::report::load(&files) else {
+                return Ok(exit::FAILURE);
+            };
+            let Some(sync) = &config.sync else {
+                eprintln!("error: no [sync] section in {}", files_text(&files));
+                return Ok(exit::FAILURE);
+            };
+            let wanted = SyncDaemon {
+                max_length: sync.maxlen,
+                group: sync.group,
+                port: sync.port,
+                ttl: sync.ttl,
+                ..SyncDaemon::new(state(role), sync.interface.clone(), sync.syncid)
+            };
+            let other = match wanted.state {
+                SyncState::Master => SyncState::Backup,
+                SyncState::Backup => SyncState::Master,
+            };
+            let running = ipvs.sync_daemons()?;
+            if running.iter().any(|d| d.state == other) {
+                ipvs.stop_sync_daemon(other)?;
+                println!("stopped {other} sync daemon");
+            }
+            for change in planner::sync::plan(std::slice::from_ref(&wanted), &running) {
+                crate::sync_daemons::execute(&mut ipvs, &change)?;
+                println!("{change}");
+            }
+            Ok(exit::SUCCESS)
+        }
         SyncCommand::Status { json } => {
             let running = ipvs.sync_daemons()?;
             if json {
@@ -131,4 +161,12 @@ impl From<&SyncDaemon> for JsonDaemon {
             ttl: d.ttl,
         }
     }
+}
+
+fn files_text(files: &[std::path::PathBuf]) -> String {
+    files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
