@@ -1,0 +1,131 @@
+# shellcheck shell=sh
+# Two directors in front of two echo servers, as namespaces on one bridge
+# (192.168.0.0/24): d1 (.1), d2 (.2), r1 (.4), r2 (.5), client c (.50);
+# VIP .3 (on whichever director is active); echo servers on the reals' port
+# 7000; /tmp/www.toml syncs the directors' connections (syncid 1 on eth0).
+# Sourced by failover.sh and keepalived.sh; expects $bin (ipvsctl) and
+# $resource (the Heartbeat-style script).
+IP=/sbin/ip
+VIP=192.168.0.3
+passed=0
+failed=0
+
+result() {
+	if [ "$2" = 0 ]; then
+		echo "test $1 ... ok"
+		passed=$((passed + 1))
+	else
+		echo "test $1 ... FAILED"
+		failed=$((failed + 1))
+		for d in d1 d2; do
+			echo "--- $d: ipvsadm -Ln; -Lnc; --daemon; log"
+			$IP netns exec $d ipvsadm -Ln
+			$IP netns exec $d ipvsadm -Lnc | head -8
+			$IP netns exec $d ipvsadm -L --daemon
+			tail -8 /tmp/$d.log
+		done
+	fi
+}
+
+now() { cut -d' ' -f1 /proc/uptime | tr -d .; } # 10 ms ticks
+wait_for() {
+	limit=$(($(now) + $1 * 100))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(now)" -ge "$limit" ] && return 1
+		sleep 0.1
+	done
+}
+
+$IP link add br0 type bridge
+$IP link set br0 up
+for host in d1:192.168.0.1 d2:192.168.0.2 r1:192.168.0.4 r2:192.168.0.5 c:192.168.0.50; do
+	name=${host%%:*} addr=${host#*:}
+	$IP netns add "$name"
+	$IP link add "v-$name" type veth peer name eth0 netns "$name"
+	$IP link set "v-$name" master br0 up
+	$IP -n "$name" addr add "$addr/24" dev eth0
+	$IP -n "$name" link set eth0 multicast on up
+	$IP -n "$name" link set lo up
+done
+for r in r1 r2; do
+	$IP netns exec $r sh -c "
+		echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore
+		echo 2 > /proc/sys/net/ipv4/conf/all/arp_announce"
+	$IP -n $r addr add $VIP/32 dev lo
+	$IP netns exec $r busybox nc -ll -p 7000 -e /bin/cat &
+done
+
+cat >/tmp/www.toml <<EOF
+[sync]
+state = "master"
+syncid = 1
+interface = "eth0"
+
+[[virtual]]
+address = "$VIP:7000"
+scheduler = "rr"
+check = { type = "connect", interval = 0.5, timeout = 0.5, fall = 2 }
+  [[virtual.real]]
+  address = "192.168.0.4:7000"
+  [[virtual.real]]
+  address = "192.168.0.5:7000"
+EOF
+
+resource() { # director action
+	$IP netns exec "$1" env IPVSCTL="$bin" IPVSCTL_STATE_DIR="/run/$1" IPVSCTL_LOG="/tmp/$1.log" \
+		sh "$resource" /tmp/www.toml "$2"
+}
+vip_to() { # director: take the VIP from the other one, announce it
+	other=d1
+	[ "$1" = d1 ] && other=d2
+	$IP -n $other addr del $VIP/32 dev eth0 2>/dev/null
+	$IP -n "$1" addr add $VIP/32 dev eth0
+	$IP netns exec "$1" busybox arping -U -c 2 -I eth0 $VIP >/dev/null 2>&1
+}
+table_has() { $IP netns exec "$1" ipvsadm -Ln | grep -q -- "-> $2"; }
+synced() { $IP netns exec "$1" ipvsadm -Lnc | grep -q "ESTABLISHED.*192.168.0.50"; }
+backup_runs() { $IP netns exec "$1" ipvsadm -L --daemon | grep -q "^backup"; }
+
+
+# The held connection: a client's TCP connection through the VIP, fed by a
+# fifo on descriptor 3; held_says WORD sends a line and waits for its echo.
+held_open() {
+	mkfifo /tmp/held.in
+	$IP netns exec c sh -c "cat /tmp/held.in | busybox nc $VIP 7000 >/tmp/held.out" &
+	exec 3>/tmp/held.in
+}
+held_says() {
+	echo "$1" >&3
+	wait_for 10 grep -q "$1" /tmp/held.out
+}
+
+# New connections from the client every 0.1 s, each noted ok or fail.
+loop_start() {
+	: >/tmp/loop.log
+	rm -f /tmp/loop.stop
+	$IP netns exec c sh -c "
+		while [ ! -f /tmp/loop.stop ]; do
+			t=\$(cut -d' ' -f1 /proc/uptime | tr -d .)
+			if [ \"\$(echo ping | busybox nc -w 1 $VIP 7000 2>/dev/null)\" = ping ]; then
+				echo \"\$t ok\"
+			else
+				echo \"\$t fail\"
+			fi
+			sleep 0.1
+		done >>/tmp/loop.log" &
+	loop=$!
+}
+# Stops the loop and prints what failed; true when enough ran.
+loop_report() {
+	touch /tmp/loop.stop
+	wait $loop
+	total=$(grep -c . /tmp/loop.log)
+	fails=$(grep -c fail /tmp/loop.log)
+	gap=$(awk 'BEGIN { last = 0; gap = 0 }
+		$2 == "ok" { if (last && ($1 - last) > gap) gap = $1 - last; last = $1 }
+		END { print gap * 10 }' /tmp/loop.log)
+	echo "new connections every 0.1 s: $total tried, $fails failed;" \
+		"longest time between two answered ones: $gap ms"
+	[ "$total" -gt 20 ]
+}
