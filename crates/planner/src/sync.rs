@@ -50,34 +50,17 @@ pub fn plan(wanted: &[SyncDaemon], running: &[SyncDaemon]) -> Vec<SyncChange> {
         .collect()
 }
 
-fn settings(d: &SyncDaemon) -> String {
-    let mut text = format!("mcast={}, syncid={}", d.interface, d.sync_id);
-    if let Some(v) = d.max_length {
-        text.push_str(&format!(", maxlen={v}"));
-    }
-    if let Some(v) = d.group {
-        text.push_str(&format!(", group={v}"));
-    }
-    if let Some(v) = d.port {
-        text.push_str(&format!(", port={v}"));
-    }
-    if let Some(v) = d.ttl {
-        text.push_str(&format!(", ttl={v}"));
-    }
-    text
-}
-
 impl fmt::Display for SyncChange {
     /// `+ sync master (mcast=eth0, syncid=1)` or `~ sync backup (…) -> (…)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Start(d) => write!(f, "+ sync {} ({})", d.state, settings(d)),
+            Self::Start(d) => write!(f, "+ sync {} ({})", d.state, d.settings()),
             Self::Restart { before, after } => write!(
                 f,
                 "~ sync {} ({}) -> ({})",
                 after.state,
-                settings(before),
-                settings(after)
+                before.settings(),
+                after.settings()
             ),
         }
     }

@@ -140,16 +140,32 @@ impl SyncDaemon {
     }
 }
 
-impl fmt::Display for SyncDaemon {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} sync daemon (mcast={}, syncid={}",
-            self.state, self.interface, self.sync_id
-        )?;
-        if let Some(group) = self.group {
-            write!(f, ", group={group}")?;
+impl SyncDaemon {
+    /// The settings as `ipvsadm -L --daemon` words them, without the state:
+    /// `mcast=eth0, syncid=1, maxlen=1472, group=224.0.0.81, port=8848,
+    /// ttl=1` (the optional ones only when set).
+    pub fn settings(&self) -> String {
+        let mut text = format!("mcast={}, syncid={}", self.interface, self.sync_id);
+        if let Some(v) = self.max_length {
+            text.push_str(&format!(", maxlen={v}"));
         }
-        f.write_str(")")
+        if let Some(v) = self.group {
+            text.push_str(&format!(", group={v}"));
+        }
+        if let Some(v) = self.port {
+            text.push_str(&format!(", port={v}"));
+        }
+        if let Some(v) = self.ttl {
+            text.push_str(&format!(", ttl={v}"));
+        }
+        text
+    }
+}
+
+impl fmt::Display for SyncDaemon {
+    /// `master sync daemon (mcast=eth0, syncid=1, …)`, as `ipvsadm -L
+    /// --daemon` prints a running one.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} sync daemon ({})", self.state, self.settings())
     }
 }

@@ -101,7 +101,7 @@ pub fn run(command: SyncCommand) -> anyhow::Result<i32> {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
                 for d in &running {
-                    println!("{}", ipvsadm_line(d));
+                    println!("{d}");
                 }
             }
             Ok(exit::SUCCESS)
@@ -113,29 +113,7 @@ fn line(running: &[SyncDaemon], state: SyncState) -> String {
     running
         .iter()
         .find(|d| d.state == state)
-        .map_or_else(|| format!("{state} sync daemon"), ipvsadm_line)
-}
-
-/// As `ipvsadm -L --daemon` prints it.
-pub fn ipvsadm_line(d: &SyncDaemon) -> String {
-    let mut text = format!(
-        "{} sync daemon (mcast={}, syncid={}",
-        d.state, d.interface, d.sync_id
-    );
-    if let Some(v) = d.max_length {
-        text.push_str(&format!(", maxlen={v}"));
-    }
-    if let Some(v) = d.group {
-        text.push_str(&format!(", group={v}"));
-    }
-    if let Some(v) = d.port {
-        text.push_str(&format!(", port={v}"));
-    }
-    if let Some(v) = d.ttl {
-        text.push_str(&format!(", ttl={v}"));
-    }
-    text.push(')');
-    text
+        .map_or_else(|| format!("{state} sync daemon"), ToString::to_string)
 }
 
 #[derive(Serialize)]
