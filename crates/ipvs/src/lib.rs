@@ -12,11 +12,18 @@
 //! | [`daemon`]      | connection-sync daemons (master / backup)        | `--start-daemon --stop-daemon -L --daemon` |
 //! | [`stats`]       | counters and rates of services and destinations  | `-L --stats --rate` |
 //! | [`settings`]    | protocol timeouts and general information        | `--set`, `-L --timeout` |
-//! | [`client`]      | the socket: requests, dumps and batches          | all of them    |
+//! | [`client`]      | [`Ipvs`]: connecting, and one verb per request   | all of them    |
 //! | [`batch`]       | many writes sent without a round trip each       | `-R`           |
 //! | [`table`]       | every service with its destinations              | `-Ln`          |
+//! | [`operation`]   | what is sent: [`Operation`] and each request     |                |
 //! | [`message`]     | the generic-netlink message and its commands     |                |
 //! | [`error`]       | what can go wrong, in words an operator reads    |                |
+//!
+//! How a request travels, inside the crate: `exchange` encodes requests and
+//! reads replies until the last one is answered (every verb, dump and
+//! batch chunk goes through it); `reply` reads one datagram into replies
+//! (ACK, refusal with the kernel's reason, end of dump); `socket` owns the
+//! netlink socket (buffer sizes, `send`, `recv`) and knows no protocol.
 //!
 //! Wire types (the `*Attribute` enums, one per nested attribute set of
 //! `include/uapi/linux/ip_vs.h`) are kept apart from the domain types
@@ -32,19 +39,24 @@ pub mod destination;
 pub mod error;
 pub mod message;
 pub mod net;
+pub mod operation;
 pub mod service;
 pub mod settings;
 pub mod stats;
 pub mod table;
 
+mod exchange;
+mod reply;
+mod socket;
 mod wire;
 
-pub use batch::{Operation, OperationFailure};
+pub use batch::OperationFailure;
 pub use client::{Counters, Ipvs};
 pub use daemon::{SyncDaemon, SyncState};
 pub use destination::{Destination, DestinationEntry, Forward, Tunnel, TunnelFlags, TunnelType};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use net::{AddressFamily, Protocol};
+pub use operation::Operation;
 pub use service::{Netmask, Service, ServiceEntry, ServiceFlags, ServiceKey};
 pub use settings::{Info, Timeouts};
 pub use stats::Stats;

@@ -3,7 +3,7 @@
 
 use crate::client::Ipvs;
 use crate::destination::DestinationEntry;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::service::ServiceEntry;
 
 /// A service and its destinations, as read from the kernel.
@@ -28,7 +28,10 @@ impl Ipvs {
                     service,
                     destinations,
                 }),
-                Err(Error::NoSuchService { .. }) => continue,
+                Err(Error::Request {
+                    kind: ErrorKind::NoSuchService,
+                    ..
+                }) => continue,
                 Err(error) => return Err(error),
             }
         }

@@ -255,7 +255,7 @@ impl Daemon {
                     destinations: self.ipvs.destinations(&key)?,
                     service,
                 }),
-                Err(ipvs::Error::NoSuchService { .. }) => None,
+                Err(e) if e.kind() == Some(&ipvs::ErrorKind::NoSuchService) => None,
                 Err(e) => return Err(e.into()),
             };
             let current = entry.as_ref().map_or(&[][..], |e| &e.destinations[..]);

@@ -83,3 +83,6 @@ impl fmt::Display for Info {
         )
     }
 }
+
+#[cfg(test)]
+mod tests;
