@@ -7,18 +7,11 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 
-use netlink_packet_core::NLM_F_ACK;
-use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
-use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
-use netlink_packet_generic::{GenlFamily, GenlMessage};
-
 use crate::daemon::{SyncDaemon, SyncState};
 use crate::destination::{Destination, DestinationEntry};
 use crate::error::{Error, Result};
-use crate::exchange::Sent;
-use crate::message::{IpvsAttribute, IpvsCommand, IpvsMessage};
+use crate::message::{IpvsAttribute, IpvsCommand};
 use crate::operation::{Operation, Request};
-use crate::reply::Reply;
 use crate::service::{Service, ServiceEntry, ServiceKey};
 use crate::settings::{Info, Timeouts};
 use crate::socket::Socket;
@@ -61,43 +54,6 @@ impl Ipvs {
         };
         ipvs.family_id = ipvs.resolve_family()?;
         Ok(ipvs)
-    }
-
-    /// Asks the generic-netlink controller for the IPVS family's id.
-    fn resolve_family(&mut self) -> Result<u16> {
-        let mut genl = GenlMessage::from_payload(GenlCtrl {
-            cmd: GenlCtrlCmd::GetFamily,
-            nlas: vec![GenlCtrlAttrs::FamilyName(
-                IpvsMessage::family_name().to_string(),
-            )],
-        });
-        genl.finalize();
-        let mut frame = Vec::new();
-        let seq = self.encode_raw(&mut frame, genl, NLM_F_ACK);
-        let mut outcome = Err(Error::Protocol("no reply to the family lookup".into()));
-        self.exchange(
-            &frame,
-            seq,
-            0..1,
-            Sent::Lookup,
-            |_, reply: Reply<GenlMessage<GenlCtrl>>| {
-                match reply {
-                    Reply::Message(message) => {
-                        let id = message.payload.nlas.iter().find_map(|a| match a {
-                            GenlCtrlAttrs::FamilyId(id) => Some(*id),
-                            _ => None,
-                        });
-                        if let Some(id) = id {
-                            outcome = Ok(id);
-                        }
-                    }
-                    Reply::Failed(errno, _) => outcome = Err(Error::family_lookup(errno)),
-                    Reply::Ack | Reply::Done(_) => {}
-                }
-                Ok(())
-            },
-        )?;
-        outcome
     }
 
     /// What has been sent so far.

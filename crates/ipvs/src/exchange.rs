@@ -11,7 +11,9 @@ use netlink_packet_core::{
     DecodeError, NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload,
     NetlinkSerializable, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
 };
-use netlink_packet_generic::GenlMessage;
+use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
+use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
+use netlink_packet_generic::{GenlFamily, GenlMessage};
 
 use crate::client::Ipvs;
 use crate::error::{Error, Result};
@@ -105,6 +107,43 @@ impl Ipvs {
                 }
             }
         }
+    }
+
+    /// Asks the generic-netlink controller for the IPVS family's id.
+    pub(crate) fn resolve_family(&mut self) -> Result<u16> {
+        let mut genl = GenlMessage::from_payload(GenlCtrl {
+            cmd: GenlCtrlCmd::GetFamily,
+            nlas: vec![GenlCtrlAttrs::FamilyName(
+                IpvsMessage::family_name().to_string(),
+            )],
+        });
+        genl.finalize();
+        let mut frame = Vec::new();
+        let seq = self.encode_raw(&mut frame, genl, NLM_F_ACK);
+        let mut outcome = Err(Error::Protocol("no reply to the family lookup".into()));
+        self.exchange(
+            &frame,
+            seq,
+            0..1,
+            Sent::Lookup,
+            |_, reply: Reply<GenlMessage<GenlCtrl>>| {
+                match reply {
+                    Reply::Message(message) => {
+                        let id = message.payload.nlas.iter().find_map(|a| match a {
+                            GenlCtrlAttrs::FamilyId(id) => Some(*id),
+                            _ => None,
+                        });
+                        if let Some(id) = id {
+                            outcome = Ok(id);
+                        }
+                    }
+                    Reply::Failed(errno, _) => outcome = Err(Error::family_lookup(errno)),
+                    Reply::Ack | Reply::Done(_) => {}
+                }
+                Ok(())
+            },
+        )?;
+        outcome
     }
 
     /// A GET: its message(s), then the ACK.
