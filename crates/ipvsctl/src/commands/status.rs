@@ -9,7 +9,7 @@ use crate::exit;
 
 /// Prints the daemon's status.
 pub fn run(json: bool) -> anyhow::Result<i32> {
-    let status = match socket::request(Request::Status)? {
+    let status = match socket::request(&socket::socket_path(), Request::Status)? {
         Response::Status(status) => status,
         other => return Err(unexpected(other)),
     };
@@ -23,7 +23,7 @@ pub fn run(json: bool) -> anyhow::Result<i32> {
 
 /// Asks the daemon to re-read its files.
 pub fn reload() -> anyhow::Result<i32> {
-    let outcome = match socket::request(Request::Reload)? {
+    let outcome = match socket::request(&socket::socket_path(), Request::Reload)? {
         Response::Reload(outcome) => outcome,
         other => return Err(unexpected(other)),
     };
@@ -97,4 +97,61 @@ fn render(status: &Status) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::protocol::{
+        CheckStatus, FallbackStatus, KernelEntry, RealStatus, VirtualStatus,
+    };
+
+    fn real(address: &str, health: &str) -> RealStatus {
+        RealStatus {
+            address: address.to_string(),
+            health: health.to_string(),
+            since_unix: 0,
+            last_check: None,
+            consecutive_ok: 0,
+            consecutive_failed: 0,
+            kernel: None,
+        }
+    }
+
+    #[test]
+    fn one_line_per_real_then_the_fallback() {
+        let mut up = real("192.168.0.4:80", "up");
+        up.kernel = Some(KernelEntry {
+            weight: 1,
+            active_connections: 0,
+            inactive_connections: 6,
+        });
+        up.last_check = Some(CheckStatus {
+            ok: true,
+            at_unix: 0.0,
+            latency_ms: 91.26,
+            detail: "HTTP 200 in 91 ms".to_string(),
+        });
+        let status = Status {
+            virtuals: vec![VirtualStatus {
+                service: "tcp 192.168.0.3:80".to_string(),
+                name: Some("www".to_string()),
+                reals: vec![up, real("192.168.0.5:80", "down")],
+                fallback: Some(FallbackStatus {
+                    address: "127.0.0.1:80".to_string(),
+                    in_table: false,
+                }),
+            }],
+        };
+        let ago = ago(0.0);
+        assert_eq!(
+            render(&status),
+            format!(
+                "tcp 192.168.0.3:80 (www)\n\
+                 \x20 192.168.0.4:80           up    for {ago:<5} weight 1     conns 0/6     HTTP 200 in 91 ms (91.3 ms)\n\
+                 \x20 192.168.0.5:80           down  for {ago:<5} not in table               not checked yet\n\
+                 \x20 fallback 127.0.0.1:80 standing by\n"
+            )
+        );
+    }
 }

@@ -99,6 +99,28 @@ impl ReloadOutcome {
     }
 }
 
+impl ReloadOutcome {
+    /// The outcome from its words (the [`Display`](fmt::Display) text), as
+    /// daemons before the versioned protocol answered.
+    pub fn from_words(words: &str) -> Self {
+        let error = |prefix: &str| words.strip_prefix(prefix).map(str::to_string);
+        if words == "reloaded" {
+            Self::Reloaded
+        } else if let Some(error) = error("reloaded, but the table could not be updated: ") {
+            Self::TableNotUpdated { error }
+        } else if let Some(error) = error("reload failed: cannot read the table: ") {
+            Self::TableUnreadable { error }
+        } else {
+            let errors = words
+                .strip_prefix("reload refused: ")
+                .and_then(|rest| rest.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            Self::Refused { errors }
+        }
+    }
+}
+
 impl fmt::Display for ReloadOutcome {
     /// The words `ipvsctl reload` prints and systemd's STATUS shows.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -231,5 +253,19 @@ mod tests {
         assert!(not_updated.to_string().starts_with("reloaded"));
         assert!(not_updated.is_in());
         assert!(!ReloadOutcome::TableUnreadable { error: "x".into() }.is_in());
+    }
+
+    #[test]
+    fn outcomes_read_back_from_their_words() {
+        for outcome in [
+            ReloadOutcome::Reloaded,
+            ReloadOutcome::TableNotUpdated {
+                error: "cannot read: x".into(),
+            },
+            ReloadOutcome::Refused { errors: 3 },
+            ReloadOutcome::TableUnreadable { error: "y".into() },
+        ] {
+            assert_eq!(ReloadOutcome::from_words(&outcome.to_string()), outcome);
+        }
     }
 }

@@ -16,7 +16,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
 use super::control::Control;
-use super::protocol::{Request, RequestLine, Response, ResponseLine, Versioned, VERSION};
+use super::protocol::{
+    ReloadOutcome, Request, RequestLine, Response, ResponseLine, Versioned, VERSION,
+};
 
 /// Where the socket is.
 pub fn socket_path() -> PathBuf {
@@ -113,25 +115,57 @@ async fn respond(line: &str, controls: &UnboundedSender<Control>) -> Option<Resp
     }
 }
 
-/// Sends one request to the running daemon and returns its answer.
-pub fn request(request: Request) -> anyhow::Result<Response> {
-    let path = socket_path();
-    let mut stream = std::os::unix::net::UnixStream::connect(&path).with_context(|| {
+/// Sends one request to the daemon that answers on `path` and returns its
+/// answer. A daemon started before the versioned protocol (still running
+/// after an upgrade) is asked in its own words, so that `ipvsctl status`,
+/// which cluster managers use as a monitor, goes on answering until it is
+/// restarted.
+pub fn request(path: &Path, request: Request) -> anyhow::Result<Response> {
+    let mut line = serde_json::to_string(&RequestLine {
+        version: VERSION,
+        request,
+    })?;
+    line.push('\n');
+    let answer = exchange(path, &line)?;
+    match serde_json::from_str::<ResponseLine>(&answer) {
+        Ok(answer) => Ok(answer.response),
+        Err(_) if answer.starts_with("{\"error\"") => unversioned(path, request),
+        Err(e) => Err(anyhow::Error::new(e).context("the daemon's answer is not understood")),
+    }
+}
+
+/// One line to the daemon; its whole answer.
+fn exchange(path: &Path, line: &str) -> anyhow::Result<String> {
+    let mut stream = std::os::unix::net::UnixStream::connect(path).with_context(|| {
         format!(
             "no ipvsctl daemon answers on {} (is `ipvsctl run` running?)",
             path.display()
         )
     })?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut line = serde_json::to_string(&RequestLine {
-        version: VERSION,
-        request,
-    })?;
-    line.push('\n');
     stream.write_all(line.as_bytes())?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer)?;
-    let answer: ResponseLine = serde_json::from_str(&answer)
-        .context("the daemon's answer is not understood (an older ipvsctl? restart it)")?;
-    Ok(answer.response)
+    Ok(answer)
+}
+
+/// The request as daemons before the versioned protocol took it: a bare
+/// word, answered by the status itself or by `{"message": …}`.
+fn unversioned(path: &Path, request: Request) -> anyhow::Result<Response> {
+    let not_understood = "the daemon's answer is not understood";
+    match request {
+        Request::Status => {
+            let answer = exchange(path, "status\n")?;
+            Ok(Response::Status(
+                serde_json::from_str(&answer).context(not_understood)?,
+            ))
+        }
+        Request::Reload => {
+            let answer = exchange(path, "reload\n")?;
+            let answer: serde_json::Value =
+                serde_json::from_str(&answer).context(not_understood)?;
+            let message = answer["message"].as_str().context(not_understood)?;
+            Ok(Response::Reload(ReloadOutcome::from_words(message)))
+        }
+    }
 }
