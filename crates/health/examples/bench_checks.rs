@@ -27,7 +27,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use health::{Check, CheckKind, Engine, HttpCheck, Stats, Target, TargetKey};
+use health::{Check, CheckKind, HttpCheck, Stats};
+
+/// The bench names virtuals by their text.
+type Target = health::Target<String>;
+type TargetKey = health::TargetKey<String>;
+type Engine = health::Engine<String>;
 
 struct Options {
     targets: u32,

@@ -21,36 +21,37 @@ use crate::schedule::{first_offset, next_slot};
 use crate::state::State;
 use crate::stats::{Counters, Stats};
 use crate::{
-    limits, probe, CheckKind, CheckResult, Health, Target, TargetKey, TargetStatus, Transition,
+    limits, probe, CheckKind, CheckResult, Health, ServiceId, Target, TargetKey, TargetStatus,
+    Transition,
 };
 
 /// The shortest interval honoured (a zero interval would spin).
 const SHORTEST_INTERVAL: Duration = Duration::from_millis(1);
 
 /// Runs one check (the real probes; a fake in the scheduling tests).
-type Prober =
-    Arc<dyn Fn(Arc<Target>) -> Pin<Box<dyn Future<Output = CheckResult> + Send>> + Send + Sync>;
+type Prober<S> =
+    Arc<dyn Fn(Arc<Target<S>>) -> Pin<Box<dyn Future<Output = CheckResult> + Send>> + Send + Sync>;
 
-fn real_prober() -> Prober {
+fn real_prober<S: ServiceId>() -> Prober<S> {
     // Boxed: a sleeping task then holds a pointer, not a probe's state.
     Arc::new(|target| Box::pin(async move { probe::check_once(&target).await }))
 }
 
 /// What the checking tasks share.
-struct Context {
-    transitions: UnboundedSender<Transition>,
+struct Context<S> {
+    transitions: UnboundedSender<Transition<S>>,
     permits: Semaphore,
     counters: Counters,
-    prober: Prober,
+    prober: Prober<S>,
 }
 
-struct Entry {
-    target: Target,
+struct Entry<S> {
+    target: Target<S>,
     state: Arc<Mutex<State>>,
     task: Option<JoinHandle<()>>,
 }
 
-impl Entry {
+impl<S> Entry<S> {
     /// Stops the target's checking: after this returns its task records and
     /// sends nothing. Returns the task, to await its end.
     fn retire(&mut self) -> Option<JoinHandle<()>> {
@@ -61,19 +62,28 @@ impl Entry {
     }
 }
 
-#[derive(Default)]
-struct Targets {
-    current: BTreeMap<TargetKey, Entry>,
+struct Targets<S> {
+    current: BTreeMap<TargetKey<S>, Entry<S>>,
     /// Tasks aborted but perhaps not yet ended (pruned as they end).
     retired: Vec<JoinHandle<()>>,
 }
 
-/// Runs the health checks. See the crate documentation.
-pub struct Engine {
-    context: Arc<Context>,
+impl<S> Default for Targets<S> {
+    fn default() -> Self {
+        Targets {
+            current: BTreeMap::new(),
+            retired: Vec::new(),
+        }
+    }
+}
+
+/// Runs the health checks. See the crate documentation. `S` is the
+/// caller's key for a virtual ([`ServiceId`]).
+pub struct Engine<S: ServiceId> {
+    context: Arc<Context<S>>,
     permits: usize,
     runtime: Handle,
-    targets: Mutex<Targets>,
+    targets: Mutex<Targets<S>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -82,33 +92,33 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// The same checking: same key, same check, same placeholders. Whether it
 /// is `initially_up` matters only when a target starts.
-fn same_checking(a: &Target, b: &Target) -> bool {
+fn same_checking<S: PartialEq>(a: &Target<S>, b: &Target<S>) -> bool {
     a.key == b.key
         && a.check == b.check
         && a.virtual_host == b.virtual_host
         && a.virtual_port == b.virtual_port
 }
 
-impl Engine {
+impl<S: ServiceId> Engine<S> {
     /// Starts the engine on the current tokio runtime; transitions go to `transitions`.
     ///
     /// Checks hold at most min(4096, RLIMIT_NOFILE/2) descriptors at once
     /// (the soft limit read now: call [`raise_nofile_limit`](crate::raise_nofile_limit)
     /// first). Panics outside a tokio runtime.
-    pub fn start(transitions: UnboundedSender<Transition>) -> Self {
+    pub fn start(transitions: UnboundedSender<Transition<S>>) -> Self {
         Self::start_with_permits(transitions, limits::default_permits())
     }
 
     /// [`Engine::start`] with an explicit bound on the descriptors checks
     /// may hold at once (at least 2: an external check takes two).
-    pub fn start_with_permits(transitions: UnboundedSender<Transition>, permits: usize) -> Self {
+    pub fn start_with_permits(transitions: UnboundedSender<Transition<S>>, permits: usize) -> Self {
         Self::start_with_prober(transitions, permits, real_prober())
     }
 
     fn start_with_prober(
-        transitions: UnboundedSender<Transition>,
+        transitions: UnboundedSender<Transition<S>>,
         permits: usize,
-        prober: Prober,
+        prober: Prober<S>,
     ) -> Self {
         let permits = permits.max(2);
         Engine {
@@ -133,7 +143,7 @@ impl Engine {
     /// "Same check" also means the same `virtual_host` and `virtual_port`
     /// (an external command's placeholders). A key given twice: the last wins.
     /// A restarted check begins with no result and zeroed counters.
-    pub fn reconcile(&self, targets: Vec<Target>) {
+    pub fn reconcile(&self, targets: Vec<Target<S>>) {
         let now = SystemTime::now();
         let start = Instant::now();
         let mut wanted = BTreeMap::new();
@@ -143,7 +153,7 @@ impl Engine {
         let mut all = lock(&self.targets);
         let all = &mut *all;
         all.retired.retain(|task| !task.is_finished());
-        let gone: Vec<TargetKey> = all
+        let gone: Vec<TargetKey<S>> = all
             .current
             .keys()
             .filter(|k| !wanted.contains_key(*k))
@@ -173,16 +183,12 @@ impl Engine {
     /// A target's entry: its state, and its task unless it is `none`/`off`.
     fn begin(
         &self,
-        target: Target,
+        target: Target<S>,
         kept: Option<(Health, SystemTime)>,
         now: SystemTime,
         start: Instant,
-    ) -> Entry {
-        let (health, since) = kept.unwrap_or(if target.initially_up {
-            (Health::Up, now)
-        } else {
-            (Health::Down, now)
-        });
+    ) -> Entry<S> {
+        let (health, since) = kept.unwrap_or((Health::from(target.initially_up), now));
         let mut state = State::new(health, since);
         let fixed = match target.check.kind {
             CheckKind::None => Some((Health::Up, "check type none")),
@@ -225,12 +231,12 @@ impl Engine {
         }
     }
 
-    fn send(&self, transition: Transition) {
+    fn send(&self, transition: Transition<S>) {
         send(&self.context, transition);
     }
 
     /// The state of every target, sorted by key.
-    pub fn snapshot(&self) -> Vec<TargetStatus> {
+    pub fn snapshot(&self) -> Vec<TargetStatus<S>> {
         let all = lock(&self.targets);
         all.current
             .iter()
@@ -275,20 +281,27 @@ impl Engine {
     /// Waits for every checking task to end: an external check's process
     /// group is killed and the process reaped.
     pub async fn shutdown(self) {
+        self.stop().await;
+    }
+
+    /// [`Engine::shutdown`] through a reference, for an owner that goes on
+    /// (the daemon stops its checks, then cleans up the table). Targets
+    /// given afterwards start again.
+    pub async fn stop(&self) {
         for task in self.stop_all() {
             let _ = task.await;
         }
     }
 }
 
-impl Drop for Engine {
+impl<S: ServiceId> Drop for Engine<S> {
     /// Dropped without [`Engine::shutdown`]: the checks are stopped all the same.
     fn drop(&mut self) {
         self.stop_all();
     }
 }
 
-fn send(context: &Context, transition: Transition) {
+fn send<S: ServiceId>(context: &Context<S>, transition: Transition<S>) {
     tracing::debug!(
         service = %transition.key.service, real = %transition.key.real,
         health = ?transition.health, reason = %transition.reason, "transition"
@@ -310,7 +323,12 @@ impl Drop for InFlight<'_> {
 }
 
 /// One target's checking, until aborted or retired.
-async fn run(context: Arc<Context>, state: Arc<Mutex<State>>, target: Target, first: Instant) {
+async fn run<S: ServiceId>(
+    context: Arc<Context<S>>,
+    state: Arc<Mutex<State>>,
+    target: Target<S>,
+    first: Instant,
+) {
     let target = Arc::new(target);
     let interval = target.check.interval.max(SHORTEST_INTERVAL);
     let units = match target.check.kind {
@@ -364,7 +382,13 @@ mod tests {
     //! The schedule on paused time, with a fake probe that takes a set
     //! (virtual) time: exact, and quick.
     use super::*;
-    use crate::{Check, TargetKey};
+    use crate::Check;
+
+    type Target = crate::Target<String>;
+    type TargetKey = crate::TargetKey<String>;
+    type Engine = super::Engine<String>;
+    type Transition = crate::Transition<String>;
+    type Prober = super::Prober<String>;
 
     type Log = Arc<Mutex<Vec<(String, Instant)>>>;
 

@@ -90,6 +90,8 @@ mod state;
 mod stats;
 mod tls;
 
+use std::fmt;
+use std::hash::Hash;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
@@ -99,20 +101,36 @@ pub use limits::raise_nofile_limit;
 pub use probe::check_once;
 pub use stats::{Lateness, Stats};
 
-/// Which real of which virtual: `service` is the virtual's display text, e.g. "tcp 10.0.0.100:80" or "fwmark 7".
+/// What the caller names a virtual service by: any ordered, hashable,
+/// printable key. The engine compares, sorts and hashes it (the first
+/// check's offset), and prints it only in its `debug` logs; it never looks
+/// inside. The daemon uses the kernel's service key (`ipvs::ServiceKey`), so
+/// that what it gets back in a [`Transition`] is the key it plans with; this
+/// crate does not depend on `ipvs`.
+pub trait ServiceId:
+    Clone + Ord + Hash + fmt::Display + fmt::Debug + Send + Sync + 'static
+{
+}
+
+impl<T> ServiceId for T where
+    T: Clone + Ord + Hash + fmt::Display + fmt::Debug + Send + Sync + 'static
+{
+}
+
+/// Which real of which virtual.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TargetKey {
-    /// The virtual's display text.
-    pub service: String,
+pub struct TargetKey<S> {
+    /// The virtual, by the caller's key (see [`ServiceId`]).
+    pub service: S,
     /// The real's address.
     pub real: SocketAddr,
 }
 
 /// One real to check, and how.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Target {
+pub struct Target<S> {
     /// Which real of which virtual.
-    pub key: TargetKey,
+    pub key: TargetKey<S>,
     /// The check.
     pub check: Check,
     /// For external commands' {vip} and {vport} placeholders (for fwmark virtuals: the mark and 0).
@@ -133,6 +151,27 @@ pub enum Health {
     Down,
 }
 
+impl From<bool> for Health {
+    /// `true` is [`Health::Up`]: the one place a flag becomes a health.
+    fn from(up: bool) -> Self {
+        if up {
+            Health::Up
+        } else {
+            Health::Down
+        }
+    }
+}
+
+impl fmt::Display for Health {
+    /// `up` or `down`, as logs and `ipvsctl status` write it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Health::Up => "up",
+            Health::Down => "down",
+        })
+    }
+}
+
 /// A change of state, sent only on transitions.
 ///
 /// Reasons read like `connect refused (3/3)`, `timed out after 1s (3/3)`,
@@ -141,9 +180,9 @@ pub enum Health {
 /// `check type none`, `check type off`: the last check's detail, then the
 /// consecutive results over the number needed (`fall` or `rise`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transition {
+pub struct Transition<S> {
     /// Which target.
-    pub key: TargetKey,
+    pub key: TargetKey<S>,
     /// Its new health.
     pub health: Health,
     /// Why.
@@ -165,9 +204,9 @@ pub struct CheckResult {
 
 /// A target's state, for `status` displays.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TargetStatus {
+pub struct TargetStatus<S> {
     /// Which target.
-    pub key: TargetKey,
+    pub key: TargetKey<S>,
     /// Its health.
     pub health: Health,
     /// Since when (its last change, or when it was first given).

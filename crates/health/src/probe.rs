@@ -31,7 +31,7 @@ const AGENT: &str = concat!("ipvsctl-health/", env!("CARGO_PKG_VERSION"));
 ///
 /// The engine runs this on its schedule; the daemon may run it too, for a
 /// one-off check from the command line.
-pub async fn check_once(target: &Target) -> CheckResult {
+pub async fn check_once<S>(target: &Target<S>) -> CheckResult {
     let at = SystemTime::now();
     let started = Instant::now();
     let outcome = probe(target).await;
@@ -50,7 +50,7 @@ pub async fn check_once(target: &Target) -> CheckResult {
 }
 
 /// The address checked: the real's, or `check.port` on the real's address.
-pub(crate) fn checked_address(target: &Target) -> SocketAddr {
+pub(crate) fn checked_address<S>(target: &Target<S>) -> SocketAddr {
     let mut addr = target.key.real;
     if let Some(port) = target.check.port {
         addr.set_port(port);
@@ -59,7 +59,7 @@ pub(crate) fn checked_address(target: &Target) -> SocketAddr {
 }
 
 /// `Ok(what happened)` or `Err(why it failed)`.
-async fn probe(target: &Target) -> Result<String, String> {
+async fn probe<S>(target: &Target<S>) -> Result<String, String> {
     let addr = checked_address(target);
     let timeout = target.check.timeout;
     match &target.check.kind {
@@ -260,9 +260,9 @@ impl Drop for GroupKill {
 /// The first line of stderr, at most this long.
 const STDERR_LINE: usize = 200;
 
-async fn external(
+async fn external<S>(
     argv: &[String],
-    target: &Target,
+    target: &Target<S>,
     addr: SocketAddr,
     timeout: Duration,
 ) -> Result<String, String> {

@@ -4,27 +4,39 @@
 //! restart spreads them the same way), then every `interval` after the
 //! previous check's slot.
 
+use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 use crate::TargetKey;
 
+/// FNV-1a, as a [`Hasher`] so that any key's `Hash` can feed it.
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Where in `[0, interval)` a target's first check falls: a hash of the key
 /// (FNV-1a, then the splitmix64 finaliser), scaled into the interval.
-pub(crate) fn first_offset(key: &TargetKey, interval: Duration) -> Duration {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
-    eat(key.service.as_bytes());
-    eat(&[0]);
+pub(crate) fn first_offset<S: Hash>(key: &TargetKey<S>, interval: Duration) -> Duration {
+    let mut fnv = Fnv(0xcbf2_9ce4_8422_2325);
+    key.service.hash(&mut fnv);
+    fnv.write(&[0]);
     match key.real.ip() {
-        std::net::IpAddr::V4(ip) => eat(&ip.octets()),
-        std::net::IpAddr::V6(ip) => eat(&ip.octets()),
+        std::net::IpAddr::V4(ip) => fnv.write(&ip.octets()),
+        std::net::IpAddr::V6(ip) => fnv.write(&ip.octets()),
     }
-    eat(&key.real.port().to_be_bytes());
+    fnv.write(&key.real.port().to_be_bytes());
+    let mut h = fnv.finish();
     // splitmix64's finaliser: FNV's high bits are weak for keys that
     // differ only in their last bytes.
     h ^= h >> 30;
@@ -58,7 +70,7 @@ mod tests {
     use super::*;
     use std::net::{Ipv4Addr, SocketAddr};
 
-    fn key(i: u32) -> TargetKey {
+    fn key(i: u32) -> TargetKey<String> {
         TargetKey {
             service: "tcp 10.0.0.100:80".to_string(),
             real: SocketAddr::from((Ipv4Addr::from(0x7f00_0000 + i), 80)),

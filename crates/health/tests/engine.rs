@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::*;
-use health::{CheckKind, Engine, Health, Target, TargetKey, Transition};
+use health::{CheckKind, Health};
 use tokio::sync::mpsc;
 
 fn engine() -> (Engine, mpsc::UnboundedReceiver<Transition>) {
@@ -31,7 +31,7 @@ fn keyed(mut t: Target, service: &str) -> Target {
     t
 }
 
-fn status(engine: &Engine, key: &TargetKey) -> health::TargetStatus {
+fn status(engine: &Engine, key: &TargetKey) -> health::TargetStatus<String> {
     engine
         .snapshot()
         .into_iter()

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::*;
-use health::{check_once, CheckKind, CheckResult, HttpCheck, Target};
+use health::{check_once, CheckKind, CheckResult, HttpCheck};
 
 /// Runs one check, failing the test if it is not over in 10 s (every check
 /// here has a timeout of at most 1 s).

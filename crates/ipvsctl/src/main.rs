@@ -4,17 +4,8 @@
 //! This file only parses the command line, runs the command and turns its
 //! error into one line on stderr and an exit code.
 
-mod cli;
-mod commands;
-mod daemon;
-mod desired;
-mod exit;
-mod record;
-mod render;
-mod report;
-mod sync_daemons;
-
 use clap::Parser;
+use ipvsctl::{cli, commands, exit};
 
 fn main() {
     let cli = cli::Cli::parse();

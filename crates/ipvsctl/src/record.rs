@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use ipvs::{AddressFamily, Protocol, ServiceKey};
@@ -23,43 +23,61 @@ pub fn state_dir() -> PathBuf {
         .map_or_else(|| PathBuf::from("/run/ipvsctl"), PathBuf::from)
 }
 
-/// Where this namespace's record lives.
-pub fn path() -> PathBuf {
-    let dir = state_dir();
-    let namespace = std::fs::metadata("/proc/thread-self/ns/net")
-        .or_else(|_| std::fs::metadata("/proc/self/ns/net"))
-        .map(|m| m.ino())
-        .unwrap_or(0);
-    dir.join(format!("managed-{namespace}"))
+/// A record file: this namespace's ([`Record::here`]) or one given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    path: PathBuf,
 }
 
-/// The managed services, or `None` when there is no readable record.
-pub fn load() -> Option<BTreeSet<ServiceKey>> {
-    let text = std::fs::read_to_string(path()).ok()?;
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(parse_key)
-        .collect()
-}
-
-/// Replaces the record, atomically.
-pub fn save(keys: &BTreeSet<ServiceKey>) -> anyhow::Result<()> {
-    let path = path();
-    let dir = path.parent().context("state directory")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let temporary = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&temporary)
-        .with_context(|| format!("cannot write {}", temporary.display()))?;
-    for key in keys {
-        writeln!(file, "{key}")?;
+impl Record {
+    /// This network namespace's record, in the state directory.
+    pub fn here() -> Self {
+        let namespace = std::fs::metadata("/proc/thread-self/ns/net")
+            .or_else(|_| std::fs::metadata("/proc/self/ns/net"))
+            .map(|m| m.ino())
+            .unwrap_or(0);
+        Self::at(state_dir().join(format!("managed-{namespace}")))
     }
-    file.sync_all()?;
-    std::fs::rename(&temporary, &path).with_context(|| format!("cannot write {}", path.display()))
-}
 
-/// Forgets every managed service (after a flush).
-pub fn clear() {
-    let _ = std::fs::remove_file(path());
+    /// The record in that file.
+    pub fn at(path: PathBuf) -> Self {
+        Self { path }
+    }
+
+    /// Where it lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The managed services, or `None` when there is no readable record.
+    pub fn load(&self) -> Option<BTreeSet<ServiceKey>> {
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(parse_key)
+            .collect()
+    }
+
+    /// Replaces the record, atomically.
+    pub fn save(&self, keys: &BTreeSet<ServiceKey>) -> anyhow::Result<()> {
+        let path = &self.path;
+        let dir = path.parent().context("state directory")?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let temporary = path.with_extension("tmp");
+        let mut file = std::fs::File::create(&temporary)
+            .with_context(|| format!("cannot write {}", temporary.display()))?;
+        for key in keys {
+            writeln!(file, "{key}")?;
+        }
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Forgets every managed service (after a flush).
+    pub fn clear(&self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// Reads a key as `ServiceKey`'s `Display` writes it.

@@ -1,26 +1,30 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Making the running sync daemons what `[sync]` asks for (used by `apply`,
-//! `plan` and `run`).
+//! `plan`, `sync become` and `run`).
 
-use ipvs::Ipvs;
 use planner::SyncChange;
 
+use crate::table::Table;
+
 /// The changes `[sync]` needs against what runs now.
-pub fn plan(ipvs: &mut Ipvs, config: &config::Config) -> anyhow::Result<Vec<SyncChange>> {
+pub fn plan<T: Table + ?Sized>(
+    table: &mut T,
+    config: &config::Config,
+) -> anyhow::Result<Vec<SyncChange>> {
     let wanted = crate::desired::sync_daemons(config);
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(planner::sync::plan(&wanted, &ipvs.sync_daemons()?))
+    Ok(planner::sync::plan(&wanted, &table.sync_daemons()?))
 }
 
 /// Makes one change; a restart stops the daemon of that role first.
-pub fn execute(ipvs: &mut Ipvs, change: &SyncChange) -> Result<(), ipvs::Error> {
+pub fn execute<T: Table + ?Sized>(table: &mut T, change: &SyncChange) -> Result<(), ipvs::Error> {
     match change {
-        SyncChange::Start(daemon) => ipvs.start_sync_daemon(daemon),
+        SyncChange::Start(daemon) => table.start_sync_daemon(daemon),
         SyncChange::Restart { after, .. } => {
-            ipvs.stop_sync_daemon(after.state)?;
-            ipvs.start_sync_daemon(after)
+            table.stop_sync_daemon(after.state)?;
+            table.start_sync_daemon(after)
         }
     }
 }

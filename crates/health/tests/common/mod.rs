@@ -8,10 +8,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use health::{Check, CheckKind, HttpCheck, Target, TargetKey, Transition};
+use health::{Check, CheckKind, HttpCheck};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
+
+/// The tests name virtuals by their text, e.g. `tcp 10.0.0.100:80`.
+pub type Target = health::Target<String>;
+/// See [`Target`].
+pub type TargetKey = health::TargetKey<String>;
+/// See [`Target`].
+pub type Transition = health::Transition<String>;
+/// See [`Target`].
+pub type Engine = health::Engine<String>;
 
 /// A check with test timings: every 50 ms, 1 s timeout, rise and fall 1.
 pub fn check(kind: CheckKind) -> Check {

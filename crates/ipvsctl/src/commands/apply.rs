@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use ipvs::Ipvs;
 
 use crate::commands::plan::{compute, mention_left_alone};
-use crate::{exit, record, report, sync_daemons};
+use crate::execute::{self, Kind, Report, Step};
+use crate::record::Record;
+use crate::{exit, report, sync_daemons};
 
 /// Applies; prints the changes made (or "no changes").
 pub fn run(files: &[PathBuf], prune: bool, netlink_stats: bool) -> anyhow::Result<i32> {
@@ -27,6 +29,19 @@ pub fn run(files: &[PathBuf], prune: bool, netlink_stats: bool) -> anyhow::Resul
     result.map(|(code, _)| code)
 }
 
+/// Prints what was made on stdout and what the kernel refused on stderr.
+struct Print;
+
+impl Report for Print {
+    fn made(&mut self, step: Step<'_>) {
+        println!("{step}");
+    }
+
+    fn refused(&mut self, _kind: Kind, error: &ipvs::Error) {
+        eprintln!("error: {error}");
+    }
+}
+
 fn apply(files: &[PathBuf], prune: bool) -> anyhow::Result<(i32, Option<ipvs::Counters>)> {
     let Some(config) = report::load(files) else {
         return Ok((exit::FAILURE, None));
@@ -35,42 +50,21 @@ fn apply(files: &[PathBuf], prune: bool) -> anyhow::Result<(i32, Option<ipvs::Co
     let planned = compute(&mut ipvs, &config, prune)?;
     let sync_changes = sync_daemons::plan(&mut ipvs, &config)?;
     mention_left_alone(&planned);
+    let record = Record::here();
     if planned.plan.is_empty() && sync_changes.is_empty() {
         println!("no changes");
         if planned.managed.as_ref() != Some(&planned.wanted) {
-            record::save(&planned.wanted)?;
+            record.save(&planned.wanted)?;
         }
         return Ok((exit::SUCCESS, Some(ipvs.counters())));
     }
-    let operations: Vec<_> = planned.plan.changes.iter().map(|c| c.operation()).collect();
-    let failures = if operations.is_empty() {
-        Vec::new()
-    } else {
-        ipvs.execute(&operations)?
-    };
-    let failed: BTreeSet<usize> = failures.iter().map(|f| f.index).collect();
-    for (index, change) in planned.plan.changes.iter().enumerate() {
-        if !failed.contains(&index) {
-            println!("{change}");
-        }
-    }
-    for failure in &failures {
-        eprintln!("error: {}", failure.error);
-    }
-    let mut refused = failures.len();
-    for change in &sync_changes {
-        match sync_daemons::execute(&mut ipvs, change) {
-            Ok(()) => println!("{change}"),
-            Err(error) => {
-                eprintln!("error: {error}");
-                refused += 1;
-            }
-        }
-    }
+    let changes = &planned.plan.changes;
+    let table_refused = execute::table_changes(&mut ipvs, changes, &mut Print)?;
+    let refused = table_refused + execute::sync_changes(&mut ipvs, &sync_changes, &mut Print);
     // Ours from now on: what is declared, and what was ours and is still
     // there (a delete that failed).
     let mut managed = planned.wanted.clone();
-    if !failures.is_empty() {
+    if table_refused > 0 {
         let present: BTreeSet<_> = ipvs
             .services()?
             .into_iter()
@@ -80,7 +74,7 @@ fn apply(files: &[PathBuf], prune: bool) -> anyhow::Result<(i32, Option<ipvs::Co
             managed.extend(old.intersection(&present).copied());
         }
     }
-    record::save(&managed)?;
+    record.save(&managed)?;
     let counters = Some(ipvs.counters());
     if refused == 0 {
         Ok((exit::SUCCESS, counters))
@@ -88,7 +82,7 @@ fn apply(files: &[PathBuf], prune: bool) -> anyhow::Result<(i32, Option<ipvs::Co
         eprintln!(
             "error: {} of {} changes refused by the kernel; the others were made",
             refused,
-            operations.len() + sync_changes.len()
+            changes.len() + sync_changes.len()
         );
         Ok((exit::FAILURE, counters))
     }

@@ -3,7 +3,8 @@
 
 use ipvs::Ipvs;
 
-use crate::{exit, record};
+use crate::exit;
+use crate::record::Record;
 
 /// Deletes every service, ours or not, when `yes`.
 pub fn run(yes: bool) -> anyhow::Result<i32> {
@@ -17,7 +18,7 @@ pub fn run(yes: bool) -> anyhow::Result<i32> {
     let mut ipvs = Ipvs::connect()?;
     let count = ipvs.services()?.len();
     ipvs.flush()?;
-    record::clear();
+    Record::here().clear();
     println!(
         "flushed {count} virtual service{}",
         if count == 1 { "" } else { "s" }

@@ -8,7 +8,8 @@ use ipvs::{Ipvs, ServiceKey};
 use planner::{Change, Ownership, Plan};
 use serde::Serialize;
 
-use crate::{desired, exit, record, report};
+use crate::record::Record;
+use crate::{desired, exit, report};
 
 /// Exit code when the table would change.
 pub const CHANGES: i32 = 2;
@@ -27,7 +28,7 @@ pub struct Planned {
 pub fn compute(ipvs: &mut Ipvs, config: &config::Config, prune: bool) -> anyhow::Result<Planned> {
     let desired = desired::table(config);
     let actual = ipvs.table()?;
-    let managed = record::load();
+    let managed = Record::here().load();
     let plan = planner::plan(
         &desired,
         &actual,
@@ -52,7 +53,7 @@ pub fn mention_left_alone(planned: &Planned) {
     if planned.managed.is_none() && !planned.plan.left_alone.is_empty() {
         eprintln!(
             "note: no record of managed services ({}): services not in the configuration are left alone",
-            record::path().display()
+            Record::here().path().display()
         );
     }
 }

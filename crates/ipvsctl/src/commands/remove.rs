@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use ipvs::{Ipvs, Operation};
 
-use crate::{desired, exit, record, report};
+use crate::record::Record;
+use crate::{desired, exit, report};
 
 /// Deletes the declared services that are in the table.
 pub fn run(files: &[PathBuf]) -> anyhow::Result<i32> {
@@ -35,11 +36,12 @@ pub fn run(files: &[PathBuf]) -> anyhow::Result<i32> {
     for failure in &failures {
         eprintln!("error: {}", failure.error);
     }
-    if let Some(mut managed) = record::load() {
+    let record = Record::here();
+    if let Some(mut managed) = record.load() {
         for key in &keys {
             managed.remove(key);
         }
-        record::save(&managed)?;
+        record.save(&managed)?;
     }
     if keys.is_empty() {
         println!("no changes");

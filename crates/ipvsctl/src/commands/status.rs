@@ -3,34 +3,44 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
-use serde_json::Value;
-
-use crate::daemon::control;
+use crate::daemon::protocol::{Request, Response, Status};
+use crate::daemon::socket;
 use crate::exit;
 
 /// Prints the daemon's status.
 pub fn run(json: bool) -> anyhow::Result<i32> {
-    let answer = control::request("status")?;
+    let status = match socket::request(&socket::socket_path(), Request::Status)? {
+        Response::Status(status) => status,
+        other => return Err(unexpected(other)),
+    };
     if json {
-        println!("{}", answer.trim_end());
-        return Ok(exit::SUCCESS);
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        print!("{}", render(&status));
     }
-    let status: Value = serde_json::from_str(&answer).context("the daemon's answer is not JSON")?;
-    print!("{}", render(&status));
     Ok(exit::SUCCESS)
 }
 
 /// Asks the daemon to re-read its files.
 pub fn reload() -> anyhow::Result<i32> {
-    let answer: Value = serde_json::from_str(&control::request("reload")?)?;
-    let message = answer["message"].as_str().unwrap_or("no answer");
-    println!("{message}");
-    Ok(if message.starts_with("reloaded") {
+    let outcome = match socket::request(&socket::socket_path(), Request::Reload)? {
+        Response::Reload(outcome) => outcome,
+        other => return Err(unexpected(other)),
+    };
+    println!("{outcome}");
+    Ok(if outcome.is_in() {
         exit::SUCCESS
     } else {
         exit::FAILURE
     })
+}
+
+/// An answer to another question, or the daemon's error.
+fn unexpected(response: Response) -> anyhow::Error {
+    match response {
+        Response::Error(message) => anyhow::anyhow!("the daemon says: {message}"),
+        _ => anyhow::anyhow!("the daemon answered another question"),
+    }
 }
 
 fn ago(since: f64) -> String {
@@ -46,51 +56,102 @@ fn ago(since: f64) -> String {
 }
 
 /// The status as text, one line per real.
-fn render(status: &Value) -> String {
+fn render(status: &Status) -> String {
     let mut out = String::new();
-    for v in status["virtuals"].as_array().into_iter().flatten() {
-        let name = v["name"]
-            .as_str()
+    for v in &status.virtuals {
+        let name = v
+            .name
+            .as_ref()
             .map(|n| format!(" ({n})"))
             .unwrap_or_default();
-        out.push_str(&format!("{}{name}\n", v["service"].as_str().unwrap_or("?")));
-        for r in v["reals"].as_array().into_iter().flatten() {
-            let kernel = match &r["kernel"] {
-                Value::Object(k) => format!(
+        out.push_str(&format!("{}{name}\n", v.service));
+        for r in &v.reals {
+            let kernel = match &r.kernel {
+                Some(k) => format!(
                     "weight {:<5} conns {}/{}",
-                    k["weight"].to_string(),
-                    k["active_connections"],
-                    k["inactive_connections"]
+                    k.weight.to_string(),
+                    k.active_connections,
+                    k.inactive_connections
                 ),
-                _ => "not in table".to_string(),
+                None => "not in table".to_string(),
             };
-            let last = match &r["last_check"] {
-                Value::Object(c) => format!(
-                    "{} ({:.1} ms)",
-                    c["detail"].as_str().unwrap_or(""),
-                    c["latency_ms"].as_f64().unwrap_or(0.0)
-                ),
-                _ => "not checked yet".to_string(),
+            let last = match &r.last_check {
+                Some(c) => format!("{} ({:.1} ms)", c.detail, c.latency_ms),
+                None => "not checked yet".to_string(),
             };
             out.push_str(&format!(
                 "  {:<24} {:<5} for {:<5} {:<26} {last}\n",
-                r["address"].as_str().unwrap_or("?"),
-                r["health"].as_str().unwrap_or("?"),
-                ago(r["since_unix"].as_f64().unwrap_or(0.0)),
+                r.address,
+                r.health,
+                ago(r.since_unix as f64),
                 kernel
             ));
         }
-        if let Value::Object(f) = &v["fallback"] {
-            let state = if f["in_table"].as_bool() == Some(true) {
+        if let Some(f) = &v.fallback {
+            let state = if f.in_table {
                 "in table"
             } else {
                 "standing by"
             };
-            out.push_str(&format!(
-                "  fallback {} {state}\n",
-                f["address"].as_str().unwrap_or("?")
-            ));
+            out.push_str(&format!("  fallback {} {state}\n", f.address));
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::protocol::{
+        CheckStatus, FallbackStatus, KernelEntry, RealStatus, VirtualStatus,
+    };
+
+    fn real(address: &str, health: &str) -> RealStatus {
+        RealStatus {
+            address: address.to_string(),
+            health: health.to_string(),
+            since_unix: 0,
+            last_check: None,
+            consecutive_ok: 0,
+            consecutive_failed: 0,
+            kernel: None,
+        }
+    }
+
+    #[test]
+    fn one_line_per_real_then_the_fallback() {
+        let mut up = real("192.168.0.4:80", "up");
+        up.kernel = Some(KernelEntry {
+            weight: 1,
+            active_connections: 0,
+            inactive_connections: 6,
+        });
+        up.last_check = Some(CheckStatus {
+            ok: true,
+            at_unix: 0.0,
+            latency_ms: 91.26,
+            detail: "HTTP 200 in 91 ms".to_string(),
+        });
+        let status = Status {
+            virtuals: vec![VirtualStatus {
+                service: "tcp 192.168.0.3:80".to_string(),
+                name: Some("www".to_string()),
+                reals: vec![up, real("192.168.0.5:80", "down")],
+                fallback: Some(FallbackStatus {
+                    address: "127.0.0.1:80".to_string(),
+                    in_table: false,
+                }),
+            }],
+        };
+        let ago = ago(0.0);
+        assert_eq!(
+            render(&status),
+            format!(
+                "tcp 192.168.0.3:80 (www)\n\
+                 \x20 192.168.0.4:80           up    for {ago:<5} weight 1     conns 0/6     HTTP 200 in 91 ms (91.3 ms)\n\
+                 \x20 192.168.0.5:80           down  for {ago:<5} not in table               not checked yet\n\
+                 \x20 fallback 127.0.0.1:80 standing by\n"
+            )
+        );
+    }
 }

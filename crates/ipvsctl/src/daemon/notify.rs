@@ -38,6 +38,14 @@ impl Notifier {
         Self { target, watchdog }
     }
 
+    /// Tells nobody (host tests).
+    pub fn none() -> Self {
+        Self {
+            target: None,
+            watchdog: None,
+        }
+    }
+
     /// How often to ping the watchdog: half its timeout.
     pub fn watchdog_interval(&self) -> Option<Duration> {
         self.target

@@ -6,85 +6,43 @@ use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use config::Config;
-use health::{Health, TargetStatus};
-use ipvs::Ipvs;
-use serde::Serialize;
+use health::{TargetKey, TargetStatus};
+use ipvs::ServiceKey;
 
+use super::protocol::{
+    CheckStatus, FallbackStatus, KernelEntry, RealStatus, Status, VirtualStatus,
+};
 use crate::desired;
-
-#[derive(Serialize)]
-struct Status {
-    virtuals: Vec<VirtualStatus>,
-}
-
-#[derive(Serialize)]
-struct VirtualStatus {
-    service: String,
-    name: Option<String>,
-    reals: Vec<RealStatus>,
-    fallback: Option<FallbackStatus>,
-}
-
-#[derive(Serialize)]
-struct RealStatus {
-    address: String,
-    health: &'static str,
-    since_unix: u64,
-    last_check: Option<CheckStatus>,
-    consecutive_ok: u32,
-    consecutive_failed: u32,
-    kernel: Option<KernelEntry>,
-}
-
-#[derive(Serialize)]
-struct CheckStatus {
-    ok: bool,
-    at_unix: f64,
-    latency_ms: f64,
-    detail: String,
-}
-
-#[derive(Serialize)]
-struct KernelEntry {
-    weight: u32,
-    active_connections: u32,
-    inactive_connections: u32,
-}
-
-#[derive(Serialize)]
-struct FallbackStatus {
-    address: String,
-    in_table: bool,
-}
+use crate::table::Table;
 
 fn unix(time: SystemTime) -> f64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// The status as JSON text.
-pub fn json(config: &Config, snapshot: Vec<TargetStatus>, ipvs: &mut Ipvs) -> String {
+/// The status of every declared virtual.
+pub fn status<T: Table + ?Sized>(
+    config: &Config,
+    snapshot: Vec<TargetStatus<ServiceKey>>,
+    table: &mut T,
+) -> Status {
     let by_key: HashMap<_, _> = snapshot.into_iter().map(|s| (s.key.clone(), s)).collect();
     let mut virtuals = Vec::new();
     for v in &config.virtuals {
         let key = desired::service_key(&v.key);
-        let kernel = ipvs.destinations(&key).unwrap_or_default();
+        let kernel = table.destinations(&key).unwrap_or_default();
         let entry = |address| kernel.iter().find(|e| e.destination.address == address);
         let reals = v
             .reals
             .iter()
             .map(|real| {
-                let status = by_key.get(&health::TargetKey {
-                    service: key.to_string(),
+                let status = by_key.get(&TargetKey {
+                    service: key,
                     real: real.address,
                 });
                 RealStatus {
                     address: ipvs::net::socket_text(&real.address.ip(), real.address.port()),
-                    health: match status.map(|s| s.health) {
-                        Some(Health::Up) => "up",
-                        Some(Health::Down) => "down",
-                        None => "unknown",
-                    },
+                    health: status.map_or("unknown".to_string(), |s| s.health.to_string()),
                     since_unix: status.map_or(0, |s| unix(s.since) as u64),
                     last_check: status.and_then(|s| s.last.as_ref()).map(|c| CheckStatus {
                         ok: c.ok,
@@ -112,6 +70,5 @@ pub fn json(config: &Config, snapshot: Vec<TargetStatus>, ipvs: &mut Ipvs) -> St
             }),
         });
     }
-    serde_json::to_string_pretty(&Status { virtuals })
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    Status { virtuals }
 }

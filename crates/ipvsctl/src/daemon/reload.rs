@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Reload: re-read the files; a broken configuration is refused and the old
+//! one goes on, with the health of every real; a good one keeps the health
+//! of the reals it still has.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use health::{Health, TargetKey};
+use tracing::{error, info, warn};
+
+use super::checks::Checks;
+use super::protocol::ReloadOutcome;
+use super::serve::Daemon;
+use crate::table::Table;
+
+impl<T: Table, C: Checks> Daemon<T, C> {
+    /// Reloads, telling systemd; returns what happened.
+    pub(super) fn reload(&mut self) -> ReloadOutcome {
+        self.notifier.reloading();
+        let outcome = self.reload_files();
+        self.notifier.ready(&outcome.to_string());
+        outcome
+    }
+
+    fn reload_files(&mut self) -> ReloadOutcome {
+        info!("reloading {}", files_text(&self.files));
+        let loaded = match config::load(&self.files) {
+            Ok(loaded) => loaded,
+            Err(diagnostics) => {
+                for d in &diagnostics {
+                    error!("{d}");
+                }
+                let outcome = ReloadOutcome::Refused {
+                    errors: diagnostics.iter().filter(|d| d.is_error()).count(),
+                };
+                error!("{outcome}");
+                return outcome;
+            }
+        };
+        for warning in &loaded.warnings {
+            warn!("{warning}");
+        }
+        self.config = loaded.config;
+        let table = match self.table.entries() {
+            Ok(table) => table,
+            Err(e) => {
+                error!("cannot read the table: {e}");
+                return ReloadOutcome::TableUnreadable {
+                    error: e.to_string(),
+                };
+            }
+        };
+        let targets = self.targets(&table);
+        let keys: BTreeSet<&TargetKey<_>> = targets.iter().map(|t| &t.key).collect();
+        self.health.retain(|k, _| keys.contains(k));
+        for t in &targets {
+            self.health
+                .entry(t.key.clone())
+                .or_insert(Health::from(t.initially_up));
+        }
+        self.checks.reconcile(targets);
+        match self.sync_all() {
+            Ok(()) => ReloadOutcome::Reloaded,
+            Err(e) => {
+                error!("cannot update the table: {e:#}");
+                ReloadOutcome::TableNotUpdated {
+                    error: e.to_string(),
+                }
+            }
+        }
+    }
+}
+
+fn files_text(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The daemon's loop: it takes its inputs ([`Control`]s, health
+//! [`Transition`]s) and works on the table through [`Table`] and on the
+//! checks through [`Checks`], so that it runs as well on the kernel (the
+//! edge, [`super::run`]) as on a table kept in memory (host tests).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+
+use config::Config;
+use health::{Health, TargetKey, Transition};
+use ipvs::ServiceKey;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tracing::{error, info, warn};
+
+use super::checks::Checks;
+use super::control::Control;
+use super::notify::Notifier;
+use super::status;
+use crate::record::Record;
+use crate::table::Table;
+use crate::{desired, exit};
+
+/// What the daemon starts from.
+pub struct Setup<T, C> {
+    /// The configuration files, re-read on reload.
+    pub files: Vec<PathBuf>,
+    /// Their configuration, as loaded at start.
+    pub config: Config,
+    /// The IPVS table.
+    pub table: T,
+    /// The health checks.
+    pub checks: C,
+    /// systemd, when it runs the daemon.
+    pub notifier: Notifier,
+    /// The record of the services ipvsctl manages.
+    pub record: Record,
+    /// The control socket's path (for the log).
+    pub socket: PathBuf,
+}
+
+/// What the loop listens to.
+pub struct Inputs {
+    /// Orders: reload, status, stop. The loop stops when every sender is
+    /// gone.
+    pub controls: UnboundedReceiver<Control>,
+    /// Changes of health, from the checks.
+    pub transitions: UnboundedReceiver<Transition<ServiceKey>>,
+}
+
+/// The running daemon.
+pub struct Daemon<T, C> {
+    pub(super) files: Vec<PathBuf>,
+    pub(super) config: Config,
+    pub(super) table: T,
+    pub(super) checks: C,
+    /// Health of every real, by virtual and address.
+    pub(super) health: HashMap<TargetKey<ServiceKey>, Health>,
+    /// Virtuals whose reals have not had their first check since start:
+    /// their fallback waits (see [`super::health_table::desired_service`]).
+    pub(super) starting: BTreeSet<ServiceKey>,
+    pub(super) notifier: Notifier,
+    pub(super) record: Record,
+    socket: PathBuf,
+}
+
+impl<T: Table, C: Checks> Daemon<T, C> {
+    /// A daemon not yet serving.
+    pub fn new(setup: Setup<T, C>) -> Self {
+        Daemon {
+            files: setup.files,
+            config: setup.config,
+            table: setup.table,
+            checks: setup.checks,
+            health: HashMap::new(),
+            starting: BTreeSet::new(),
+            notifier: setup.notifier,
+            record: setup.record,
+            socket: setup.socket,
+        }
+    }
+
+    /// Adopts the table, makes it right, then serves until told to stop.
+    /// Returns the exit code.
+    pub async fn serve(mut self, inputs: Inputs) -> anyhow::Result<i32> {
+        let Inputs {
+            mut controls,
+            mut transitions,
+        } = inputs;
+        let table = self.table.entries()?;
+        self.adopt(&table);
+        self.starting = self
+            .config
+            .virtuals
+            .iter()
+            .map(|v| desired::service_key(&v.key))
+            .collect();
+        let grace = self
+            .config
+            .virtuals
+            .iter()
+            .map(|v| v.check.interval + v.check.timeout)
+            .max()
+            .unwrap_or_default();
+        let started = tokio::time::sleep(grace);
+        tokio::pin!(started);
+        self.sync_all()?;
+        let mut watchdog = self.notifier.watchdog_interval().map(tokio::time::interval);
+        info!(
+            "running: {} virtual services, {} reals; control socket {}",
+            self.config.virtuals.len(),
+            self.health.len(),
+            self.socket.display()
+        );
+        self.notifier
+            .ready(&format!("{} virtual services", self.config.virtuals.len()));
+        loop {
+            tokio::select! {
+                _ = async { watchdog.as_mut()?.tick().await; Some(()) }, if watchdog.is_some() => {
+                    self.notifier.watchdog();
+                }
+                Some(first) = transitions.recv() => {
+                    let mut batch = vec![first];
+                    while let Ok(more) = transitions.try_recv() {
+                        batch.push(more);
+                    }
+                    self.on_transitions(batch);
+                }
+                () = &mut started, if !self.starting.is_empty() => {
+                    let waiting = std::mem::take(&mut self.starting);
+                    if let Err(e) = self.sync_services(&waiting) {
+                        error!("cannot update the table: {e:#}");
+                    }
+                }
+                control = controls.recv() => match control {
+                    Some(Control::Reload(reply)) => {
+                        let outcome = self.reload();
+                        if let Some(reply) = reply {
+                            let _ = reply.send(outcome);
+                        }
+                    }
+                    Some(Control::Status(reply)) => {
+                        let snapshot = self.checks.snapshot();
+                        let _ = reply.send(status::status(&self.config, snapshot, &mut self.table));
+                    }
+                    Some(Control::Stop) | None => break,
+                },
+            }
+        }
+        self.notifier.stopping();
+        self.checks.stop().await;
+        if self.config.cleanstop {
+            self.clean_stop();
+        } else {
+            info!("stopping; the table stays as it is");
+        }
+        Ok(exit::SUCCESS)
+    }
+
+    fn on_transitions(&mut self, batch: Vec<Transition<ServiceKey>>) {
+        let mut affected = BTreeSet::new();
+        for t in batch {
+            info!(
+                "real {} of {} {}: {}",
+                socket_text(&t.key.real),
+                t.key.service,
+                t.health,
+                t.reason
+            );
+            affected.insert(t.key.service);
+            self.starting.remove(&t.key.service);
+            self.health.insert(t.key, t.health);
+        }
+        if let Err(e) = self.sync_services(&affected) {
+            error!("cannot update the table: {e:#}");
+        }
+    }
+
+    /// `cleanstop`: remove the managed services on the way out.
+    fn clean_stop(&mut self) {
+        let keys: Vec<ServiceKey> = self
+            .config
+            .virtuals
+            .iter()
+            .map(|v| desired::service_key(&v.key))
+            .collect();
+        let operations: Vec<_> = keys
+            .iter()
+            .map(|k| ipvs::Operation::DeleteService(*k))
+            .collect();
+        match self.table.execute(&operations) {
+            Ok(failures) => {
+                for f in failures {
+                    warn!("cleanstop: {}", f.error);
+                }
+                self.record.clear();
+                info!(
+                    "stopping; removed the {} managed services (cleanstop)",
+                    keys.len()
+                );
+            }
+            Err(e) => error!("cleanstop: {e}"),
+        }
+    }
+}
+
+pub(super) fn socket_text(address: &std::net::SocketAddr) -> String {
+    ipvs::net::socket_text(&address.ip(), address.port())
+}

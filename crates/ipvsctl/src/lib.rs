@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! `ipvsctl`: keeps the kernel's IPVS table right. The binary
+//! (`main.rs`) only parses the command line and runs a command; this
+//! library holds the commands and the daemon, so that host tests can drive
+//! the daemon's loop without a kernel.
+//!
+//! | module         | job                                                         |
+//! |----------------|-------------------------------------------------------------|
+//! | `cli`          | the command line (clap)                                     |
+//! | `commands`     | one module per command                                      |
+//! | `daemon`       | `ipvsctl run`, and the control protocol of `status`/`reload` |
+//! | `table`        | [`table::Table`]: the IPVS table as `apply` and the daemon use it |
+//! | `execute`      | execute a plan and report it (apply prints, the daemon logs) |
+//! | `desired`      | the configuration in the kernel's terms                     |
+//! | `record`       | the record of the services ipvsctl manages                  |
+//! | `sync_daemons` | make the sync daemons what `[sync]` asks for                |
+//! | `render`       | `list` output: ipvsadm text, JSON                           |
+//! | `report`       | load the files and print their diagnostics                  |
+//! | `exit`         | exit codes, the one-line error                              |
+
+pub mod cli;
+pub mod commands;
+pub mod daemon;
+pub mod desired;
+pub mod execute;
+pub mod exit;
+pub mod record;
+pub mod render;
+pub mod report;
+pub mod sync_daemons;
+pub mod table;

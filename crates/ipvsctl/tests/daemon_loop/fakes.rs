@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The daemon's loop on the host: a table kept in memory in place of the
+//! kernel's, checks that run nothing (the tests send the transitions), and
+//! a handle to drive the loop and look at what it did.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use health::{Health, Target, TargetKey, TargetStatus, Transition};
+use ipvs::{
+    DestinationEntry, Operation, OperationFailure, ServiceEntry, ServiceKey, Stats, SyncDaemon,
+    SyncState, TableEntry,
+};
+use ipvsctl::daemon::notify::Notifier;
+use ipvsctl::daemon::protocol::{ReloadOutcome, Status};
+use ipvsctl::daemon::{Checks, Control, Daemon, Inputs, Setup};
+use ipvsctl::record::Record;
+use ipvsctl::table::Table;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// The IPVS table, in memory. Clones share it.
+#[derive(Clone, Default)]
+pub struct MemoryTable {
+    entries: Arc<Mutex<Vec<TableEntry>>>,
+}
+
+impl MemoryTable {
+    fn lock(&self) -> MutexGuard<'_, Vec<TableEntry>> {
+        self.entries.lock().unwrap()
+    }
+
+    /// A service's destinations as (address, weight), sorted; `None`
+    /// when there is no such service.
+    pub fn reals(&self, key: &ServiceKey) -> Option<Vec<(String, u32)>> {
+        let entries = self.lock();
+        let entry = entries.iter().find(|e| e.service.service.key == *key)?;
+        let mut reals: Vec<_> = entry
+            .destinations
+            .iter()
+            .map(|d| (d.destination.address.to_string(), d.destination.weight))
+            .collect();
+        reals.sort();
+        Some(reals)
+    }
+
+    /// What an operator does with `ipvsadm -a` or `-e`: puts a destination
+    /// in with that weight.
+    pub fn set_by_hand(&self, key: &ServiceKey, real: &str, weight: u32) {
+        let address: SocketAddr = real.parse().unwrap();
+        let mut entries = self.lock();
+        let entry = entries
+            .iter_mut()
+            .find(|e| e.service.service.key == *key)
+            .expect("service in the table");
+        entry
+            .destinations
+            .retain(|d| d.destination.address != address);
+        entry.destinations.push(destination(ipvs::Destination::new(
+            address,
+            ipvs::Forward::Route,
+            weight,
+        )));
+    }
+}
+
+fn destination(destination: ipvs::Destination) -> DestinationEntry {
+    DestinationEntry {
+        destination,
+        active_connections: 0,
+        inactive_connections: 0,
+        persistent_connections: 0,
+        stats: Stats::default(),
+    }
+}
+
+/// The kernel refusing nothing: an operation on something missing is a
+/// bug of the daemon's, and fails the test.
+fn apply(entries: &mut Vec<TableEntry>, operation: &Operation) {
+    let service = |entries: &mut Vec<TableEntry>, key: &ServiceKey| {
+        entries
+            .iter()
+            .position(|e| e.service.service.key == *key)
+            .unwrap_or_else(|| panic!("{operation}: no such service"))
+    };
+    match operation {
+        Operation::AddService(s) => {
+            assert!(
+                entries.iter().all(|e| e.service.service.key != s.key),
+                "{operation}: already exists"
+            );
+            entries.push(TableEntry {
+                service: ServiceEntry {
+                    service: s.clone(),
+                    stats: Stats::default(),
+                },
+                destinations: Vec::new(),
+            });
+        }
+        Operation::EditService(s) => {
+            let i = service(entries, &s.key);
+            entries[i].service.service = s.clone();
+        }
+        Operation::DeleteService(key) => {
+            let i = service(entries, key);
+            entries.remove(i);
+        }
+        Operation::AddDestination(key, d) => {
+            let i = service(entries, key);
+            let destinations = &mut entries[i].destinations;
+            assert!(
+                destinations
+                    .iter()
+                    .all(|e| e.destination.address != d.address),
+                "{operation}: already exists"
+            );
+            destinations.push(destination(*d));
+        }
+        Operation::EditDestination(key, d) => {
+            let i = service(entries, key);
+            let e = entries[i]
+                .destinations
+                .iter_mut()
+                .find(|e| e.destination.address == d.address)
+                .unwrap_or_else(|| panic!("{operation}: no such destination"));
+            e.destination = *d;
+        }
+        Operation::DeleteDestination(key, address) => {
+            let i = service(entries, key);
+            let destinations = &mut entries[i].destinations;
+            let before = destinations.len();
+            destinations.retain(|e| e.destination.address != *address);
+            assert!(
+                destinations.len() < before,
+                "{operation}: no such destination"
+            );
+        }
+    }
+}
+
+impl Table for MemoryTable {
+    fn entries(&mut self) -> ipvs::Result<Vec<TableEntry>> {
+        Ok(self.lock().clone())
+    }
+
+    fn entry(&mut self, key: &ServiceKey) -> ipvs::Result<Option<TableEntry>> {
+        Ok(self
+            .lock()
+            .iter()
+            .find(|e| e.service.service.key == *key)
+            .cloned())
+    }
+
+    fn destinations(&mut self, key: &ServiceKey) -> ipvs::Result<Vec<DestinationEntry>> {
+        Ok(self.entry(key)?.map(|e| e.destinations).unwrap_or_default())
+    }
+
+    fn execute(&mut self, operations: &[Operation]) -> ipvs::Result<Vec<OperationFailure>> {
+        let mut entries = self.lock();
+        for operation in operations {
+            apply(&mut entries, operation);
+        }
+        Ok(Vec::new())
+    }
+
+    fn sync_daemons(&mut self) -> ipvs::Result<Vec<SyncDaemon>> {
+        Ok(Vec::new())
+    }
+
+    fn start_sync_daemon(&mut self, _: &SyncDaemon) -> ipvs::Result<()> {
+        Ok(())
+    }
+
+    fn stop_sync_daemon(&mut self, _: SyncState) -> ipvs::Result<()> {
+        Ok(())
+    }
+}
+
+/// Checks that probe nothing; they remember the targets last given.
+#[derive(Clone, Default)]
+pub struct Recorded {
+    targets: Arc<Mutex<Vec<Target<ServiceKey>>>>,
+    reconciles: Arc<Mutex<usize>>,
+}
+
+impl Recorded {
+    /// Whether the target of that real is given as initially up.
+    pub fn initially_up(&self, service: &ServiceKey, real: &str) -> Option<bool> {
+        let real: SocketAddr = real.parse().unwrap();
+        self.targets
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|t| t.key.service == *service && t.key.real == real)
+            .map(|t| t.initially_up)
+    }
+
+    /// How many times the targets were given.
+    pub fn reconciles(&self) -> usize {
+        *self.reconciles.lock().unwrap()
+    }
+}
+
+impl Checks for Recorded {
+    fn reconcile(&self, targets: Vec<Target<ServiceKey>>) {
+        *self.targets.lock().unwrap() = targets;
+        *self.reconciles.lock().unwrap() += 1;
+    }
+
+    fn snapshot(&self) -> Vec<TargetStatus<ServiceKey>> {
+        Vec::new()
+    }
+
+    async fn stop(&self) {}
+}
+
+/// A daemon running on a [`MemoryTable`], its files in a directory of its
+/// own.
+pub struct Running {
+    pub table: MemoryTable,
+    pub checks: Recorded,
+    pub dir: PathBuf,
+    config: PathBuf,
+    controls: mpsc::UnboundedSender<Control>,
+    transitions: mpsc::UnboundedSender<Transition<ServiceKey>>,
+    task: JoinHandle<anyhow::Result<i32>>,
+}
+
+/// The longest a test waits for the loop (virtual time: the tests run with
+/// paused time, so waiting costs nothing).
+const PATIENCE: Duration = Duration::from_secs(60);
+
+impl Running {
+    /// Starts a daemon on an empty table with this configuration, and
+    /// waits until it serves.
+    pub async fn start(name: &str, toml: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("ipvsctl-loop-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("www.toml");
+        std::fs::write(&config, toml).unwrap();
+        let files = vec![config.clone()];
+        let loaded = config::load(&files).expect("a good configuration");
+        let table = MemoryTable::default();
+        let checks = Recorded::default();
+        let (controls, control_inputs) = mpsc::unbounded_channel();
+        let (transitions, transition_inputs) = mpsc::unbounded_channel();
+        let daemon = Daemon::new(Setup {
+            files,
+            config: loaded.config,
+            table: table.clone(),
+            checks: checks.clone(),
+            notifier: Notifier::none(),
+            record: Record::at(dir.join("managed")),
+            socket: dir.join("ipvsctl.sock"),
+        });
+        let task = tokio::spawn(daemon.serve(Inputs {
+            controls: control_inputs,
+            transitions: transition_inputs,
+        }));
+        let running = Running {
+            table,
+            checks,
+            dir,
+            config,
+            controls,
+            transitions,
+            task,
+        };
+        running.status().await;
+        running
+    }
+
+    /// The status, once the loop answers (so also: the loop serves).
+    pub async fn status(&self) -> Status {
+        let (reply, answer) = oneshot::channel();
+        self.controls.send(Control::Status(reply)).unwrap();
+        tokio::time::timeout(PATIENCE, answer)
+            .await
+            .expect("the loop answers")
+            .expect("the loop is running")
+    }
+
+    /// Rewrites the configuration file and reloads.
+    pub async fn reload(&self, toml: &str) -> ReloadOutcome {
+        std::fs::write(&self.config, toml).unwrap();
+        let (reply, answer) = oneshot::channel();
+        self.controls.send(Control::Reload(Some(reply))).unwrap();
+        tokio::time::timeout(PATIENCE, answer)
+            .await
+            .expect("the loop answers")
+            .expect("the loop is running")
+    }
+
+    /// What the checks would send: that real of that virtual is up or down.
+    pub fn health(&self, service: &ServiceKey, real: &str, health: Health) {
+        let transition = Transition {
+            key: TargetKey {
+                service: *service,
+                real: real.parse().unwrap(),
+            },
+            health,
+            reason: "told by the test".to_string(),
+        };
+        self.transitions.send(transition).unwrap();
+    }
+
+    /// Waits until the service has exactly these destinations (address,
+    /// weight); fails with what it has instead.
+    pub async fn until_reals(&self, service: &ServiceKey, wanted: &[(&str, u32)]) {
+        let mut wanted: Vec<(String, u32)> =
+            wanted.iter().map(|(a, w)| (a.to_string(), *w)).collect();
+        wanted.sort();
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let reals = self.table.reals(service);
+            if reals.as_ref() == Some(&wanted) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{service}: wanted {wanted:?}, the table has {reals:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits out the start: the fallbacks held back until the reals' first
+    /// checks may go in from then on.
+    pub async fn past_the_start(&self) {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        self.status().await;
+    }
+
+    /// Stops the daemon; its exit code.
+    pub async fn stop(self) -> i32 {
+        self.controls.send(Control::Stop).unwrap();
+        let code = self.task.await.unwrap().unwrap();
+        let _ = std::fs::remove_dir_all(&self.dir);
+        code
+    }
+}
