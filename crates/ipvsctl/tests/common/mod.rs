@@ -3,6 +3,8 @@
 //! the reference, and ipvsctl run as a program.
 #![allow(dead_code)]
 
+pub mod dr_site;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
