@@ -163,25 +163,55 @@ impl Director {
         }
     }
 
+    /// Fails the test unless `ok`, showing the daemon's log and the table.
+    fn check(&self, ok: bool, what: &str) {
+        assert!(ok, "{what}\n{}", self.daemon.context());
+    }
+
+    /// Waits at most `seconds` for `ready`; fails the test as [`Self::check`].
+    fn until(&self, seconds: u64, what: &str, ready: impl FnMut() -> bool) {
+        self.check(wait_for(seconds, ready), what);
+    }
+
+    /// Asks for `n` pages through the VIP; fails the test unless the
+    /// distinct answers are `expected` (see [`Site::answers`]).
+    fn answers(&self, n: usize, expected: &str) {
+        let answers = self.site.answers(n);
+        self.check(
+            answers == expected,
+            &format!("answers {answers:?}, wanted {expected:?}"),
+        );
+    }
+
     /// Waits until the daemon runs and both reals are in the table.
     fn serving(&self) {
-        assert!(
-            wait_for(15, || self.daemon.log().contains("running: "))
-                && wait_for(15, || in_table(R1))
-                && wait_for(5, || in_table(R2)),
-            "the daemon did not put both reals in\n{}",
-            self.daemon.context()
-        );
+        self.until(15, "the daemon did not start", || {
+            self.daemon.log().contains("running: ")
+        });
+        self.until(15, "192.168.0.4:80 not in the table", || in_table(R1));
+        self.until(5, "192.168.0.5:80 not in the table", || in_table(R2));
     }
 
     /// Stops a real's web server and waits until the daemon took it out.
     fn remove(&mut self, real: &str, address: &str) {
         self.site.stop(real);
-        assert!(
-            wait_for(15, || !in_table(address)),
-            "{address} stayed in the table\n{}",
-            self.daemon.context()
-        );
+        self.until(15, &format!("{address} stayed in the table"), || {
+            !in_table(address)
+        });
+    }
+
+    /// Stops both reals and waits until the fallback is in.
+    fn all_down(&mut self) {
+        self.site.stop("r1");
+        self.site.stop("r2");
+        self.until(15, "no fallback in the table", || in_table(FALLBACK));
+    }
+
+    /// Waits until the real has `weight` in the table.
+    fn weight(&self, seconds: u64, real: &str, weight: &str) {
+        self.until(seconds, &format!("{real} has not weight {weight}"), || {
+            weight_is(real, weight)
+        });
     }
 
     fn ipvsctl(&self, args: &[&str]) -> std::process::Output {
@@ -194,12 +224,7 @@ impl Director {
 fn both_reals_serve() {
     let director = Director::start("quiescent = false");
     director.serving();
-    assert_eq!(
-        director.site.answers(6),
-        "served by r1;served by r2;",
-        "{}",
-        director.daemon.context()
-    );
+    director.answers(6, "served by r1;served by r2;");
 }
 
 #[test]
@@ -217,15 +242,12 @@ fn a_dead_real_is_removed_and_logged() {
          (interval 0.5 s x fall 2 + timeout 0.5 s = 1.5 s)",
         t0.elapsed().as_millis()
     );
-    let context = director.daemon.context();
-    assert!(removed, "{context}");
-    assert_eq!(director.site.answers(4), "served by r2;", "{context}");
-    assert!(
-        director
-            .daemon
-            .log()
-            .contains("real 192.168.0.4:80 of tcp 192.168.0.3:80 down: "),
-        "{context}"
+    director.check(removed, "192.168.0.4:80 stayed in the table");
+    director.answers(4, "served by r2;");
+    let log = director.daemon.log();
+    director.check(
+        log.contains("real 192.168.0.4:80 of tcp 192.168.0.3:80 down: "),
+        "the log does not say r1 went down",
     );
 }
 
@@ -234,19 +256,8 @@ fn a_dead_real_is_removed_and_logged() {
 fn with_no_real_up_the_sorry_page_comes_through_the_vip() {
     let mut director = Director::start("quiescent = false");
     director.serving();
-    director.site.stop("r1");
-    director.site.stop("r2");
-    assert!(
-        wait_for(15, || in_table(FALLBACK)),
-        "{}",
-        director.daemon.context()
-    );
-    assert_eq!(
-        director.site.answers(3),
-        "sorry, no server is up;",
-        "{}",
-        director.daemon.context()
-    );
+    director.all_down();
+    director.answers(3, "sorry, no server is up;");
 }
 
 #[test]
@@ -254,25 +265,11 @@ fn with_no_real_up_the_sorry_page_comes_through_the_vip() {
 fn a_revived_real_comes_back_and_the_fallback_leaves() {
     let mut director = Director::start("quiescent = false");
     director.serving();
-    director.site.stop("r1");
-    director.site.stop("r2");
-    assert!(
-        wait_for(15, || in_table(FALLBACK)),
-        "{}",
-        director.daemon.context()
-    );
+    director.all_down();
     director.site.start("r1");
-    assert!(
-        wait_for(15, || in_table(R1)) && wait_for(5, || !in_table(FALLBACK)),
-        "{}",
-        director.daemon.context()
-    );
-    assert_eq!(
-        director.site.answers(3),
-        "served by r1;",
-        "{}",
-        director.daemon.context()
-    );
+    director.until(15, "r1 did not come back", || in_table(R1));
+    director.until(5, "the fallback stayed", || !in_table(FALLBACK));
+    director.answers(3, "served by r1;");
 }
 
 #[test]
@@ -301,7 +298,8 @@ fn a_second_daemon_refuses_to_start() {
         text.contains("another `ipvsctl run` is already running"),
         "{text}"
     );
-    assert!(director.daemon.running(), "{}", director.daemon.context());
+    let running = director.daemon.running();
+    director.check(running, "the first daemon is gone");
 }
 
 #[test]
@@ -333,12 +331,9 @@ fn sighup_changes_a_weight_without_a_restart() {
     director.serving();
     write(&director.state, "www.toml", &www("quiescent = false", 3));
     director.daemon.signal(libc::SIGHUP);
-    assert!(
-        wait_for(10, || weight_is(R1, "3")),
-        "{}",
-        director.daemon.context()
-    );
-    assert!(director.daemon.running(), "{}", director.daemon.context());
+    director.weight(10, R1, "3");
+    let running = director.daemon.running();
+    director.check(running, "the daemon is gone");
 }
 
 #[test]
@@ -352,19 +347,16 @@ fn a_broken_reload_is_refused_and_the_old_config_goes_on() {
         "[[virtual]]\naddress = \"192.168.0.3:80\"\nscheduler = \"wlcx\"\n",
     );
     let before = saved();
-    let reply = director.ipvsctl(&["reload"]);
+    let reply = stdout(&director.ipvsctl(&["reload"]));
     std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(saved(), before, "{}", director.daemon.context());
-    assert!(director.daemon.running(), "{}", director.daemon.context());
-    assert!(
-        stdout(&reply).contains("reload refused"),
-        "{}",
-        stdout(&reply)
-    );
-    assert!(
-        director.daemon.log().contains("unknown scheduler `wlcx`"),
-        "{}",
-        director.daemon.context()
+    director.check(saved() == before, "the table changed");
+    let running = director.daemon.running();
+    director.check(running, "the daemon is gone");
+    assert!(reply.contains("reload refused"), "{reply}");
+    let log = director.daemon.log();
+    director.check(
+        log.contains("unknown scheduler `wlcx`"),
+        "the log does not name the error",
     );
 }
 
@@ -380,9 +372,9 @@ fn kill_9_then_restart_changes_nothing() {
     director.daemon = Daemon::start(&director.state, &director.config, "daemon-2.log");
     std::thread::sleep(Duration::from_secs(3));
     let log = director.daemon.log();
-    assert!(log.contains("running: "), "{}", director.daemon.context());
-    assert!(!log.contains("table: "), "{}", director.daemon.context());
-    assert_eq!(saved(), before, "{}", director.daemon.context());
+    director.check(log.contains("running: "), "the daemon did not start again");
+    director.check(!log.contains("table: "), "the restart changed the table");
+    director.check(saved() == before, "the table changed");
 }
 
 #[test]
@@ -393,76 +385,46 @@ fn sigterm_leaves_the_table() {
     let before = saved();
     director.daemon.signal(libc::SIGTERM);
     let status = director.daemon.wait();
-    assert!(status.success(), "{status}\n{}", director.daemon.context());
-    assert_eq!(saved(), before, "{}", director.daemon.context());
+    director.check(
+        status.success(),
+        &format!("the daemon exited with {status}"),
+    );
+    director.check(saved() == before, "the table changed");
 }
 
 #[test]
 #[ignore = "needs an IPVS kernel: scripts/lab"]
 fn quiescent_keeps_a_dead_real_with_weight_zero() {
     let mut director = Director::start("quiescent = true");
-    assert!(
-        wait_for(15, || weight_is(R2, "1")) && wait_for(5, || weight_is(R1, "1")),
-        "{}",
-        director.daemon.context()
-    );
+    director.weight(15, R2, "1");
+    director.weight(5, R1, "1");
     director.site.stop("r1");
-    assert!(
-        wait_for(15, || weight_is(R1, "0")),
-        "{}",
-        director.daemon.context()
-    );
-    assert_eq!(
-        director.site.answers(4),
-        "served by r2;",
-        "{}",
-        director.daemon.context()
-    );
+    director.weight(15, R1, "0");
+    director.answers(4, "served by r2;");
 }
 
 #[test]
 #[ignore = "needs an IPVS kernel: scripts/lab"]
 fn an_http_check_fails_on_a_wrong_body() {
     let director = Director::start("quiescent = true");
-    assert!(
-        wait_for(15, || weight_is(R1, "1")),
-        "{}",
-        director.daemon.context()
-    );
+    director.weight(15, R1, "1");
     director.site.page("r1", "alive.html", "FAIL\n");
-    assert!(
-        wait_for(15, || weight_is(R1, "0")),
-        "{}",
-        director.daemon.context()
-    );
-    assert!(
-        director.daemon.log().contains("body lacks"),
-        "{}",
-        director.daemon.context()
-    );
+    director.weight(15, R1, "0");
+    let log = director.daemon.log();
+    director.check(log.contains("body lacks"), "the log does not say why");
 }
 
 #[test]
 #[ignore = "needs an IPVS kernel: scripts/lab"]
 fn cleanstop_removes_the_managed_services_on_exit() {
     let mut director = Director::start("quiescent = true\ncleanstop = true");
-    assert!(
-        wait_for(15, || director.daemon.log().contains("running: "))
-            && wait_for(15, || in_table(R2)),
-        "{}",
-        director.daemon.context()
-    );
+    director.until(15, "the daemon did not start", || {
+        director.daemon.log().contains("running: ")
+    });
+    director.until(15, "192.168.0.5:80 not in the table", || in_table(R2));
     director.daemon.signal(libc::SIGTERM);
     director.daemon.wait();
-    assert_eq!(
-        saved(),
-        Vec::<String>::new(),
-        "{}",
-        director.daemon.context()
-    );
-    assert!(
-        director.daemon.log().contains("cleanstop"),
-        "{}",
-        director.daemon.context()
-    );
+    director.check(saved().is_empty(), "services are left");
+    let log = director.daemon.log();
+    director.check(log.contains("cleanstop"), "the log does not say cleanstop");
 }
