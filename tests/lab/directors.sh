@@ -3,37 +3,19 @@
 # (192.168.0.0/24): d1 (.1), d2 (.2), r1 (.4), r2 (.5), client c (.50);
 # VIP .3 (on whichever director is active); echo servers on the reals' port
 # 7000; /tmp/www.toml syncs the directors' connections (syncid 1 on eth0).
-# Sourced by failover.sh and keepalived.sh; expects $bin (ipvsctl) and
-# $resource (the Heartbeat-style script).
+# Sourced by failover.sh and keepalived.sh (it sources lib.sh); expects $bin
+# (ipvsctl) and $resource (dist/heartbeat/ipvsctl-heartbeat).
+. "$(dirname "$0")/lib.sh"
 IP=/sbin/ip
 VIP=192.168.0.3
-passed=0
-failed=0
 
-result() {
-	if [ "$2" = 0 ]; then
-		echo "test $1 ... ok"
-		passed=$((passed + 1))
-	else
-		echo "test $1 ... FAILED"
-		failed=$((failed + 1))
-		for d in d1 d2; do
-			echo "--- $d: ipvsadm -Ln; -Lnc; --daemon; log"
-			$IP netns exec $d ipvsadm -Ln
-			$IP netns exec $d ipvsadm -Lnc | head -8
-			$IP netns exec $d ipvsadm -L --daemon
-			tail -8 /tmp/$d.log
-		done
-	fi
-}
-
-now() { cut -d' ' -f1 /proc/uptime | tr -d .; } # 10 ms ticks
-wait_for() {
-	limit=$(($(now) + $1 * 100))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(now)" -ge "$limit" ] && return 1
-		sleep 0.1
+on_failure() {
+	for d in d1 d2; do
+		echo "--- $d: ipvsadm -Ln; -Lnc; --daemon; log"
+		$IP netns exec $d ipvsadm -Ln
+		$IP netns exec $d ipvsadm -Lnc | head -8
+		$IP netns exec $d ipvsadm -L --daemon
+		tail -8 /tmp/$d.log
 	done
 }
 
@@ -87,7 +69,6 @@ table_has() { $IP netns exec "$1" ipvsadm -Ln | grep -q -- "-> $2"; }
 synced() { $IP netns exec "$1" ipvsadm -Lnc | grep -q "ESTABLISHED.*192.168.0.50"; }
 backup_runs() { $IP netns exec "$1" ipvsadm -L --daemon | grep -q "^backup"; }
 
-
 # The held connection: a client's TCP connection through the VIP, fed by a
 # fifo on descriptor 3; held_says WORD sends a line and waits for its echo.
 held_open() {
@@ -128,4 +109,23 @@ loop_report() {
 	echo "new connections every 0.1 s: $total tried, $fails failed;" \
 		"longest time between two answered ones: $gap ms"
 	[ "$total" -gt 20 ]
+}
+
+# The traffic of a failover test: the held connection through director 1,
+# synced to director 2, and the loop of new connections (two results).
+traffic_start() {
+	held_open
+	held_says before
+	result a_held_connection_answers_through_director_1 $?
+	wait_for 15 synced d2
+	result director_2_has_the_connection_from_the_sync_daemon $?
+	loop_start
+	sleep 2
+}
+# Its end: the loop's result, the held connection closed.
+traffic_report() {
+	sleep 2
+	loop_report
+	result new_connections_succeed_around_the_failovers $?
+	exec 3>&-
 }

@@ -6,8 +6,9 @@
 #     arp_ignore=1/arp_announce=2, a web page on port 80 naming the server;
 #   clients c (192.168.0.50) and c2, c3, c4 (.51-.53): persistence sends one
 #     client to one real, so several clients show the balancing.
-# These are etc/www.toml's addresses; they exist only inside the VM.
-# Sourced by the daemon tests; needs /sbin/ip (iproute2) and busybox.
+# These are dist/examples/www.toml's addresses; they exist only inside the VM.
+# Sourced by scripts/demo (crates/ipvsctl/tests/common/dr_site.rs builds the
+# same site for the daemon's kernel tests); needs /sbin/ip (iproute2) and busybox.
 
 IP=/sbin/ip
 VIP=192.168.0.3

@@ -114,8 +114,11 @@ fn the_seed_example_reads_with_every_default_filled_in() {
 
 #[test]
 fn etc_www_toml_is_the_seed() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../etc/www.toml"))
-        .unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../dist/examples/www.toml"
+    ))
+    .unwrap();
     assert_eq!(
         load(&text).unwrap().virtuals[0].reals,
         load(SEED).unwrap().virtuals[0].reals

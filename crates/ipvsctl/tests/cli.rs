@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{etc, stderr, stdout, write};
+use common::{example, stderr, stdout, write};
 
 fn ipvsctl(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_ipvsctl"))
@@ -24,7 +24,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 #[test]
 fn validate_accepts_the_samples() {
     for file in ["www.toml", "www.cf"] {
-        let out = ipvsctl(&["validate", &etc(file)]);
+        let out = ipvsctl(&["validate", &example(file)]);
         assert_eq!(out.status.code(), Some(0), "{file}: {}", stderr(&out));
         assert_eq!(stdout(&out), "ok: 1 virtual service, 2 reals\n");
     }
@@ -34,7 +34,7 @@ fn validate_accepts_the_samples() {
 fn validate_refuses_with_file_line_column_and_key() {
     let dir = scratch("validate");
     let bad = write(&dir, "bad.toml", "[[virtual]]\naddress = \"10.0.0.1:80\"\n[[virtual.real]]\naddress = \"10.0.0.2\"\nweight = -1\n");
-    let out = ipvsctl(&["validate", &etc("www.toml"), &bad]);
+    let out = ipvsctl(&["validate", &example("www.toml"), &bad]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
@@ -52,10 +52,10 @@ fn validate_refuses_with_file_line_column_and_key() {
 #[test]
 fn convert_prints_toml_that_means_the_same() {
     let dir = scratch("convert");
-    let out = ipvsctl(&["convert", &etc("www.cf")]);
+    let out = ipvsctl(&["convert", &example("www.cf")]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let toml = write(&dir, "www.toml", &stdout(&out));
-    let from_cf = config::load(&[etc("www.cf").into()]).unwrap().config;
+    let from_cf = config::load(&[example("www.cf").into()]).unwrap().config;
     let from_toml = config::load(&[toml.into()]).unwrap().config;
     let strip = |c: config::Config| {
         c.virtuals

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{etc, ipvsadm, ipvsctl, namespace, saved, stderr, stdout, write};
+use common::{example, ipvsadm, ipvsctl, namespace, saved, stderr, stdout, write};
 
 const WWW_SAVED: &[&str] = &[
     "-A -t 192.168.0.3:80 -s wlc -p 3600",
@@ -45,7 +45,7 @@ const TWO_SAVED: &[&str] = &[
 #[ignore = "needs an IPVS kernel: scripts/lab"]
 fn apply_puts_the_seed_example_in_and_a_second_apply_writes_nothing() {
     let state = namespace();
-    let out = ipvsctl(&state, &["apply", &etc("www.toml"), "--netlink-stats"]);
+    let out = ipvsctl(&state, &["apply", &example("www.toml"), "--netlink-stats"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
@@ -59,7 +59,7 @@ fn apply_puts_the_seed_example_in_and_a_second_apply_writes_nothing() {
     );
     assert_eq!(saved(), WWW_SAVED);
 
-    let again = ipvsctl(&state, &["apply", &etc("www.toml"), "--netlink-stats"]);
+    let again = ipvsctl(&state, &["apply", &example("www.toml"), "--netlink-stats"]);
     assert!(again.status.success());
     assert_eq!(stdout(&again), "no changes\n");
     assert_eq!(
@@ -73,10 +73,10 @@ fn apply_puts_the_seed_example_in_and_a_second_apply_writes_nothing() {
 #[ignore = "needs an IPVS kernel: scripts/lab"]
 fn the_ldirectord_file_gives_the_same_table() {
     let state = namespace();
-    let out = ipvsctl(&state, &["apply", &etc("www.cf")]);
+    let out = ipvsctl(&state, &["apply", &example("www.cf")]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(saved(), WWW_SAVED);
-    let toml = ipvsctl(&state, &["plan", &etc("www.toml")]);
+    let toml = ipvsctl(&state, &["plan", &example("www.toml")]);
     assert_eq!(toml.status.code(), Some(0), "{}", stdout(&toml));
     assert_eq!(stdout(&toml), "no changes\n");
 }

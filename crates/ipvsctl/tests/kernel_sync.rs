@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{ipvsadm, ipvsctl, namespace, stderr, stdout, write};
+use common::{ipvsadm, ipvsctl, namespace, stderr, stdout, words, write};
 
 fn interface(name: &str) {
     let ok = Command::new("/bin/sh")
@@ -28,16 +28,7 @@ fn sync_start_status_stop_agree_with_ipvsadm() {
     interface("sync0");
     let out = ipvsctl(
         &state,
-        &[
-            "sync",
-            "start",
-            "--state",
-            "master",
-            "--syncid",
-            "5",
-            "--interface",
-            "sync0",
-        ],
+        &words("sync start --state master --syncid 5 --interface sync0"),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let master = "master sync daemon (mcast=sync0, syncid=5, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)";
@@ -66,16 +57,7 @@ fn sync_refusals_are_clear() {
     let state = namespace();
     let out = ipvsctl(
         &state,
-        &[
-            "sync",
-            "start",
-            "--state",
-            "backup",
-            "--syncid",
-            "1",
-            "--interface",
-            "eth9",
-        ],
+        &words("sync start --state backup --syncid 1 --interface eth9"),
     );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -85,18 +67,7 @@ fn sync_refusals_are_clear() {
     interface("sync0");
     let out = ipvsctl(
         &state,
-        &[
-            "sync",
-            "start",
-            "--state",
-            "master",
-            "--syncid",
-            "1",
-            "--interface",
-            "sync0",
-            "--group",
-            "10.1.1.1",
-        ],
+        &words("sync start --state master --syncid 1 --interface sync0 --group 10.1.1.1"),
     );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -105,16 +76,7 @@ fn sync_refusals_are_clear() {
     );
     let out = ipvsctl(
         &state,
-        &[
-            "sync",
-            "start",
-            "--state",
-            "master",
-            "--syncid",
-            "0",
-            "--interface",
-            "sync0",
-        ],
+        &words("sync start --state master --syncid 0 --interface sync0"),
     );
     assert!(out.status.success());
     assert_eq!(
@@ -123,16 +85,7 @@ fn sync_refusals_are_clear() {
     );
     let out = ipvsctl(
         &state,
-        &[
-            "sync",
-            "start",
-            "--state",
-            "master",
-            "--syncid",
-            "256",
-            "--interface",
-            "sync0",
-        ],
+        &words("sync start --state master --syncid 256 --interface sync0"),
     );
     assert_eq!(out.status.code(), Some(2), "clap refuses a syncid over 255");
 }

@@ -3,6 +3,8 @@
 //! the reference, and ipvsctl run as a program.
 #![allow(dead_code)]
 
+pub mod dr_site;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -58,6 +60,11 @@ pub fn ipvsctl(state: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A command line's words, for [`ipvsctl`]'s arguments.
+pub fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 /// Standard output as text.
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -75,14 +82,14 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// The repository's `etc/` folder.
-pub fn etc(name: &str) -> String {
+/// A sample configuration of the repository's `dist/examples/` folder.
+pub fn example(name: &str) -> String {
     // Lexically (no `..`): in the lab only the files given exist.
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     crates
         .parent()
         .unwrap()
-        .join("etc")
+        .join("dist/examples")
         .join(name)
         .to_string_lossy()
         .into_owned()
