@@ -23,6 +23,7 @@ pub mod source;
 pub mod toml_file;
 pub mod tree;
 pub mod validate;
+mod words;
 pub mod write;
 
 pub use diagnostic::{Diagnostic, Severity};
