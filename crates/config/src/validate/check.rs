@@ -7,7 +7,7 @@ use crate::model::{Check, CheckKind, HttpCheck};
 use crate::tree::Value;
 use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
 
-use super::values::{count, ranged, seconds};
+use super::values::{count, or_default, ranged, seconds};
 use super::Defaults;
 
 /// The keys only HTTP and HTTPS checks have.
@@ -46,26 +46,10 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
         .unwrap_or(Ok(CheckType::Connect))
         .ok();
     let port = ranged(checker, c, "port", 1..=65535);
-    let interval = if c.has("interval") {
-        seconds(checker, c, "interval")
-    } else {
-        Some(defaults.interval)
-    };
-    let timeout = if c.has("timeout") {
-        seconds(checker, c, "timeout")
-    } else {
-        Some(defaults.timeout)
-    };
-    let rise = if c.has("rise") {
-        count(checker, c, "rise")
-    } else {
-        Some(defaults.rise)
-    };
-    let fall = if c.has("fall") {
-        count(checker, c, "fall")
-    } else {
-        Some(defaults.fall)
-    };
+    let interval = or_default(checker, c, "interval", defaults.interval, seconds);
+    let timeout = or_default(checker, c, "timeout", defaults.timeout, seconds);
+    let rise = or_default(checker, c, "rise", defaults.rise, count);
+    let fall = or_default(checker, c, "fall", defaults.fall, count);
     let Some(check_type) = check_type else {
         // The type is refused: its settings are not judged.
         for key in HTTP_ONLY {

@@ -11,7 +11,7 @@ use crate::model::{Family, Forward, Real, VirtualKey};
 use crate::tree::Value;
 use crate::words::FORWARD;
 
-use super::values::{parse_endpoint, ranged};
+use super::values::{or_default, parse_endpoint, ranged};
 
 /// A fallback before the virtual's port is known.
 #[derive(Clone)]
@@ -105,11 +105,9 @@ fn forward(checker: &mut Checker<'_>, fields: &Fields<'_>) -> Option<Forward> {
 
 /// `weight`, 1 when absent.
 fn weight(checker: &mut Checker<'_>, fields: &Fields<'_>) -> Option<u32> {
-    if fields.has("weight") {
-        ranged(checker, fields, "weight", 0..=65535)
-    } else {
-        Some(1)
-    }
+    or_default(checker, fields, "weight", 1, |checker, fields, name| {
+        ranged(checker, fields, name, 0..=65535)
+    })
 }
 
 /// `fallback = "ip:port"` or `fallback = { address, forward, weight }`.

@@ -69,6 +69,22 @@ pub(super) fn ranged<T: TryFrom<i64>>(
     T::try_from(value).ok()
 }
 
+/// A key read with `read`, or `default` when the table does not have it;
+/// `None` when refused.
+pub(super) fn or_default<T>(
+    checker: &mut Checker<'_>,
+    fields: &Fields<'_>,
+    name: &'static str,
+    default: T,
+    read: impl FnOnce(&mut Checker<'_>, &Fields<'_>, &'static str) -> Option<T>,
+) -> Option<T> {
+    if fields.has(name) {
+        read(checker, fields, name)
+    } else {
+        Some(default)
+    }
+}
+
 /// Parses `a.b.c.d:port`, `[v6]:port`, `a.b.c.d` or a bare IPv6 address.
 pub(super) fn parse_endpoint(text: &str) -> Option<(IpAddr, Option<u16>)> {
     if let Ok(address) = text.parse::<SocketAddr>() {
