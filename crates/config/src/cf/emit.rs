@@ -7,7 +7,8 @@ use std::ops::Range;
 use crate::tree::{Item, Key, Table, Value};
 
 use super::address::{self, FallbackLine, Family, Target};
-use super::{services, At, CheckType, Reader, VirtualSpec};
+use super::spec::{At, CheckType, VirtualSpec};
+use super::{services, Reader};
 
 /// ldirectord's `$CHECKINTERVAL`.
 const CHECK_INTERVAL: i64 = 10;
@@ -86,18 +87,27 @@ impl Reader<'_> {
         integer(
             &mut t,
             "check_interval",
-            g.checkinterval.as_ref(),
+            g.common.checkinterval.as_ref(),
             CHECK_INTERVAL,
         );
-        let timeout = g.checktimeout.as_ref().or(g.negotiatetimeout.as_ref());
+        let timeout = g
+            .common
+            .checktimeout
+            .as_ref()
+            .or(g.common.negotiatetimeout.as_ref());
         integer(&mut t, "check_timeout", timeout, CHECK_TIMEOUT);
         put(&mut t, "check_rise", &none, &none, Value::Integer(1));
-        integer(&mut t, "check_fall", g.failurecount.as_ref(), FAILURE_COUNT);
+        integer(
+            &mut t,
+            "check_fall",
+            g.common.failurecount.as_ref(),
+            FAILURE_COUNT,
+        );
         let boolean = |t: &mut Table, name: &str, at: Option<&At<bool>>, default: bool| match at {
             Some(at) => put_at(t, name, at, Value::Boolean(at.value)),
             None => put(t, name, &none, &none, Value::Boolean(default)),
         };
-        boolean(&mut t, "quiescent", g.quiescent.as_ref(), false);
+        boolean(&mut t, "quiescent", g.common.quiescent.as_ref(), false);
         boolean(&mut t, "cleanstop", g.cleanstop.as_ref(), true);
         t
     }
@@ -149,7 +159,7 @@ impl Reader<'_> {
         if let Some(n) = &v.netmask {
             put_at(&mut t, "netmask", n, n.value.clone());
         }
-        if let Some(q) = &v.quiescent {
+        if let Some(q) = &v.common.quiescent {
             put_at(&mut t, "quiescent", q, Value::Boolean(q.value));
         }
         if let Some((name, item)) = self.effective_fallback(v, target) {
@@ -331,7 +341,7 @@ impl Reader<'_> {
                 }
             }
         }
-        if let Some(interval) = &v.checkinterval {
+        if let Some(interval) = &v.common.checkinterval {
             if self.globals.fork.as_ref().is_some_and(|f| f.value) {
                 put_at(&mut t, "interval", interval, Value::Integer(interval.value));
             } else {
@@ -345,7 +355,7 @@ impl Reader<'_> {
         }
         let (timeout, key, span) = self.timeout(v, negotiate);
         put(&mut t, "timeout", &key, &span, Value::Integer(timeout));
-        if let Some(fall) = &v.failurecount {
+        if let Some(fall) = &v.common.failurecount {
             put_at(&mut t, "fall", fall, Value::Integer(fall.value));
         }
         match kind {
@@ -404,17 +414,17 @@ impl Reader<'_> {
         let g = &self.globals;
         let chain = if negotiate {
             [
-                &v.negotiatetimeout,
-                &v.checktimeout,
-                &g.negotiatetimeout,
-                &g.checktimeout,
+                &v.common.negotiatetimeout,
+                &v.common.checktimeout,
+                &g.common.negotiatetimeout,
+                &g.common.checktimeout,
             ]
         } else {
             [
-                &v.checktimeout,
-                &v.negotiatetimeout,
-                &g.checktimeout,
-                &g.negotiatetimeout,
+                &v.common.checktimeout,
+                &v.common.negotiatetimeout,
+                &g.common.checktimeout,
+                &g.common.negotiatetimeout,
             ]
         };
         match chain.into_iter().find_map(Option::as_ref) {

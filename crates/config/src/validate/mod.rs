@@ -4,10 +4,10 @@
 //! in one pass; any error means no configuration at all.
 //!
 //! One file per TOML table: this file reads the top table and
-//! `[defaults]`, [`sync`] reads `[sync]`, [`virtuals`] a `[[virtual]]`,
-//! [`reals`] its `[[virtual.real]]` and `fallback`, [`check`] a `check`;
-//! [`merge`] puts the files together. The keys a table knows are the keys
-//! read from it (see [`crate::fields`]).
+//! `[defaults]`, `sync` reads `[sync]`, `virtuals` a `[[virtual]]`,
+//! `reals` its `[[virtual.real]]` and `fallback`, `check` a `check`;
+//! `merge` puts the files together. The keys a table knows are the keys
+//! read from it (see `fields`).
 
 mod check;
 mod merge;
