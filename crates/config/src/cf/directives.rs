@@ -137,8 +137,9 @@ fn find(name: &str) -> Option<&'static Spec> {
 }
 
 impl Reader<'_> {
-    /// A directive at column 0, other than `virtual=`/`virtual6=`.
-    pub(super) fn global_directive(&mut self, d: &Directive<'_>) {
+    /// A directive: at column 0 (`v` is `None`; not `virtual=` or
+    /// `virtual6=`, which start a block), or indented in the block `v`.
+    pub(super) fn directive(&mut self, v: Option<&mut VirtualSpec>, d: &Directive<'_>) {
         if !d.has_equals || d.name.is_empty() {
             // A bare `supervised` is accepted, and ignored as `supervised = …` is.
             match find(d.text) {
@@ -146,39 +147,12 @@ impl Reader<'_> {
                     name: "supervised",
                     read: Read::Ignored(_, why),
                     ..
-                }) => self.ignored(d, why),
+                }) if v.is_none() => self.ignored(d, why),
                 _ => self.unknown(&d.text_span, d.text),
             }
             return;
         }
-        let Some(spec) = find(d.name) else {
-            return self.unknown(&d.name_span, d.name);
-        };
-        if spec.place == Place::Virtual {
-            let message = format!(
-                "`{}` belongs in a virtual block: indent it under a `virtual=` line",
-                d.name
-            );
-            return self.error(&d.name_span, None, message);
-        }
-        match spec.read {
-            Read::Count(field) => *field(&mut self.globals.common) = self.number(d, 1),
-            Read::YesNo(field) => *field(&mut self.globals.common) = self.yes_no(d),
-            Read::InGlobal(read) => read(self, d),
-            Read::InEither(read) => read(self, None, d),
-            Read::Ignored(checked, why) => self.ignore(d, checked, why),
-            Read::Refused(message) => self.error(&d.name_span, Some(d.name), message),
-            // Not in a `Place::Global` or `Place::Both` entry.
-            Read::Text(_) | Read::InVirtual(_) => {}
-        }
-    }
-
-    /// An indented directive, in the virtual block `v`.
-    pub(super) fn virtual_directive(&mut self, v: &mut VirtualSpec, d: &Directive<'_>) {
-        if !d.has_equals || d.name.is_empty() {
-            return self.unknown(&d.text_span, d.text);
-        }
-        if matches!(d.name, "virtual" | "virtual6") {
+        if v.is_some() && matches!(d.name, "virtual" | "virtual6") {
             let message = format!(
                 "`{}` must start at column 0: an indented line belongs to the virtual above",
                 d.name
@@ -188,23 +162,43 @@ impl Reader<'_> {
         let Some(spec) = find(d.name) else {
             return self.unknown(&d.name_span, d.name);
         };
-        if spec.place == Place::Global {
-            let message = format!(
-                "`{}` is a global directive: write it at column 0, outside virtual blocks",
-                d.name
-            );
-            return self.error(&d.name_span, None, message);
+        let misplaced = match (spec.place, v.is_some()) {
+            (Place::Virtual, false) => {
+                Some("belongs in a virtual block: indent it under a `virtual=` line")
+            }
+            (Place::Global, true) => {
+                Some("is a global directive: write it at column 0, outside virtual blocks")
+            }
+            _ => None,
+        };
+        if let Some(why) = misplaced {
+            return self.error(&d.name_span, None, format!("`{}` {why}", d.name));
         }
-        match spec.read {
-            Read::Count(field) => *field(&mut v.common) = self.number(d, 1),
-            Read::YesNo(field) => *field(&mut v.common) = self.yes_no(d),
-            Read::Text(field) => *field(v) = self.text(d),
-            Read::InVirtual(read) => read(self, v, d),
-            Read::InEither(read) => read(self, Some(v), d),
-            Read::Ignored(checked, why) => self.ignore(d, checked, why),
-            Read::Refused(message) => self.error(&d.name_span, Some(d.name), message),
-            // Not in a `Place::Virtual` or `Place::Both` entry.
-            Read::InGlobal(_) => {}
+        match (spec.read, v) {
+            (Read::Count(field), v) => {
+                let value = self.number(d, 1);
+                *field(self.common(v)) = value;
+            }
+            (Read::YesNo(field), v) => {
+                let value = self.yes_no(d);
+                *field(self.common(v)) = value;
+            }
+            (Read::Text(field), Some(v)) => *field(v) = self.text(d),
+            (Read::InVirtual(read), Some(v)) => read(self, v, d),
+            (Read::InGlobal(read), None) => read(self, d),
+            (Read::InEither(read), v) => read(self, v, d),
+            (Read::Ignored(checked, why), _) => self.ignore(d, checked, why),
+            (Read::Refused(message), _) => self.error(&d.name_span, Some(d.name), message),
+            // Not in the table: its test keeps each read to where it may stand.
+            (Read::Text(_) | Read::InVirtual(_), None) | (Read::InGlobal(_), Some(_)) => {}
+        }
+    }
+
+    /// The settings of the block `v`, or the global ones.
+    fn common<'a>(&'a mut self, v: Option<&'a mut VirtualSpec>) -> &'a mut Common {
+        match v {
+            Some(v) => &mut v.common,
+            None => &mut self.globals.common,
         }
     }
 

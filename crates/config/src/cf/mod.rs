@@ -108,7 +108,7 @@ impl Reader<'_> {
             };
             if line.indented {
                 match current.as_mut() {
-                    Some(v) => self.virtual_directive(v, &d),
+                    Some(v) => self.directive(Some(v), &d),
                     None => self.error(
                         &d.text_span,
                         None,
@@ -126,7 +126,7 @@ impl Reader<'_> {
             if d.has_equals && matches!(d.name, "virtual" | "virtual6") {
                 current = Some(self.start_virtual(&d));
             } else {
-                self.global_directive(&d);
+                self.directive(None, &d);
             }
         }
         if let Some(v) = current.take() {
