@@ -194,6 +194,32 @@ mod tests {
     }
 
     #[test]
+    fn every_value_has_a_word_to_be_written_as() {
+        for state in [SyncRole::Master, SyncRole::Backup, SyncRole::Both] {
+            assert_ne!(SYNC_STATE.name(state), "");
+        }
+        for protocol in [Protocol::Tcp, Protocol::Udp, Protocol::Sctp] {
+            assert_ne!(PROTOCOL.name(protocol), "");
+        }
+        for family in [Family::Ipv4, Family::Ipv6] {
+            assert_ne!(FAMILY.name(family), "");
+        }
+        for forward in [Forward::Gate, Forward::Masq, Forward::Ipip] {
+            assert_ne!(FORWARD.name(forward), "");
+        }
+        for check in [
+            CheckType::Connect,
+            CheckType::Http,
+            CheckType::Https,
+            CheckType::External,
+            CheckType::None,
+            CheckType::Off,
+        ] {
+            assert_ne!(CHECK_TYPE.name(check), "");
+        }
+    }
+
+    #[test]
     fn a_refusal_lists_the_words() {
         assert_eq!(
             FORWARD.parse("x").unwrap_err(),

@@ -5,6 +5,7 @@
 use std::ops::Range;
 
 use crate::tree::{Item, Key, Table, Value};
+use crate::words::{CheckType as TomlCheck, CHECK_TYPE};
 
 use super::address::{self, FallbackLine, Family, Target};
 use super::spec::{At, CheckType, VirtualSpec};
@@ -31,16 +32,6 @@ fn put_at<T>(table: &mut Table, name: &str, at: &At<T>, value: Value) {
 
 fn string(text: &str) -> Value {
     Value::String(text.to_string())
-}
-
-/// What the check of a virtual becomes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Http(&'static str),
-    Connect,
-    External,
-    None,
-    Off,
 }
 
 impl Reader<'_> {
@@ -264,9 +255,9 @@ impl Reader<'_> {
             self.warning(&type_span, Some("checktype"), message);
         }
         let kind = match checktype {
-            CheckType::Off => Kind::Off,
-            CheckType::On => Kind::None,
-            CheckType::External => Kind::External,
+            CheckType::Off => TomlCheck::Off,
+            CheckType::On => TomlCheck::None,
+            CheckType::External => TomlCheck::External,
             CheckType::Connect => {
                 if udp {
                     self.warning(
@@ -276,11 +267,11 @@ impl Reader<'_> {
                          ipvsctl runs its connect check",
                     );
                 }
-                Kind::Connect
+                TomlCheck::Connect
             }
             CheckType::Negotiate | CheckType::Combined(_) => match service {
-                "http" => Kind::Http("http"),
-                "https" => Kind::Http("https"),
+                "http" => TomlCheck::Http,
+                "https" => TomlCheck::Https,
                 "none" => {
                     if v.checktype.is_none() && v.service.is_none() {
                         let message = format!(
@@ -291,7 +282,7 @@ impl Reader<'_> {
                         );
                         self.warning(&v.key, None, message);
                     }
-                    Kind::None
+                    TomlCheck::None
                 }
                 other => {
                     let from = match &service_origin {
@@ -308,23 +299,20 @@ impl Reader<'_> {
                          ipvsctl; using {using}"
                     );
                     self.warning(&service_place, Some("service"), message);
-                    Kind::Connect
+                    TomlCheck::Connect
                 }
             },
         };
         let mut t = Table::default();
-        let kind_name = match kind {
-            Kind::Http(name) => name,
-            Kind::Connect => "connect",
-            Kind::External => "external",
-            Kind::None => "none",
-            Kind::Off => "off",
-        };
+        let kind_name = CHECK_TYPE.name(kind);
         put(&mut t, "type", &type_key, &type_span, string(kind_name));
-        if matches!(kind, Kind::None | Kind::Off) {
+        if matches!(kind, TomlCheck::None | TomlCheck::Off) {
             return t;
         }
-        if matches!(kind, Kind::Http(_) | Kind::Connect) {
+        if matches!(
+            kind,
+            TomlCheck::Http | TomlCheck::Https | TomlCheck::Connect
+        ) {
             if let Some(port) = &v.checkport {
                 put_at(&mut t, "port", port, Value::Integer(port.value));
             } else if matches!(target, Target::Fwmark(_))
@@ -359,7 +347,7 @@ impl Reader<'_> {
             put_at(&mut t, "fall", fall, Value::Integer(fall.value));
         }
         match kind {
-            Kind::Http(_) => {
+            TomlCheck::Http | TomlCheck::Https => {
                 if let Some(receive) = &v.receive {
                     if receive.value.contains([
                         '[', ']', '(', ')', '*', '+', '?', '{', '}', '|', '^', '$', '\\',
@@ -383,7 +371,7 @@ impl Reader<'_> {
                     }
                 }
             }
-            Kind::External => {
+            TomlCheck::External => {
                 let (program, key, span) = match &v.checkcommand {
                     Some(c) => (c.value.as_str(), c.key.clone(), c.span.clone()),
                     None => {
