@@ -78,6 +78,16 @@ pub enum Family {
     Ipv6,
 }
 
+impl Family {
+    /// The family of an address.
+    pub fn of(ip: IpAddr) -> Self {
+        match ip {
+            IpAddr::V4(_) => Self::Ipv4,
+            IpAddr::V6(_) => Self::Ipv6,
+        }
+    }
+}
+
 /// What identifies a virtual service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum VirtualKey {
@@ -101,14 +111,7 @@ impl VirtualKey {
     /// The family of the virtual.
     pub fn family(&self) -> Family {
         match self {
-            Self::Address {
-                address: SocketAddr::V4(_),
-                ..
-            } => Family::Ipv4,
-            Self::Address {
-                address: SocketAddr::V6(_),
-                ..
-            } => Family::Ipv6,
+            Self::Address { address, .. } => Family::of(address.ip()),
             Self::Fwmark { family, .. } => *family,
         }
     }

@@ -6,10 +6,8 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::model::{
-    Check, CheckKind, Config, Family, Forward, HttpCheck, Netmask, Protocol, Real, SyncRole,
-    VirtualKey,
-};
+use crate::model::{Check, CheckKind, Config, Family, HttpCheck, Netmask, Real, VirtualKey};
+use crate::words::{CheckType, CHECK_TYPE, FORWARD, PROTOCOL, SYNC_STATE};
 
 /// The configuration as TOML text, with a comment line on top.
 pub fn to_toml(config: &Config, header: &str) -> String {
@@ -19,11 +17,7 @@ pub fn to_toml(config: &Config, header: &str) -> String {
         out.push_str("\n[defaults]\ncleanstop = true\n");
     }
     if let Some(sync) = &config.sync {
-        let state = match sync.state {
-            SyncRole::Master => "master",
-            SyncRole::Backup => "backup",
-            SyncRole::Both => "both",
-        };
+        let state = SYNC_STATE.name(sync.state);
         let _ = write!(
             out,
             "\n[sync]\nstate = \"{state}\"\nsyncid = {}\ninterface = {}\n",
@@ -50,11 +44,7 @@ pub fn to_toml(config: &Config, header: &str) -> String {
         }
         match v.key {
             VirtualKey::Address { protocol, address } => {
-                let protocol = match protocol {
-                    Protocol::Tcp => "tcp",
-                    Protocol::Udp => "udp",
-                    Protocol::Sctp => "sctp",
-                };
+                let protocol = PROTOCOL.name(protocol);
                 let _ = writeln!(out, "address = \"{address}\"\nprotocol = \"{protocol}\"");
             }
             VirtualKey::Fwmark { family, mark } => {
@@ -87,7 +77,7 @@ pub fn to_toml(config: &Config, header: &str) -> String {
                 out,
                 "\n  [[virtual.real]]\n  address = \"{}\"\n  forward = \"{}\"\n  weight = {}\n",
                 real.address,
-                forward(real.forward),
+                FORWARD.name(real.forward),
                 real.weight
             );
         }
@@ -95,19 +85,11 @@ pub fn to_toml(config: &Config, header: &str) -> String {
     out
 }
 
-fn forward(f: Forward) -> &'static str {
-    match f {
-        Forward::Gate => "gate",
-        Forward::Masq => "masq",
-        Forward::Ipip => "ipip",
-    }
-}
-
 fn real_table(real: &Real) -> String {
     format!(
         "{{ address = \"{}\", forward = \"{}\", weight = {} }}",
         real.address,
-        forward(real.forward),
+        FORWARD.name(real.forward),
         real.weight
     )
 }
@@ -123,14 +105,7 @@ fn seconds(d: Duration) -> String {
 
 fn check(c: &Check) -> String {
     let mut parts = Vec::new();
-    let kind = match &c.kind {
-        CheckKind::Connect => "connect",
-        CheckKind::Http(_) => "http",
-        CheckKind::Https(_) => "https",
-        CheckKind::External(_) => "external",
-        CheckKind::None => "none",
-        CheckKind::Off => "off",
-    };
+    let kind = CHECK_TYPE.name(CheckType::of(&c.kind));
     parts.push(format!("type = \"{kind}\""));
     if let Some(port) = c.port {
         parts.push(format!("port = {port}"));

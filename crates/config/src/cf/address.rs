@@ -12,9 +12,10 @@ use super::services::port_by_name;
 pub(super) const MAX_RANGE: u32 = 4096;
 
 /// Whether a block is `virtual` (IPv4) or `virtual6`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) enum Family {
     /// `virtual`, `real`, `fallback`.
+    #[default]
     V4,
     /// `virtual6`, `real6`, `fallback6`.
     V6,

@@ -5,9 +5,11 @@
 use std::ops::Range;
 
 use crate::tree::{Item, Key, Table, Value};
+use crate::words::{CheckType as TomlCheck, CHECK_TYPE};
 
 use super::address::{self, FallbackLine, Family, Target};
-use super::{services, At, CheckType, Reader, VirtualSpec};
+use super::spec::{At, CheckType, VirtualSpec};
+use super::{services, Reader};
 
 /// ldirectord's `$CHECKINTERVAL`.
 const CHECK_INTERVAL: i64 = 10;
@@ -30,16 +32,6 @@ fn put_at<T>(table: &mut Table, name: &str, at: &At<T>, value: Value) {
 
 fn string(text: &str) -> Value {
     Value::String(text.to_string())
-}
-
-/// What the check of a virtual becomes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Http(&'static str),
-    Connect,
-    External,
-    None,
-    Off,
 }
 
 impl Reader<'_> {
@@ -86,18 +78,27 @@ impl Reader<'_> {
         integer(
             &mut t,
             "check_interval",
-            g.checkinterval.as_ref(),
+            g.common.checkinterval.as_ref(),
             CHECK_INTERVAL,
         );
-        let timeout = g.checktimeout.as_ref().or(g.negotiatetimeout.as_ref());
+        let timeout = g
+            .common
+            .checktimeout
+            .as_ref()
+            .or(g.common.negotiatetimeout.as_ref());
         integer(&mut t, "check_timeout", timeout, CHECK_TIMEOUT);
         put(&mut t, "check_rise", &none, &none, Value::Integer(1));
-        integer(&mut t, "check_fall", g.failurecount.as_ref(), FAILURE_COUNT);
+        integer(
+            &mut t,
+            "check_fall",
+            g.common.failurecount.as_ref(),
+            FAILURE_COUNT,
+        );
         let boolean = |t: &mut Table, name: &str, at: Option<&At<bool>>, default: bool| match at {
             Some(at) => put_at(t, name, at, Value::Boolean(at.value)),
             None => put(t, name, &none, &none, Value::Boolean(default)),
         };
-        boolean(&mut t, "quiescent", g.quiescent.as_ref(), false);
+        boolean(&mut t, "quiescent", g.common.quiescent.as_ref(), false);
         boolean(&mut t, "cleanstop", g.cleanstop.as_ref(), true);
         t
     }
@@ -149,7 +150,7 @@ impl Reader<'_> {
         if let Some(n) = &v.netmask {
             put_at(&mut t, "netmask", n, n.value.clone());
         }
-        if let Some(q) = &v.quiescent {
+        if let Some(q) = &v.common.quiescent {
             put_at(&mut t, "quiescent", q, Value::Boolean(q.value));
         }
         if let Some((name, item)) = self.effective_fallback(v, target) {
@@ -254,9 +255,9 @@ impl Reader<'_> {
             self.warning(&type_span, Some("checktype"), message);
         }
         let kind = match checktype {
-            CheckType::Off => Kind::Off,
-            CheckType::On => Kind::None,
-            CheckType::External => Kind::External,
+            CheckType::Off => TomlCheck::Off,
+            CheckType::On => TomlCheck::None,
+            CheckType::External => TomlCheck::External,
             CheckType::Connect => {
                 if udp {
                     self.warning(
@@ -266,11 +267,11 @@ impl Reader<'_> {
                          ipvsctl runs its connect check",
                     );
                 }
-                Kind::Connect
+                TomlCheck::Connect
             }
             CheckType::Negotiate | CheckType::Combined(_) => match service {
-                "http" => Kind::Http("http"),
-                "https" => Kind::Http("https"),
+                "http" => TomlCheck::Http,
+                "https" => TomlCheck::Https,
                 "none" => {
                     if v.checktype.is_none() && v.service.is_none() {
                         let message = format!(
@@ -281,7 +282,7 @@ impl Reader<'_> {
                         );
                         self.warning(&v.key, None, message);
                     }
-                    Kind::None
+                    TomlCheck::None
                 }
                 other => {
                     let from = match &service_origin {
@@ -298,23 +299,20 @@ impl Reader<'_> {
                          ipvsctl; using {using}"
                     );
                     self.warning(&service_place, Some("service"), message);
-                    Kind::Connect
+                    TomlCheck::Connect
                 }
             },
         };
         let mut t = Table::default();
-        let kind_name = match kind {
-            Kind::Http(name) => name,
-            Kind::Connect => "connect",
-            Kind::External => "external",
-            Kind::None => "none",
-            Kind::Off => "off",
-        };
+        let kind_name = CHECK_TYPE.name(kind);
         put(&mut t, "type", &type_key, &type_span, string(kind_name));
-        if matches!(kind, Kind::None | Kind::Off) {
+        if matches!(kind, TomlCheck::None | TomlCheck::Off) {
             return t;
         }
-        if matches!(kind, Kind::Http(_) | Kind::Connect) {
+        if matches!(
+            kind,
+            TomlCheck::Http | TomlCheck::Https | TomlCheck::Connect
+        ) {
             if let Some(port) = &v.checkport {
                 put_at(&mut t, "port", port, Value::Integer(port.value));
             } else if matches!(target, Target::Fwmark(_))
@@ -331,7 +329,7 @@ impl Reader<'_> {
                 }
             }
         }
-        if let Some(interval) = &v.checkinterval {
+        if let Some(interval) = &v.common.checkinterval {
             if self.globals.fork.as_ref().is_some_and(|f| f.value) {
                 put_at(&mut t, "interval", interval, Value::Integer(interval.value));
             } else {
@@ -345,11 +343,11 @@ impl Reader<'_> {
         }
         let (timeout, key, span) = self.timeout(v, negotiate);
         put(&mut t, "timeout", &key, &span, Value::Integer(timeout));
-        if let Some(fall) = &v.failurecount {
+        if let Some(fall) = &v.common.failurecount {
             put_at(&mut t, "fall", fall, Value::Integer(fall.value));
         }
         match kind {
-            Kind::Http(_) => {
+            TomlCheck::Http | TomlCheck::Https => {
                 if let Some(receive) = &v.receive {
                     if receive.value.contains([
                         '[', ']', '(', ')', '*', '+', '?', '{', '}', '|', '^', '$', '\\',
@@ -373,7 +371,7 @@ impl Reader<'_> {
                     }
                 }
             }
-            Kind::External => {
+            TomlCheck::External => {
                 let (program, key, span) = match &v.checkcommand {
                     Some(c) => (c.value.as_str(), c.key.clone(), c.span.clone()),
                     None => {
@@ -404,17 +402,17 @@ impl Reader<'_> {
         let g = &self.globals;
         let chain = if negotiate {
             [
-                &v.negotiatetimeout,
-                &v.checktimeout,
-                &g.negotiatetimeout,
-                &g.checktimeout,
+                &v.common.negotiatetimeout,
+                &v.common.checktimeout,
+                &g.common.negotiatetimeout,
+                &g.common.checktimeout,
             ]
         } else {
             [
-                &v.checktimeout,
-                &v.negotiatetimeout,
-                &g.checktimeout,
-                &g.negotiatetimeout,
+                &v.common.checktimeout,
+                &v.common.negotiatetimeout,
+                &g.common.checktimeout,
+                &g.common.negotiatetimeout,
             ]
         };
         match chain.into_iter().find_map(Option::as_ref) {

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! A virtual's `check` (or the `[defaults]` check it inherits): its type,
+//! its timing, and the settings of its type.
+
+use crate::fields::{Checker, Fields};
+use crate::model::{Check, CheckKind, HttpCheck};
+use crate::tree::Value;
+use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
+
+use super::values::{count, or_default, ranged, seconds};
+use super::Defaults;
+
+/// The keys only HTTP and HTTPS checks have.
+const HTTP_ONLY: &[&str] = &["request", "receive", "status", "host", "method", "verify"];
+
+/// The virtual's check, else the default check, else a connect check with
+/// the default timing.
+pub(super) fn check(
+    checker: &mut Checker<'_>,
+    v: &Fields<'_>,
+    defaults: &Defaults<'_>,
+) -> Option<Check> {
+    let own = if v.has("check") {
+        Some(checker.table(v, "check")?)
+    } else {
+        None
+    };
+    // A default check is read again by each virtual that uses it.
+    let Some(c) = own.or_else(|| defaults.check.as_ref().map(Fields::again)) else {
+        return Some(Check {
+            kind: CheckKind::Connect,
+            port: None,
+            interval: defaults.interval,
+            timeout: defaults.timeout,
+            rise: defaults.rise,
+            fall: defaults.fall,
+        });
+    };
+    checker.read(c, |checker, c| settings(checker, c, defaults))
+}
+
+/// `type`, `port`, the timing, and the settings of the type.
+fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) -> Option<Check> {
+    let check_type = checker
+        .word(c, "type", &CHECK_TYPE)
+        .unwrap_or(Ok(CheckType::Connect))
+        .ok();
+    let port = ranged(checker, c, "port", 1..=65535);
+    let interval = or_default(checker, c, "interval", defaults.interval, seconds);
+    let timeout = or_default(checker, c, "timeout", defaults.timeout, seconds);
+    let rise = or_default(checker, c, "rise", defaults.rise, count);
+    let fall = or_default(checker, c, "fall", defaults.fall, count);
+    let Some(check_type) = check_type else {
+        // The type is refused: its settings are not judged.
+        for key in HTTP_ONLY {
+            c.has(key);
+        }
+        c.has("command");
+        return None;
+    };
+    let kind = kind(checker, c, check_type);
+    Some(Check {
+        kind: kind?,
+        port,
+        interval: interval?,
+        timeout: timeout?,
+        rise: rise?,
+        fall: fall?,
+    })
+}
+
+/// The check's kind with its settings; the settings of other types refused.
+fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Option<CheckKind> {
+    let http = if matches!(check_type, CheckType::Http | CheckType::Https) {
+        http_check(checker, c)
+    } else {
+        for key in HTTP_ONLY {
+            if let Some(item) = c.get(key) {
+                checker.error(
+                    &item.span,
+                    Some(c.key(key)),
+                    "only for http and https checks",
+                );
+            }
+        }
+        None
+    };
+    let command = if check_type == CheckType::External {
+        command(checker, c)
+    } else {
+        if let Some(item) = c.get("command") {
+            checker.error(
+                &item.span,
+                Some(c.key("command")),
+                "only for external checks",
+            );
+        }
+        None
+    };
+    Some(match check_type {
+        CheckType::Connect => CheckKind::Connect,
+        CheckType::None => CheckKind::None,
+        CheckType::Off => CheckKind::Off,
+        CheckType::External => CheckKind::External(command?),
+        CheckType::Http => CheckKind::Http(http?),
+        CheckType::Https => CheckKind::Https(http?),
+    })
+}
+
+/// `command`: an absolute program and its arguments, run without a shell.
+fn command(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Vec<String>> {
+    let Some(item) = c.get("command") else {
+        checker.error(
+            &c.span,
+            Some(c.key("command")),
+            "missing: [\"/path/prog\", \"{ip}\", \"{port}\"]",
+        );
+        return None;
+    };
+    let Value::Array(words) = &item.value else {
+        checker.error(
+            &item.span,
+            Some(c.key("command")),
+            "expected an array of strings: [\"/path/prog\", \"{ip}\"]",
+        );
+        return None;
+    };
+    let mut command = Vec::new();
+    for word in words {
+        match &word.value {
+            Value::String(s) => command.push(s.clone()),
+            other => {
+                checker.error(
+                    &word.span,
+                    Some(c.key("command")),
+                    format!("expected a string, found {}", other.kind()),
+                );
+                return None;
+            }
+        }
+    }
+    if command.first().is_none_or(|p| !p.starts_with('/')) {
+        checker.error(
+            &item.span,
+            Some(c.key("command")),
+            "the program must be an absolute path (it runs without a shell)",
+        );
+        return None;
+    }
+    Some(command)
+}
+
+/// `request`, `receive`, `status`, `host`, `method`, `verify`.
+fn http_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<HttpCheck> {
+    let request = match checker.string(c, "request") {
+        Some((r, _)) if r.starts_with('/') => r.to_string(),
+        Some((r, _)) => format!("/{r}"),
+        None => "/".to_string(),
+    };
+    let receive = checker.string(c, "receive").map(|(r, _)| r.to_string());
+    let status = ranged(checker, c, "status", 100..=599);
+    let host = checker.string(c, "host").map(|(h, _)| h.to_string());
+    let method = checker
+        .word(c, "method", &HTTP_METHOD)
+        .unwrap_or(Ok("GET"))
+        .ok();
+    let verify = checker.boolean(c, "verify").is_some_and(|(v, _)| v);
+    Some(HttpCheck {
+        request,
+        receive,
+        status,
+        host,
+        method: method?.to_string(),
+        verify,
+    })
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Files put together: one desired state, no virtual twice, one `[sync]`,
+//! one `cleanstop`, and no mixed families while the sync daemon runs.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::{Config, Family, Origin, VirtualKey};
+
+use super::{key_text, FilePart};
+
+/// Puts the files' parts together, in file order.
+pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> Config {
+    let mut config = Config {
+        sync: None,
+        cleanstop: false,
+        virtuals: Vec::new(),
+    };
+    let mut sync_origin: Option<Origin> = None;
+    let mut cleanstop_origin: Option<Origin> = None;
+    let mut seen: HashMap<VirtualKey, Origin> = HashMap::new();
+    for part in parts {
+        if let Some((sync, origin)) = part.sync {
+            match &sync_origin {
+                Some(first) => diagnostics.push(Diagnostic {
+                    key: Some("sync".into()),
+                    message: format!("a second [sync] (the first is at {})", place(first)),
+                    ..at(&origin)
+                }),
+                None => {
+                    config.sync = Some(sync);
+                    sync_origin = Some(origin);
+                }
+            }
+        }
+        if let Some((cleanstop, origin)) = part.cleanstop {
+            match &cleanstop_origin {
+                Some(first) if cleanstop != config.cleanstop => diagnostics.push(Diagnostic {
+                    key: Some("defaults.cleanstop".into()),
+                    message: format!("differs from the cleanstop at {}", place(first)),
+                    ..at(&origin)
+                }),
+                _ => {
+                    config.cleanstop = cleanstop;
+                    cleanstop_origin = Some(origin);
+                }
+            }
+        }
+        for virtual_ in part.virtuals {
+            if let Some(first) = seen.get(&virtual_.key) {
+                diagnostics.push(Diagnostic {
+                    message: format!(
+                        "duplicate virtual {} (first declared at {})",
+                        key_text(&virtual_.key),
+                        place(first)
+                    ),
+                    ..at(&virtual_.origin)
+                });
+                continue;
+            }
+            seen.insert(virtual_.key, virtual_.origin.clone());
+            config.virtuals.push(virtual_);
+        }
+    }
+    // The kernel refuses a sync daemon while any destination is of another
+    // family than its service (and such destinations while it syncs).
+    if let (Some(sync_origin), true) = (&sync_origin, config.sync.is_some()) {
+        for v in &config.virtuals {
+            let mixed = v
+                .reals
+                .iter()
+                .chain(&v.fallback)
+                .find(|r| Family::of(r.address.ip()) != v.key.family());
+            if let Some(real) = mixed {
+                diagnostics.push(Diagnostic {
+                    message: format!(
+                        "{} has a real of the other address family ({}), and [sync] is set at {}: \
+                         the kernel's sync daemon does not work with mixed-family destinations",
+                        key_text(&v.key),
+                        real.address,
+                        place(sync_origin)
+                    ),
+                    ..at(&v.origin)
+                });
+            }
+        }
+    }
+    config
+}
+
+/// An error at an origin, with no key and no message yet.
+fn at(origin: &Origin) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        file: origin.file.clone(),
+        location: origin.location,
+        key: None,
+        message: String::new(),
+    }
+}
+
+/// `FILE:LINE:COL` of an origin.
+fn place(origin: &Origin) -> String {
+    format!("{}:{}", origin.file.display(), origin.location)
+}

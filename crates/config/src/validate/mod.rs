@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The raw document to the checked [`Config`]: every key known, every value
+//! in range, every default filled in. All problems of all files are found
+//! in one pass; any error means no configuration at all.
+//!
+//! One file per TOML table: this file reads the top table and
+//! `[defaults]`, `sync` reads `[sync]`, `virtuals` a `[[virtual]]`,
+//! `reals` its `[[virtual.real]]` and `fallback`, `check` a `check`;
+//! `merge` puts the files together. The keys a table knows are the keys
+//! read from it (see `fields`).
+
+mod check;
+mod merge;
+mod reals;
+mod sync;
+mod values;
+mod virtuals;
+
+use std::time::Duration;
+
+use crate::diagnostic::Diagnostic;
+use crate::fields::{Checker, Fields};
+use crate::model::{Config, Family, Origin, Sync, Virtual, VirtualKey};
+use crate::source::SourceFile;
+use crate::tree::Table;
+use crate::words::PROTOCOL;
+
+use reals::FallbackSpec;
+use values::{count, seconds};
+
+/// Schedulers the kernel ships (`ip_vs_<name>`).
+pub const SCHEDULERS: &[&str] = &[
+    "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos",
+];
+
+/// Default time between checks.
+pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+/// Default check timeout.
+pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+/// Default scheduler.
+pub const DEFAULT_SCHEDULER: &str = "wlc";
+
+/// Checks every file's raw document and puts them together. `Ok` carries
+/// the configuration and its warnings; `Err` every diagnostic, errors first.
+pub fn validate(
+    files: &[(SourceFile, Table)],
+) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut diagnostics = Vec::new();
+    let mut parts = Vec::new();
+    for (source, table) in files {
+        let mut checker = Checker::new(source);
+        let part = file(&mut checker, table);
+        let mut found = checker.diagnostics;
+        found.sort_by_key(|d| d.location);
+        diagnostics.extend(found);
+        parts.push(part);
+    }
+    let config = merge::merge(parts, &mut diagnostics);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.sort_by_key(|d| d.severity);
+        Err(diagnostics)
+    } else {
+        Ok((config, diagnostics))
+    }
+}
+
+/// `tcp 192.168.0.3:80`, `fwmark 7`.
+pub fn key_text(key: &VirtualKey) -> String {
+    match key {
+        VirtualKey::Address { protocol, address } => {
+            format!("{} {address}", PROTOCOL.name(*protocol))
+        }
+        VirtualKey::Fwmark {
+            family: Family::Ipv4,
+            mark,
+        } => format!("fwmark {mark}"),
+        VirtualKey::Fwmark {
+            family: Family::Ipv6,
+            mark,
+        } => format!("fwmark {mark} ipv6"),
+    }
+}
+
+/// One file's contribution, before files are put together.
+struct FilePart {
+    sync: Option<(Sync, Origin)>,
+    cleanstop: Option<(bool, Origin)>,
+    virtuals: Vec<Virtual>,
+}
+
+/// `[defaults]` of one file: what its virtuals inherit.
+struct Defaults<'t> {
+    interval: Duration,
+    timeout: Duration,
+    rise: u32,
+    fall: u32,
+    quiescent: bool,
+    fallback: Option<(FallbackSpec, String)>,
+    /// `defaults.check`, read again by every virtual without its own.
+    check: Option<Fields<'t>>,
+}
+
+impl Default for Defaults<'_> {
+    fn default() -> Self {
+        Self {
+            interval: DEFAULT_CHECK_INTERVAL,
+            timeout: DEFAULT_CHECK_TIMEOUT,
+            rise: 1,
+            fall: 1,
+            quiescent: false,
+            fallback: None,
+            check: None,
+        }
+    }
+}
+
+/// Where a table or value stands, as a virtual's or `[sync]`'s origin.
+fn origin(checker: &Checker<'_>, span: &std::ops::Range<usize>) -> Origin {
+    Origin {
+        file: checker.source.path().to_path_buf(),
+        location: checker.source.location_of(span),
+    }
+}
+
+/// The top table: `[defaults]`, `[sync]`, `[[virtual]]`.
+fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
+    checker.read(Fields::top(table), |checker, top| {
+        let (defaults, cleanstop) = match checker.table(top, "defaults") {
+            Some(d) => checker.read(d, defaults),
+            None => (Defaults::default(), None),
+        };
+        let sync = checker.table(top, "sync").and_then(|s| {
+            let origin = origin(checker, &s.span);
+            checker.read(s, sync::sync).map(|sync| (sync, origin))
+        });
+        let mut virtuals = Vec::new();
+        for v in checker.tables(top, "virtual") {
+            let virtual_ = checker.read(v, |checker, v| virtuals::virtual_(checker, v, &defaults));
+            virtuals.extend(virtual_);
+        }
+        FilePart {
+            sync,
+            cleanstop,
+            virtuals,
+        }
+    })
+}
+
+/// `[defaults]`, and its `cleanstop` (which is not inherited but global).
+fn defaults<'t>(
+    checker: &mut Checker<'_>,
+    d: &Fields<'t>,
+) -> (Defaults<'t>, Option<(bool, Origin)>) {
+    let mut defaults = Defaults::default();
+    if let Some(v) = seconds(checker, d, "check_interval") {
+        defaults.interval = v;
+    }
+    if let Some(v) = seconds(checker, d, "check_timeout") {
+        defaults.timeout = v;
+    }
+    if let Some(v) = count(checker, d, "check_rise") {
+        defaults.rise = v;
+    }
+    if let Some(v) = count(checker, d, "check_fall") {
+        defaults.fall = v;
+    }
+    if let Some((q, _)) = checker.boolean(d, "quiescent") {
+        defaults.quiescent = q;
+    }
+    defaults.fallback = reals::fallback(checker, d).map(|f| (f, d.key("fallback")));
+    let cleanstop = checker
+        .boolean(d, "cleanstop")
+        .map(|(c, item)| (c, origin(checker, &item.span)));
+    defaults.check = checker.table(d, "check");
+    (defaults, cleanstop)
+}

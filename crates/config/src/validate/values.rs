@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Values many tables share: seconds, counts, integers in a range, and
+//! endpoints (`ip:port`, `[v6]:port`, or a bare address).
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use crate::fields::{Checker, Fields};
+
+/// Seconds, more than 0 and at most a day; an integer or a float.
+pub(super) fn seconds(
+    checker: &mut Checker<'_>,
+    fields: &Fields<'_>,
+    name: &'static str,
+) -> Option<Duration> {
+    let (value, item) = checker.number(fields, name)?;
+    if !(value > 0.0 && value.is_finite() && value <= 86_400.0) {
+        checker.error(
+            &item.span,
+            Some(fields.key(name)),
+            format!("must be more than 0 and at most 86400 seconds, found {value}"),
+        );
+        return None;
+    }
+    Some(Duration::from_secs_f64(value))
+}
+
+/// A count of checks in a row, 1 to 1000.
+pub(super) fn count(
+    checker: &mut Checker<'_>,
+    fields: &Fields<'_>,
+    name: &'static str,
+) -> Option<u32> {
+    let (value, item) = checker.integer(fields, name)?;
+    match u32::try_from(value) {
+        Ok(n) if (1..=1000).contains(&n) => Some(n),
+        _ => {
+            checker.error(
+                &item.span,
+                Some(fields.key(name)),
+                format!("{value} is out of range 1..=1000"),
+            );
+            None
+        }
+    }
+}
+
+/// An integer in `range`; `None` when absent (no error) or refused.
+pub(super) fn ranged<T: TryFrom<i64>>(
+    checker: &mut Checker<'_>,
+    fields: &Fields<'_>,
+    name: &'static str,
+    range: RangeInclusive<i64>,
+) -> Option<T> {
+    let (value, item) = checker.integer(fields, name)?;
+    if !range.contains(&value) {
+        checker.error(
+            &item.span,
+            Some(fields.key(name)),
+            format!(
+                "{value} is out of range {}..={}",
+                range.start(),
+                range.end()
+            ),
+        );
+        return None;
+    }
+    T::try_from(value).ok()
+}
+
+/// A key read with `read`, or `default` when the table does not have it;
+/// `None` when refused.
+pub(super) fn or_default<T>(
+    checker: &mut Checker<'_>,
+    fields: &Fields<'_>,
+    name: &'static str,
+    default: T,
+    read: impl FnOnce(&mut Checker<'_>, &Fields<'_>, &'static str) -> Option<T>,
+) -> Option<T> {
+    if fields.has(name) {
+        read(checker, fields, name)
+    } else {
+        Some(default)
+    }
+}
+
+/// Parses `a.b.c.d:port`, `[v6]:port`, `a.b.c.d` or a bare IPv6 address.
+pub(super) fn parse_endpoint(text: &str) -> Option<(IpAddr, Option<u16>)> {
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Some((address.ip(), Some(address.port())));
+    }
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Some((ip, None));
+    }
+    let inner = text.strip_prefix('[').and_then(|t| t.strip_suffix(']'))?;
+    inner
+        .parse::<Ipv6Addr>()
+        .ok()
+        .map(|ip| (IpAddr::V6(ip), None))
+}

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The words a TOML key may hold, each naming one value of a model enum,
+//! stated once: the validator reads them, [`crate::write`] writes them back,
+//! and a word that is none of them gets a message listing them (the idea of
+//! cargo-deny's `enum_deser!`).
+
+use crate::model::{CheckKind, Family, Forward, Protocol, SyncRole};
+
+/// The words of one key.
+pub(crate) struct Words<T: 'static> {
+    /// Each word with its value; the first word of a value is the one
+    /// written back.
+    pub words: &'static [(&'static str, T)],
+    /// Other spellings also accepted (ldirectord's `dr` for `gate`), listed
+    /// after an `also`.
+    pub aliases: &'static [(&'static str, T)],
+    /// Whether `get` is `GET`.
+    pub any_case: bool,
+    /// How a word that is none of them is refused.
+    pub refusal: Refusal,
+}
+
+/// How a word that is none of a key's words is refused.
+pub(crate) enum Refusal {
+    /// "`x` is not a sync state (master, backup or both)".
+    IsNot(&'static str),
+    /// "unknown check type `x` (connect, http, … or off)".
+    Unknown(&'static str),
+    /// "`x` is not GET or HEAD".
+    IsNotOneOf,
+}
+
+/// A word was refused; the error is already reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refused;
+
+impl<T: Copy> Words<T> {
+    /// The value a word names, or the message refusing it.
+    pub(crate) fn parse(&self, text: &str) -> Result<T, String> {
+        let same = |word: &str| {
+            if self.any_case {
+                word.eq_ignore_ascii_case(text)
+            } else {
+                word == text
+            }
+        };
+        if let Some((_, value)) = self
+            .words
+            .iter()
+            .chain(self.aliases)
+            .find(|(word, _)| same(word))
+        {
+            return Ok(*value);
+        }
+        let mut listed = listing(self.words.iter().map(|(word, _)| *word));
+        if !self.aliases.is_empty() {
+            let aliases: Vec<&str> = self.aliases.iter().map(|(word, _)| *word).collect();
+            listed = format!("{listed}; also {}", aliases.join(", "));
+        }
+        Err(match self.refusal {
+            Refusal::IsNot(what) => format!("`{text}` is not {what} ({listed})"),
+            Refusal::Unknown(what) => format!("unknown {what} `{text}` ({listed})"),
+            Refusal::IsNotOneOf => format!("`{text}` is not {listed}"),
+        })
+    }
+}
+
+impl<T: Copy + PartialEq> Words<T> {
+    /// The word written for a value.
+    pub(crate) fn name(&self, value: T) -> &'static str {
+        self.words
+            .iter()
+            .find(|(_, v)| *v == value)
+            .map_or("", |(word, _)| word)
+    }
+}
+
+/// `a, b or c`.
+fn listing<'w>(words: impl Iterator<Item = &'w str>) -> String {
+    let words: Vec<&str> = words.collect();
+    match words.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// `[sync] state`.
+pub(crate) const SYNC_STATE: Words<SyncRole> = Words {
+    words: &[
+        ("master", SyncRole::Master),
+        ("backup", SyncRole::Backup),
+        ("both", SyncRole::Both),
+    ],
+    aliases: &[],
+    any_case: false,
+    refusal: Refusal::IsNot("a sync state"),
+};
+
+/// A virtual's `protocol`.
+pub(crate) const PROTOCOL: Words<Protocol> = Words {
+    words: &[
+        ("tcp", Protocol::Tcp),
+        ("udp", Protocol::Udp),
+        ("sctp", Protocol::Sctp),
+    ],
+    aliases: &[],
+    any_case: false,
+    refusal: Refusal::IsNot("a protocol"),
+};
+
+/// A fwmark virtual's `family`.
+pub(crate) const FAMILY: Words<Family> = Words {
+    words: &[("ipv4", Family::Ipv4), ("ipv6", Family::Ipv6)],
+    aliases: &[],
+    any_case: false,
+    refusal: Refusal::IsNot("a family"),
+};
+
+/// A real's (or fallback's) `forward`.
+pub(crate) const FORWARD: Words<Forward> = Words {
+    words: &[
+        ("gate", Forward::Gate),
+        ("masq", Forward::Masq),
+        ("ipip", Forward::Ipip),
+    ],
+    aliases: &[
+        ("dr", Forward::Gate),
+        ("nat", Forward::Masq),
+        ("tun", Forward::Ipip),
+    ],
+    any_case: false,
+    refusal: Refusal::IsNot("a forwarding method"),
+};
+
+/// What a check does, without its settings: the check's `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CheckType {
+    Connect,
+    Http,
+    Https,
+    External,
+    None,
+    Off,
+}
+
+impl CheckType {
+    /// The type of a check.
+    pub(crate) fn of(kind: &CheckKind) -> Self {
+        match kind {
+            CheckKind::Connect => Self::Connect,
+            CheckKind::Http(_) => Self::Http,
+            CheckKind::Https(_) => Self::Https,
+            CheckKind::External(_) => Self::External,
+            CheckKind::None => Self::None,
+            CheckKind::Off => Self::Off,
+        }
+    }
+}
+
+/// A check's `type`.
+pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
+    words: &[
+        ("connect", CheckType::Connect),
+        ("http", CheckType::Http),
+        ("https", CheckType::Https),
+        ("external", CheckType::External),
+        ("none", CheckType::None),
+        ("off", CheckType::Off),
+    ],
+    aliases: &[],
+    any_case: false,
+    refusal: Refusal::Unknown("check type"),
+};
+
+/// An HTTP check's `method`, in any case.
+pub(crate) const HTTP_METHOD: Words<&str> = Words {
+    words: &[("GET", "GET"), ("HEAD", "HEAD")],
+    aliases: &[],
+    any_case: true,
+    refusal: Refusal::IsNotOneOf,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_word_names_its_value_in_any_listed_spelling() {
+        assert_eq!(FORWARD.parse("nat"), Ok(Forward::Masq));
+        assert_eq!(HTTP_METHOD.parse("head"), Ok("HEAD"));
+        assert_eq!(SYNC_STATE.name(SyncRole::Both), "both");
+        assert_eq!(FORWARD.name(Forward::Ipip), "ipip");
+    }
+
+    #[test]
+    fn every_value_has_a_word_to_be_written_as() {
+        for state in [SyncRole::Master, SyncRole::Backup, SyncRole::Both] {
+            assert_ne!(SYNC_STATE.name(state), "");
+        }
+        for protocol in [Protocol::Tcp, Protocol::Udp, Protocol::Sctp] {
+            assert_ne!(PROTOCOL.name(protocol), "");
+        }
+        for family in [Family::Ipv4, Family::Ipv6] {
+            assert_ne!(FAMILY.name(family), "");
+        }
+        for forward in [Forward::Gate, Forward::Masq, Forward::Ipip] {
+            assert_ne!(FORWARD.name(forward), "");
+        }
+        for check in [
+            CheckType::Connect,
+            CheckType::Http,
+            CheckType::Https,
+            CheckType::External,
+            CheckType::None,
+            CheckType::Off,
+        ] {
+            assert_ne!(CHECK_TYPE.name(check), "");
+        }
+    }
+
+    #[test]
+    fn a_refusal_lists_the_words() {
+        assert_eq!(
+            FORWARD.parse("x").unwrap_err(),
+            "`x` is not a forwarding method (gate, masq or ipip; also dr, nat, tun)"
+        );
+        assert_eq!(
+            CHECK_TYPE.parse("x").unwrap_err(),
+            "unknown check type `x` (connect, http, https, external, none or off)"
+        );
+        assert_eq!(
+            HTTP_METHOD.parse("x").unwrap_err(),
+            "`x` is not GET or HEAD"
+        );
+        assert_eq!(
+            FAMILY.parse("x").unwrap_err(),
+            "`x` is not a family (ipv4 or ipv6)"
+        );
+    }
+}
