@@ -170,16 +170,163 @@ pub enum CheckKind {
 pub struct HttpCheck {
     /// Path requested.
     pub request: String,
-    /// Substring the body must contain.
-    pub receive: Option<String>,
-    /// Status required; `None`: any 2xx or 3xx.
-    pub status: Option<u16>,
+    /// What the body must hold: a substring (`receive`) or a match of a
+    /// regular expression (`receive_regex`).
+    pub receive: Option<Receive>,
+    /// Statuses that count as up; `None`: any 2xx or 3xx.
+    pub status: Option<StatusCodes>,
     /// Host header (and SNI).
     pub host: Option<String>,
     /// `GET` or `HEAD`.
     pub method: String,
     /// Verify the certificate (https).
     pub verify: bool,
+}
+
+/// What the body of an HTTP(S) answer must hold (in its first 64 KiB).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receive {
+    /// This text, as written (`receive`).
+    Text(String),
+    /// A match of this regular expression (`receive_regex`; what
+    /// ldirectord's `receive` is).
+    Regex(Pattern),
+}
+
+impl From<&str> for Receive {
+    /// The substring form.
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_string())
+    }
+}
+
+/// A compiled regular expression (the `regex` crate's syntax), matched
+/// against bytes. Two patterns are equal when they were written the same.
+#[derive(Clone)]
+pub struct Pattern(regex::bytes::Regex);
+
+impl Pattern {
+    /// Compiles `text`; `Err` says in one line why it is not a regular
+    /// expression this crate accepts (look-around and back-references are
+    /// not).
+    pub fn new(text: &str) -> Result<Self, String> {
+        regex::bytes::Regex::new(text).map(Self).map_err(|e| {
+            // The syntax error's text is several lines (the pattern, a
+            // caret); its last line says what is wrong.
+            let text = e.to_string();
+            let last = text.lines().last().unwrap_or_default();
+            last.strip_prefix("error: ").unwrap_or(last).to_string()
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// Whether it matches somewhere in `haystack`.
+    pub fn is_match(&self, haystack: &[u8]) -> bool {
+        self.0.is_match(haystack)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Pattern {}
+
+impl std::fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pattern({:?})", self.as_str())
+    }
+}
+
+/// The HTTP statuses a check accepts: one code (`status = 200`), or codes
+/// and ranges (`status = "200-299,401"`), each within 100-599. Never empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusCodes(Vec<(u16, u16)>);
+
+impl StatusCodes {
+    /// The codes a check accepts.
+    pub const RANGE: std::ops::RangeInclusive<u16> = 100..=599;
+
+    /// One code; `None` outside 100-599.
+    pub fn one(code: u16) -> Option<Self> {
+        Self::RANGE
+            .contains(&code)
+            .then(|| Self(vec![(code, code)]))
+    }
+
+    /// `200`, `200-299,401`, `200, 301-302` (spaces allowed around the
+    /// commas and dashes); `Err` says why not.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let code = |word: &str| -> Result<u16, String> {
+            let word = word.trim();
+            match word.parse::<u16>() {
+                Ok(n) if Self::RANGE.contains(&n) => Ok(n),
+                Ok(_) => Err(format!("{word} is not an HTTP status (100-599)")),
+                Err(_) => Err(format!(
+                    "`{word}` is not a status code: write codes and ranges such as \"200-299,401\""
+                )),
+            }
+        };
+        if text.trim().is_empty() {
+            return Err("empty: write codes and ranges such as \"200-299,401\"".to_string());
+        }
+        let mut ranges = Vec::new();
+        for part in text.split(',') {
+            let range = match part.split_once('-') {
+                Some((low, high)) => {
+                    let (low, high) = (code(low)?, code(high)?);
+                    if low > high {
+                        return Err(format!("{low}-{high} is an empty range"));
+                    }
+                    (low, high)
+                }
+                None => {
+                    let n = code(part)?;
+                    (n, n)
+                }
+            };
+            ranges.push(range);
+        }
+        Ok(Self(ranges))
+    }
+
+    /// Whether `code` is one of them.
+    pub fn contains(&self, code: u16) -> bool {
+        self.0
+            .iter()
+            .any(|(low, high)| (*low..=*high).contains(&code))
+    }
+
+    /// The single code, when that is what was written (`status = 200`).
+    pub fn single(&self) -> Option<u16> {
+        match self.0[..] {
+            [(low, high)] if low == high => Some(low),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for StatusCodes {
+    /// `200` or `200-299,401`, as it is written in a file.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (low, high)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            if low == high {
+                write!(f, "{low}")?;
+            } else {
+                write!(f, "{low}-{high}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A health check with its timing.
