@@ -129,11 +129,13 @@ async fn regex_on_an_endless_body_reads_64_kib_only() {
 
 #[tokio::test]
 async fn regex_on_a_trickling_body_passes_once_it_matches() {
-    // The match comes first, then a byte at a time for ever: the check
-    // passes without waiting for the end.
+    // The match comes first, in two pieces, then a byte at a time for
+    // ever: the check passes without waiting for the end.
     let addr = serve(|mut s| async move {
         read_head(&mut s).await;
-        let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\nOK web3 ").await;
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\nOK w").await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let _ = s.write_all(b"eb3 ").await;
         while s.write_all(b"x").await.is_ok() {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
