@@ -97,7 +97,7 @@ use std::time::{Duration, SystemTime};
 
 pub use config::model::{Check, CheckKind, HttpCheck};
 pub use engine::Engine;
-pub use limits::raise_nofile_limit;
+pub use limits::{default_permits, raise_nofile_limit};
 pub use probe::check_once;
 pub use stats::{Lateness, Stats};
 
