@@ -211,7 +211,7 @@ fn line(v: &Virtual, target: &Target<String>, result: CheckResult) -> Line {
         kind: v.check.kind.type_name(),
         health: Health::from(result.ok).to_string(),
         reason: reason(&result),
-        latency_ms: probed.then(|| result.latency.as_secs_f64() * 1000.0),
+        latency_ms: probed.then_some(result.latency.as_secs_f64() * 1000.0),
     }
 }
 
