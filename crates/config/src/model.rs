@@ -2,8 +2,10 @@
 //! The checked configuration: what the operator declared, with every default
 //! filled in. Nothing here can be invalid.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use crate::source::Location;
@@ -202,21 +204,51 @@ impl From<&str> for Receive {
 
 /// A compiled regular expression (the `regex` crate's syntax), matched
 /// against bytes. Two patterns are equal when they were written the same.
+///
+/// Patterns written the same share one compiled program: a compiled
+/// pattern costs about 10 KiB (30 KiB and more with Unicode classes once
+/// it has searched), and a site's virtuals tend to repeat one `receive`.
 #[derive(Clone)]
-pub struct Pattern(regex::bytes::Regex);
+pub struct Pattern(Arc<regex::bytes::Regex>);
+
+/// The patterns compiled and still in use, by their text.
+struct Compiled {
+    by_text: BTreeMap<String, Weak<regex::bytes::Regex>>,
+    /// Forget the unused ones when there are this many entries.
+    prune_at: usize,
+}
+
+static COMPILED: Mutex<Compiled> = Mutex::new(Compiled {
+    by_text: BTreeMap::new(),
+    prune_at: 64,
+});
 
 impl Pattern {
-    /// Compiles `text`; `Err` says in one line why it is not a regular
+    /// Compiles `text`, or shares the program of a pattern written the same
+    /// that is still in use; `Err` says in one line why it is not a regular
     /// expression this crate accepts (look-around and back-references are
     /// not).
     pub fn new(text: &str) -> Result<Self, String> {
-        regex::bytes::Regex::new(text).map(Self).map_err(|e| {
+        let mut compiled = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(regex) = compiled.by_text.get(text).and_then(Weak::upgrade) {
+            return Ok(Self(regex));
+        }
+        let regex = regex::bytes::Regex::new(text).map_err(|e| {
             // The syntax error's text is several lines (the pattern, a
             // caret); its last line says what is wrong.
             let text = e.to_string();
             let last = text.lines().last().unwrap_or_default();
             last.strip_prefix("error: ").unwrap_or(last).to_string()
-        })
+        })?;
+        let regex = Arc::new(regex);
+        if compiled.by_text.len() >= compiled.prune_at {
+            compiled.by_text.retain(|_, r| r.strong_count() > 0);
+            compiled.prune_at = (compiled.by_text.len() * 2).max(64);
+        }
+        compiled
+            .by_text
+            .insert(text.to_string(), Arc::downgrade(&regex));
+        Ok(Self(regex))
     }
 
     /// The pattern as written.
@@ -369,4 +401,34 @@ pub struct Virtual {
     pub reals: Vec<Real>,
     /// Where it was declared.
     pub origin: Origin,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_written_the_same_share_their_program() {
+        let a = Pattern::new("OK web[0-9]+ shared").unwrap();
+        let b = Pattern::new("OK web[0-9]+ shared").unwrap();
+        let c = Pattern::new("OK web[0-9]* shared").unwrap();
+        assert!(Arc::ptr_eq(&a.0, &b.0));
+        assert!(!Arc::ptr_eq(&a.0, &c.0));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        // Once no pattern uses it, it is compiled anew (and the old one freed).
+        let weak = Arc::downgrade(&a.0);
+        drop((a, b));
+        assert_eq!(weak.strong_count(), 0);
+        assert!(Pattern::new("OK web[0-9]+ shared").unwrap().is_match(b"OK web1 shared"));
+    }
+
+    #[test]
+    fn a_bad_pattern_says_why_in_one_line() {
+        assert_eq!(Pattern::new("(").unwrap_err(), "unclosed group");
+        assert_eq!(
+            Pattern::new("a(?=b)").unwrap_err(),
+            "look-around, including look-ahead and look-behind, is not supported"
+        );
+    }
 }
