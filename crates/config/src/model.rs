@@ -420,7 +420,9 @@ mod tests {
         let weak = Arc::downgrade(&a.0);
         drop((a, b));
         assert_eq!(weak.strong_count(), 0);
-        assert!(Pattern::new("OK web[0-9]+ shared").unwrap().is_match(b"OK web1 shared"));
+        assert!(Pattern::new("OK web[0-9]+ shared")
+            .unwrap()
+            .is_match(b"OK web1 shared"));
     }
 
     #[test]
