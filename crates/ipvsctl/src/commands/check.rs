@@ -7,6 +7,7 @@
 //! each check bounded by its own timeout. The fallback is not checked: the
 //! daemon never checks it either (it is in the table while no real is up).
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -89,16 +90,18 @@ pub fn run(files: &[PathBuf], json: bool, narrowing: &Narrowing) -> anyhow::Resu
         .map(|((v, t), r)| line(v, t, r))
         .collect();
     let down = lines.iter().filter(|l| l.health != "up").count();
-    if json {
+    let text = if json {
         let answer = Answer {
             up: lines.len() - down,
             down,
             reals: &lines,
         };
-        println!("{}", serde_json::to_string_pretty(&answer)?);
+        serde_json::to_string_pretty(&answer)? + "\n"
     } else {
-        print!("{}", render(&lines));
-    }
+        render(&lines)
+    };
+    // An error, not a panic, when stdout is a closed pipe (`| head`).
+    std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(if down == 0 { exit::SUCCESS } else { SOME_DOWN })
 }
 
