@@ -23,7 +23,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,6 +40,7 @@ struct Options {
     seconds: u64,
     warmup: u64,
     hung_http: bool,
+    multi_thread: bool,
 }
 
 fn options() -> Options {
@@ -49,6 +50,7 @@ fn options() -> Options {
         seconds: 20,
         warmup: 5,
         hung_http: false,
+        multi_thread: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -60,6 +62,7 @@ fn options() -> Options {
             "--seconds" => o.seconds = value().parse().expect("--seconds S"),
             "--warmup" => o.warmup = value().parse().expect("--warmup S"),
             "--hung-kind" => o.hung_http = value() == "http",
+            "--runtime" => o.multi_thread = value() == "multi",
             other => panic!("unknown argument {other}"),
         }
         i += 2;
@@ -91,10 +94,22 @@ fn main() {
         .collect();
     let (port, hung_connect_port, hung_http_port) = (ports[0], ports[1], ports[2]);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // As the daemon runs it: a current-thread runtime on a thread of its
+    // own (or, with `--runtime multi`, the multi-thread runtime of before).
+    let runtime = if o.multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build()
+    .unwrap();
+    let runtime = Arc::new(runtime);
+    let (driver_stop, driver_stopped) = tokio::sync::oneshot::channel::<()>();
+    let driver = {
+        let runtime = Arc::clone(&runtime);
+        std::thread::spawn(move || runtime.block_on(async { driver_stopped.await.ok() }))
+    };
     let _enter = runtime.enter();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     runtime.spawn(async move { while rx.recv().await.is_some() {} });
@@ -158,18 +173,27 @@ fn main() {
     // Descriptors in use, sampled every 10 ms.
     let fd_peak = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
+    // The sampler's own CPU (reading thousands of /proc entries 100 times a
+    // second), in microseconds: taken out of the engine's.
+    let sampler_cpu = Arc::new(AtomicU64::new(0));
     let sampler = {
-        let (peak, stop) = (Arc::clone(&fd_peak), Arc::clone(&stop));
+        let (peak, stop, spent) = (
+            Arc::clone(&fd_peak),
+            Arc::clone(&stop),
+            Arc::clone(&sampler_cpu),
+        );
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 let n = std::fs::read_dir("/proc/self/fd")
                     .map(|d| d.count())
                     .unwrap_or(0);
                 peak.fetch_max(n, Ordering::Relaxed);
+                spent.store((thread_cpu() * 1e6) as u64, Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(10));
             }
         })
     };
+    let sampler_cpu = || Duration::from_micros(sampler_cpu.load(Ordering::Relaxed));
 
     println!(
         "bench_checks: {} connect targets (127.x.y.z:{port}), {} hung ({}), interval 1 s, \
@@ -192,9 +216,14 @@ fn main() {
         engine.reset_stats();
         fd_peak.store(0, Ordering::Relaxed);
         let (split0, listener0, wall0) = (cpu_self_split(), cpu_of(child.id()), Instant::now());
+        let sampler0 = sampler_cpu();
         std::thread::sleep(Duration::from_secs(o.seconds));
         let (split1, listener1, wall) = (cpu_self_split(), cpu_of(child.id()), wall0.elapsed());
-        let (cpu0, cpu1) = (split0.0 + split0.1, split1.0 + split1.1);
+        let sampler = sampler_cpu().saturating_sub(sampler0);
+        let (cpu0, cpu1) = (
+            split0.0 + split0.1,
+            split1.0 + split1.1 - sampler.min(split1.0 + split1.1),
+        );
         let stats = engine.stats();
         let p = Phase {
             stats,
@@ -233,6 +262,8 @@ fn main() {
     stop.store(true, Ordering::Relaxed);
     sampler.join().unwrap();
     runtime.block_on(engine.shutdown());
+    let _ = driver_stop.send(());
+    let _ = driver.join();
     let floor = connect_floor(port, 20_000);
     let checks_per_second = a.stats.checks as f64 / a.wall.as_secs_f64();
     println!(
@@ -417,19 +448,22 @@ fn listener() {
     });
 }
 
+/// This thread's user+sys CPU seconds.
+fn thread_cpu() -> f64 {
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 /// CPU seconds per connection of the leanest possible connect check: a
 /// blocking connect and close, timed with the thread's own rusage. On
 /// loopback the kernel runs both ends' TCP handshake in the connecting
 /// thread, so this is the floor any connect checker pays here.
 fn connect_floor(port: u16, connections: u32) -> f64 {
     std::thread::spawn(move || {
-        let cpu = || {
-            // SAFETY: getrusage fills the zeroed struct it is given.
-            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-            unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
-            let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-            seconds(usage.ru_utime) + seconds(usage.ru_stime)
-        };
+        let cpu = thread_cpu;
         let start = cpu();
         for i in 0..connections {
             let ip = Ipv4Addr::new(127, 1 + (i >> 16) as u8, (i >> 8) as u8, i as u8);

@@ -34,7 +34,12 @@ type Prober<S> =
 
 fn real_prober<S: ServiceId>() -> Prober<S> {
     // Boxed: a sleeping task then holds a pointer, not a probe's state.
-    Arc::new(|target| Box::pin(async move { probe::check_once(&target).await }))
+    // A connect check gets its own small future: `check_once`'s holds every
+    // kind's state, several KiB moved into each check's box.
+    Arc::new(|target| match target.check.kind {
+        CheckKind::Connect => Box::pin(async move { probe::connect_once(&target).await }),
+        _ => Box::pin(async move { probe::check_once(&target).await }),
+    })
 }
 
 /// What the checking tasks share.
