@@ -12,13 +12,24 @@
 //! ```text
 //! cargo run --release -p health --example bench_checks -- [--targets 10000] [--hung 50]
 //!     [--seconds 20] [--warmup 5] [--hung-kind connect|http]
+//!     [--threads 2 | --runtime multi]
 //! ```
+//!
+//! The engine runs as the daemon runs it: on `--threads` current-thread
+//! runtimes, each on a thread of its own (`Engine::start_on`); `--runtime
+//! multi` runs it on one multi-thread runtime instead, as before.
 //!
 //! Reports, for each phase (without, then with the hung targets): checks
 //! per second, CPU used by this process (getrusage user+sys over the
 //! measured window, % of one core), check start lateness against each
 //! target's slot (p50/p99/max), the most checks in flight, and the peak of
 //! file descriptors in use.
+//!
+//! Two helper modes serve `scripts/bench-checks-lab`, which compares the
+//! engine with keepalived in the lab VM: `--listener` (the listeners alone,
+//! ports printed on one line) and `--paced FIRST_IP COUNT PORT RATE` (the
+//! lab's floor: blocking connect+close to COUNT addresses from FIRST_IP, RATE
+//! a second, paced in 10 ms batches, until killed).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -41,6 +52,7 @@ struct Options {
     warmup: u64,
     hung_http: bool,
     multi_thread: bool,
+    threads: usize,
 }
 
 fn options() -> Options {
@@ -51,6 +63,7 @@ fn options() -> Options {
         warmup: 5,
         hung_http: false,
         multi_thread: false,
+        threads: 2,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -63,6 +76,7 @@ fn options() -> Options {
             "--warmup" => o.warmup = value().parse().expect("--warmup S"),
             "--hung-kind" => o.hung_http = value() == "http",
             "--runtime" => o.multi_thread = value() == "multi",
+            "--threads" => o.threads = value().parse().expect("--threads N"),
             other => panic!("unknown argument {other}"),
         }
         i += 2;
@@ -71,8 +85,10 @@ fn options() -> Options {
 }
 
 fn main() {
-    if std::env::args().nth(1).as_deref() == Some("--listener") {
-        return listener();
+    match std::env::args().nth(1).as_deref() {
+        Some("--listener") => return listener(),
+        Some("--paced") => return paced(),
+        _ => {}
     }
     let o = options();
     let nofile = health::raise_nofile_limit().expect("RLIMIT_NOFILE");
@@ -94,26 +110,42 @@ fn main() {
         .collect();
     let (port, hung_connect_port, hung_http_port) = (ports[0], ports[1], ports[2]);
 
-    // As the daemon runs it: a current-thread runtime on a thread of its
-    // own (or, with `--runtime multi`, the multi-thread runtime of before).
-    let runtime = if o.multi_thread {
-        tokio::runtime::Builder::new_multi_thread()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-    }
-    .enable_all()
-    .build()
-    .unwrap();
-    let runtime = Arc::new(runtime);
-    let (driver_stop, driver_stopped) = tokio::sync::oneshot::channel::<()>();
-    let driver = {
-        let runtime = Arc::clone(&runtime);
-        std::thread::spawn(move || runtime.block_on(async { driver_stopped.await.ok() }))
-    };
+    // As the daemon runs it: current-thread runtimes on threads of their own,
+    // the targets shared out among them (or, with `--runtime multi`, the
+    // multi-thread runtime of before).
+    let runtimes: Vec<Arc<tokio::runtime::Runtime>> =
+        (0..if o.multi_thread { 1 } else { o.threads })
+            .map(|_| {
+                let builder = if o.multi_thread {
+                    tokio::runtime::Builder::new_multi_thread()
+                        .enable_all()
+                        .build()
+                } else {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                };
+                Arc::new(builder.unwrap())
+            })
+            .collect();
+    let drivers: Vec<_> = runtimes
+        .iter()
+        .map(|runtime| {
+            let runtime = Arc::clone(runtime);
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let thread = std::thread::spawn(move || runtime.block_on(async { stopped.await.ok() }));
+            (stop, thread)
+        })
+        .collect();
+    let runtime = Arc::clone(&runtimes[0]);
     let _enter = runtime.enter();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     runtime.spawn(async move { while rx.recv().await.is_some() {} });
-    let engine = Engine::start(tx);
+    let engine = if o.multi_thread {
+        Engine::start(tx)
+    } else {
+        Engine::start_on(runtimes.iter().map(|r| r.handle().clone()).collect(), tx)
+    };
 
     let check = |kind: CheckKind| Check {
         kind,
@@ -262,8 +294,10 @@ fn main() {
     stop.store(true, Ordering::Relaxed);
     sampler.join().unwrap();
     runtime.block_on(engine.shutdown());
-    let _ = driver_stop.send(());
-    let _ = driver.join();
+    for (stop, thread) in drivers {
+        let _ = stop.send(());
+        let _ = thread.join();
+    }
     let floor = connect_floor(port, 20_000);
     let checks_per_second = a.stats.checks as f64 / a.wall.as_secs_f64();
     println!(
@@ -446,6 +480,33 @@ fn listener() {
         .unwrap();
         drop((full, fillers));
     });
+}
+
+/// `--paced FIRST_IP COUNT PORT RATE`: the bare connect+close floor at a
+/// checker's rate. Every 10 ms a batch of blocking connects, each closed at
+/// once, to the next of COUNT addresses from FIRST_IP; runs until killed.
+fn paced() {
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let usage = "--paced FIRST_IP COUNT PORT RATE";
+    let first: Ipv4Addr = args.first().and_then(|a| a.parse().ok()).expect(usage);
+    let count: u32 = args.get(1).and_then(|a| a.parse().ok()).expect(usage);
+    let port: u16 = args.get(2).and_then(|a| a.parse().ok()).expect(usage);
+    let rate: u32 = args.get(3).and_then(|a| a.parse().ok()).expect(usage);
+    let batch = (rate / 100).max(1);
+    let tick = Duration::from_secs_f64(f64::from(batch) / f64::from(rate.max(1)));
+    let mut next = Instant::now();
+    let mut i = 0u32;
+    loop {
+        for _ in 0..batch {
+            let ip = Ipv4Addr::from(u32::from(first).wrapping_add(i % count.max(1)));
+            let _ = std::net::TcpStream::connect(SocketAddr::from((ip, port)));
+            i = i.wrapping_add(1);
+        }
+        next += tick;
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
 }
 
 /// This thread's user+sys CPU seconds.

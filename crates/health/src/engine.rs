@@ -71,6 +71,8 @@ struct Targets<S> {
     current: BTreeMap<TargetKey<S>, Entry<S>>,
     /// Tasks aborted but perhaps not yet ended (pruned as they end).
     retired: Vec<JoinHandle<()>>,
+    /// Tasks started so far: the next one goes to runtime `started % runtimes`.
+    started: usize,
 }
 
 impl<S> Default for Targets<S> {
@@ -78,6 +80,7 @@ impl<S> Default for Targets<S> {
         Targets {
             current: BTreeMap::new(),
             retired: Vec::new(),
+            started: 0,
         }
     }
 }
@@ -87,7 +90,8 @@ impl<S> Default for Targets<S> {
 pub struct Engine<S: ServiceId> {
     context: Arc<Context<S>>,
     permits: usize,
-    runtime: Handle,
+    /// Where the checking tasks run, in turn (never empty).
+    runtimes: Vec<Handle>,
     targets: Mutex<Targets<S>>,
 }
 
@@ -120,7 +124,35 @@ impl<S: ServiceId> Engine<S> {
         Self::start_with_prober(transitions, permits, real_prober())
     }
 
+    /// [`Engine::start`], with the checking tasks spread over `runtimes` in
+    /// turn (each target stays on its runtime) instead of the current one.
+    ///
+    /// The daemon gives it one current-thread runtime per check thread: a
+    /// check's timer, connect and wake-ups then stay on one thread, with no
+    /// hand-off or work stealing between threads (see the crate
+    /// documentation). Panics when `runtimes` is empty.
+    pub fn start_on(runtimes: Vec<Handle>, transitions: UnboundedSender<Transition<S>>) -> Self {
+        assert!(!runtimes.is_empty(), "Engine::start_on without a runtime");
+        let mut engine = Self::start_with_prober_on(
+            runtimes[0].clone(),
+            transitions,
+            limits::default_permits(),
+            real_prober(),
+        );
+        engine.runtimes = runtimes;
+        engine
+    }
+
     fn start_with_prober(
+        transitions: UnboundedSender<Transition<S>>,
+        permits: usize,
+        prober: Prober<S>,
+    ) -> Self {
+        Self::start_with_prober_on(Handle::current(), transitions, permits, prober)
+    }
+
+    fn start_with_prober_on(
+        runtime: Handle,
         transitions: UnboundedSender<Transition<S>>,
         permits: usize,
         prober: Prober<S>,
@@ -134,7 +166,7 @@ impl<S: ServiceId> Engine<S> {
                 prober,
             }),
             permits,
-            runtime: Handle::current(),
+            runtimes: vec![runtime],
             targets: Mutex::new(Targets::default()),
         }
     }
@@ -180,7 +212,11 @@ impl<S: ServiceId> Engine<S> {
                 }
                 None => None,
             };
-            let entry = self.begin(target, kept, now, start);
+            let runtime = &self.runtimes[all.started % self.runtimes.len()];
+            let entry = self.begin(runtime, target, kept, now, start);
+            if entry.task.is_some() {
+                all.started = all.started.wrapping_add(1);
+            }
             all.current.insert(key, entry);
         }
     }
@@ -188,6 +224,7 @@ impl<S: ServiceId> Engine<S> {
     /// A target's entry: its state, and its task unless it is `none`/`off`.
     fn begin(
         &self,
+        runtime: &Handle,
         target: Target<S>,
         kept: Option<(Health, SystemTime)>,
         now: SystemTime,
@@ -223,7 +260,7 @@ impl<S: ServiceId> Engine<S> {
             service = %target.key.service, real = %target.key.real,
             offset_ms = (first - start).as_millis() as u64, "check started"
         );
-        let task = self.runtime.spawn(run(
+        let task = runtime.spawn(run(
             Arc::clone(&self.context),
             Arc::clone(&state),
             target.clone(),

@@ -9,6 +9,7 @@
 //! |------------|----------------------------------------------------------------|
 //! | `engine`   | [`Engine`]: one task per target, reconcile, snapshot, shutdown |
 //! | `probe`    | one check: connect, http(s), external ([`check_once`])         |
+//! | `connect`  | the connect check's TCP connect (one system call fewer)        |
 //! | `tls`      | rustls client configurations, SNI                              |
 //! | `state`    | rise/fall: consecutive results to a change of health           |
 //! | `schedule` | the first check's offset in the interval; the next slot        |
@@ -84,6 +85,7 @@
 //! an operator puts an internal CA) rather than a built-in list.
 #![deny(missing_docs)]
 
+mod connect;
 mod engine;
 mod limits;
 mod probe;

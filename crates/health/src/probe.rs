@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 use config::model::{Pattern, Receive};
 
-use crate::{tls, CheckKind, CheckResult, HttpCheck, Target};
+use crate::{connect, tls, CheckKind, CheckResult, HttpCheck, Target};
 
 /// Bodies are searched for `receive` (or matched with `receive_regex`) in
 /// their first 64 KiB only; nothing past that is read.
@@ -109,8 +109,9 @@ async fn within(
 }
 
 async fn connect(addr: SocketAddr) -> Result<String, String> {
-    let stream = TcpStream::connect(addr).await.map_err(connect_error)?;
-    drop(stream);
+    connect::connect_and_close(addr)
+        .await
+        .map_err(connect_error)?;
     // Room for " in 0.4 ms" too.
     let mut what = String::with_capacity(32);
     what.push_str("connected");

@@ -84,8 +84,8 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let checking = CheckThread::start()?;
-    let check_runtime = checking.handle.clone();
+    let checking = CheckThreads::start()?;
+    let check_runtimes = checking.handles.clone();
     let code = runtime.block_on(async move {
         let table = Ipvs::connect()?;
         // First, so that a second daemon stops before touching the table.
@@ -99,10 +99,7 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
             files,
             config,
             table,
-            checks: {
-                let _on = check_runtime.enter();
-                Engine::start(transitions)
-            },
+            checks: Engine::start_on(check_runtimes, transitions),
             notifier: notify::Notifier::from_environment(),
             record: Record::here(),
             socket: socket.clone(),
@@ -120,41 +117,49 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
     code
 }
 
-/// The health checks' own runtime: a current-thread runtime on a thread of
-/// its own. One thread takes every check's wake-ups from one epoll: none
-/// crosses threads (no futex, no work stealing), which made a connect check
-/// cheaper than on the multi-thread runtime; and the table writes, on the
-/// main runtime, never hold up a check.
-struct CheckThread {
-    handle: tokio::runtime::Handle,
-    stop: tokio::sync::oneshot::Sender<()>,
-    thread: std::thread::JoinHandle<()>,
+/// The health checks' own threads: each a current-thread runtime, with its
+/// share of the targets (`Engine::start_on`). A check's timer, connect and
+/// wake-ups stay on one thread, with no hand-off or work stealing between
+/// threads (no futex), which made a connect check cheaper than on the
+/// multi-thread runtime; two threads, as that runtime had workers (one on
+/// a single CPU), so a slow machine still spreads 1,000 checks a second over
+/// two CPUs; and the table writes, on the main runtime, never hold up a check.
+struct CheckThreads {
+    handles: Vec<tokio::runtime::Handle>,
+    threads: Vec<(
+        tokio::sync::oneshot::Sender<()>,
+        std::thread::JoinHandle<()>,
+    )>,
 }
 
-impl CheckThread {
+impl CheckThreads {
     fn start() -> std::io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let handle = runtime.handle().clone();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("checks".into())
-            .spawn(move || {
-                runtime.block_on(async {
-                    let _ = stopped.await;
-                });
-            })?;
-        Ok(CheckThread {
-            handle,
-            stop,
-            thread,
-        })
+        let count = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+        let mut handles = Vec::new();
+        let mut threads = Vec::new();
+        for i in 0..count {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            handles.push(runtime.handle().clone());
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let thread = std::thread::Builder::new()
+                .name(format!("checks-{i}"))
+                .spawn(move || {
+                    runtime.block_on(async {
+                        let _ = stopped.await;
+                    });
+                })?;
+            threads.push((stop, thread));
+        }
+        Ok(CheckThreads { handles, threads })
     }
 
-    /// Ends the thread (after the engine has stopped its checks).
+    /// Ends the threads (after the engine has stopped its checks).
     fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.thread.join();
+        for (stop, thread) in self.threads {
+            let _ = stop.send(());
+            let _ = thread.join();
+        }
     }
 }

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The TCP connect of a connect check: tokio's `TcpStream::connect` less one
+//! system call. tokio asks the socket for its error (`getsockopt(SO_ERROR)`)
+//! after every connect; here the readiness the connect ended with says
+//! whether it failed (`EPOLLERR`/`EPOLLHUP`), and only a failed connect asks
+//! for its error. Same socket (non-blocking, close-on-exec), same
+//! registration with the runtime, same errors.
+
+use std::io;
+use std::mem;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+
+/// Connects to `addr`, then closes the connection. The error is the one the
+/// connect failed with (`ECONNREFUSED` …), as `TcpStream::connect` gives it.
+pub(crate) async fn connect_and_close(addr: SocketAddr) -> io::Result<()> {
+    let socket = tcp_socket(&addr)?;
+    match start_connect(&socket, &addr) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    // SAFETY: the AsyncFd owns the descriptor, which is neither replaced
+    // nor closed while it is registered (it is closed after, on drop).
+    let socket = unsafe { AsyncFd::register_with_interest(socket, Interest::WRITABLE) }
+        .map_err(io::Error::from)?;
+    let guard = socket.writable().await?;
+    // Writable alone: connected. Writable and closed (EPOLLHUP, or EPOLLOUT
+    // with EPOLLERR): failed, and the socket's error says why.
+    if !guard.ready().is_write_closed() {
+        return Ok(());
+    }
+    Err(socket_error(socket.get_ref())
+        .unwrap_or_else(|| io::Error::from(io::ErrorKind::ConnectionAborted)))
+}
+
+/// A non-blocking, close-on-exec TCP socket of `addr`'s family.
+fn tcp_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
+    let family = match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    let flags = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    // SAFETY: socket takes no pointers; a non-negative result is a new
+    // descriptor that nothing else owns.
+    let fd = unsafe { libc::socket(family, flags, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by no one else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `connect(2)` on the non-blocking `socket`: `EINPROGRESS` as an error.
+fn start_connect(socket: &OwnedFd, addr: &SocketAddr) -> io::Result<()> {
+    // SAFETY: an all-zero sockaddr_storage is a valid value.
+    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than, and aligned for, any sockaddr.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
+            mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: as above.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
+            mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    // SAFETY: `storage` holds a sockaddr of `len` bytes; the descriptor is open.
+    let rc = unsafe {
+        libc::connect(
+            socket.as_raw_fd(),
+            (&storage as *const libc::sockaddr_storage).cast(),
+            len as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The socket's pending error (`SO_ERROR`), if it has one.
+fn socket_error(socket: &OwnedFd) -> Option<io::Error> {
+    let mut error: libc::c_int = 0;
+    let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `error`.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut error as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Some(io::Error::last_os_error());
+    }
+    (error != 0).then(|| io::Error::from_raw_os_error(error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn connects_to_a_listener_and_says_why_not_to_a_closed_port() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let open = listener.local_addr().unwrap();
+        connect_and_close(open).await.unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        drop(accepted);
+        drop(listener);
+        let refused = connect_and_close(open).await.unwrap_err();
+        assert_eq!(
+            refused.kind(),
+            io::ErrorKind::ConnectionRefused,
+            "{refused}"
+        );
+    }
+
+    #[tokio::test]
+    async fn ipv6_too() {
+        let Ok(listener) = tokio::net::TcpListener::bind("[::1]:0").await else {
+            return; // no IPv6 loopback here
+        };
+        connect_and_close(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+    }
+}
