@@ -28,18 +28,33 @@ use crate::{
 /// The shortest interval honoured (a zero interval would spin).
 const SHORTEST_INTERVAL: Duration = Duration::from_millis(1);
 
-/// Runs one check (the real probes; a fake in the scheduling tests).
+/// Runs one check: a fake, in the scheduling tests.
 type Prober<S> =
     Arc<dyn Fn(Arc<Target<S>>) -> Pin<Box<dyn Future<Output = CheckResult> + Send>> + Send + Sync>;
 
-fn real_prober<S: ServiceId>() -> Prober<S> {
-    // Boxed: a sleeping task then holds a pointer, not a probe's state.
-    // A connect check gets its own small future: `check_once`'s holds every
-    // kind's state, several KiB moved into each check's box.
-    Arc::new(|target| match target.check.kind {
-        CheckKind::Connect => Box::pin(async move { probe::connect_once(&target).await }),
-        _ => Box::pin(async move { probe::check_once(&target).await }),
-    })
+/// What runs the checks.
+enum Probes<S> {
+    /// The real probes ([`probe::check_once`]).
+    Real,
+    /// A fake.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Fake(Prober<S>),
+}
+
+impl<S: ServiceId> Probes<S> {
+    async fn check(&self, target: &Arc<Target<S>>) -> CheckResult {
+        match self {
+            // Inline, no box: its future is small, where `check_once`'s
+            // holds every kind's state (several KiB, which moving into a
+            // box per check cost more than the rest of a connect check).
+            Probes::Real if matches!(target.check.kind, CheckKind::Connect) => {
+                probe::connect_once(target).await
+            }
+            // Boxed: a sleeping task then holds a pointer, not a probe's state.
+            Probes::Real => Box::pin(probe::check_once(target)).await,
+            Probes::Fake(prober) => prober(Arc::clone(target)).await,
+        }
+    }
 }
 
 /// What the checking tasks share.
@@ -47,7 +62,7 @@ struct Context<S> {
     transitions: UnboundedSender<Transition<S>>,
     permits: Semaphore,
     counters: Counters,
-    prober: Prober<S>,
+    probes: Probes<S>,
 }
 
 struct Entry<S> {
@@ -121,7 +136,7 @@ impl<S: ServiceId> Engine<S> {
     /// [`Engine::start`] with an explicit bound on the descriptors checks
     /// may hold at once (at least 2: an external check takes two).
     pub fn start_with_permits(transitions: UnboundedSender<Transition<S>>, permits: usize) -> Self {
-        Self::start_with_prober(transitions, permits, real_prober())
+        Self::start_with_probes(transitions, permits, Probes::Real)
     }
 
     /// [`Engine::start`], with the checking tasks spread over `runtimes` in
@@ -133,29 +148,29 @@ impl<S: ServiceId> Engine<S> {
     /// documentation). Panics when `runtimes` is empty.
     pub fn start_on(runtimes: Vec<Handle>, transitions: UnboundedSender<Transition<S>>) -> Self {
         assert!(!runtimes.is_empty(), "Engine::start_on without a runtime");
-        let mut engine = Self::start_with_prober_on(
+        let mut engine = Self::start_with_probes_on(
             runtimes[0].clone(),
             transitions,
             limits::default_permits(),
-            real_prober(),
+            Probes::Real,
         );
         engine.runtimes = runtimes;
         engine
     }
 
-    fn start_with_prober(
+    fn start_with_probes(
         transitions: UnboundedSender<Transition<S>>,
         permits: usize,
-        prober: Prober<S>,
+        probes: Probes<S>,
     ) -> Self {
-        Self::start_with_prober_on(Handle::current(), transitions, permits, prober)
+        Self::start_with_probes_on(Handle::current(), transitions, permits, probes)
     }
 
-    fn start_with_prober_on(
+    fn start_with_probes_on(
         runtime: Handle,
         transitions: UnboundedSender<Transition<S>>,
         permits: usize,
-        prober: Prober<S>,
+        probes: Probes<S>,
     ) -> Self {
         let permits = permits.max(2);
         Engine {
@@ -163,7 +178,7 @@ impl<S: ServiceId> Engine<S> {
                 transitions,
                 permits: Semaphore::new(permits),
                 counters: Counters::new(),
-                prober,
+                probes,
             }),
             permits,
             runtimes: vec![runtime],
@@ -389,7 +404,7 @@ async fn run<S: ServiceId>(
             counters: &context.counters,
             ok: false,
         };
-        let result = (context.prober)(Arc::clone(&target)).await;
+        let result = context.probes.check(&target).await;
         in_flight.ok = result.ok;
         drop(in_flight);
         drop(permit);
@@ -500,7 +515,7 @@ mod tests {
         log: &Log,
     ) -> (Engine, tokio::sync::mpsc::UnboundedReceiver<Transition>) {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let engine = Engine::start_with_prober(tx, permits, fake(Arc::clone(log)));
+        let engine = Engine::start_with_probes(tx, permits, Probes::Fake(fake(Arc::clone(log))));
         (engine, rx)
     }
 
