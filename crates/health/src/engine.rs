@@ -42,17 +42,22 @@ enum Probes<S> {
 }
 
 impl<S: ServiceId> Probes<S> {
-    async fn check(&self, target: &Arc<Target<S>>) -> CheckResult {
+    /// Runs one check of `target`, `started` now; returns its result and
+    /// when it ended.
+    async fn check(&self, target: &Arc<Target<S>>, started: Instant) -> (CheckResult, Instant) {
         match self {
             // Inline, no box: its future is small, where `check_once`'s
             // holds every kind's state (several KiB, which moving into a
             // box per check cost more than the rest of a connect check).
+            // It reads the clock once, at its end (its latency).
             Probes::Real if matches!(target.check.kind, CheckKind::Connect) => {
-                probe::connect_once(target).await
+                let result = probe::connect_once(target, started).await;
+                let ended = started + result.latency;
+                (result, ended)
             }
             // Boxed: a sleeping task then holds a pointer, not a probe's state.
-            Probes::Real => Box::pin(probe::check_once(target)).await,
-            Probes::Fake(prober) => prober(Arc::clone(target)).await,
+            Probes::Real => (Box::pin(probe::check_once(target)).await, Instant::now()),
+            Probes::Fake(prober) => (prober(Arc::clone(target)).await, Instant::now()),
         }
     }
 }
@@ -398,13 +403,14 @@ async fn run<S: ServiceId>(
         let Ok(permit) = context.permits.acquire_many(units).await else {
             return; // never closed
         };
-        let late = Instant::now().saturating_duration_since(slot);
+        let started = Instant::now();
+        let late = started.saturating_duration_since(slot);
         context.counters.started(late);
         let mut in_flight = InFlight {
             counters: &context.counters,
             ok: false,
         };
-        let result = context.probes.check(&target).await;
+        let (result, ended) = context.probes.check(&target, started).await;
         in_flight.ok = result.ok;
         drop(in_flight);
         drop(permit);
@@ -430,7 +436,7 @@ async fn run<S: ServiceId>(
                 );
             }
         }
-        slot = next_slot(slot, interval, Instant::now());
+        slot = next_slot(slot, interval, ended);
     }
 }
 
