@@ -4,7 +4,7 @@
 //! and a word that is none of them gets a message listing them (the idea of
 //! cargo-deny's `enum_deser!`).
 
-use crate::model::{CheckKind, Family, Forward, Protocol, SyncRole};
+use crate::model::{CheckKind, Family, Forward, MailTls, Protocol, SyncRole};
 
 /// The words of one key.
 pub(crate) struct Words<T: 'static> {
@@ -142,6 +142,14 @@ pub(crate) enum CheckType {
     External,
     None,
     Off,
+    Smtp,
+    Smtps,
+    Pop,
+    Pops,
+    Imap,
+    Imaps,
+    Nntp,
+    Ftp,
 }
 
 impl CheckType {
@@ -154,6 +162,14 @@ impl CheckType {
             CheckKind::External(_) => Self::External,
             CheckKind::None => Self::None,
             CheckKind::Off => Self::Off,
+            CheckKind::Smtp(m) if m.tls == MailTls::Implicit => Self::Smtps,
+            CheckKind::Smtp(_) => Self::Smtp,
+            CheckKind::Pop(m) if m.tls == MailTls::Implicit => Self::Pops,
+            CheckKind::Pop(_) => Self::Pop,
+            CheckKind::Imap(m) if m.tls == MailTls::Implicit => Self::Imaps,
+            CheckKind::Imap(_) => Self::Imap,
+            CheckKind::Nntp(_) => Self::Nntp,
+            CheckKind::Ftp(_) => Self::Ftp,
         }
     }
 }
@@ -167,8 +183,17 @@ pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
         ("external", CheckType::External),
         ("none", CheckType::None),
         ("off", CheckType::Off),
+        ("smtp", CheckType::Smtp),
+        ("smtps", CheckType::Smtps),
+        ("pop", CheckType::Pop),
+        ("pops", CheckType::Pops),
+        ("imap", CheckType::Imap),
+        ("imaps", CheckType::Imaps),
+        ("nntp", CheckType::Nntp),
+        ("ftp", CheckType::Ftp),
     ],
-    aliases: &[],
+    // ldirectord's submission check is its smtp check.
+    aliases: &[("submission", CheckType::Smtp)],
     any_case: false,
     refusal: Refusal::Unknown("check type"),
 };
@@ -214,6 +239,14 @@ mod tests {
             CheckType::External,
             CheckType::None,
             CheckType::Off,
+            CheckType::Smtp,
+            CheckType::Smtps,
+            CheckType::Pop,
+            CheckType::Pops,
+            CheckType::Imap,
+            CheckType::Imaps,
+            CheckType::Nntp,
+            CheckType::Ftp,
         ] {
             assert_ne!(CHECK_TYPE.name(check), "");
         }
@@ -227,7 +260,8 @@ mod tests {
         );
         assert_eq!(
             CHECK_TYPE.parse("x").unwrap_err(),
-            "unknown check type `x` (connect, http, https, external, none or off)"
+            "unknown check type `x` (connect, http, https, external, none, off, smtp, smtps, pop, \
+             pops, imap, imaps, nntp or ftp; also submission)"
         );
         assert_eq!(
             HTTP_METHOD.parse("x").unwrap_err(),

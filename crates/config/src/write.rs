@@ -6,7 +6,10 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::model::{Check, CheckKind, Config, Family, HttpCheck, Netmask, Real, VirtualKey};
+use crate::model::{
+    Check, CheckKind, Config, Family, HttpCheck, Login, MailCheck, MailTls, Netmask, Real,
+    VirtualKey,
+};
 use crate::words::{CheckType, CHECK_TYPE, FORWARD, PROTOCOL, SYNC_STATE};
 
 /// The configuration as TOML text, with a comment line on top.
@@ -120,6 +123,17 @@ fn check(c: &Check) -> String {
             let words: Vec<String> = command.iter().map(|w| quote(w)).collect();
             parts.push(format!("command = [{}]", words.join(", ")));
         }
+        CheckKind::Smtp(m) | CheckKind::Pop(m) | CheckKind::Imap(m) => parts.extend(mail(m)),
+        CheckKind::Nntp(login) => parts.extend(login.iter().flat_map(self::login)),
+        CheckKind::Ftp(f) => {
+            parts.extend(f.login.iter().flat_map(login));
+            if let Some(fetch) = &f.fetch {
+                parts.push(format!("request = {}", quote(&fetch.request)));
+                if let Some(r) = &fetch.receive {
+                    parts.push(format!("receive = {}", quote(r)));
+                }
+            }
+        }
         _ => {}
     }
     format!("{{ {} }}", parts.join(", "))
@@ -139,6 +153,22 @@ fn http(h: &HttpCheck) -> Vec<String> {
     parts.push(format!("method = \"{}\"", h.method));
     if h.verify {
         parts.push("verify = true".into());
+    }
+    parts
+}
+
+fn mail(m: &MailCheck) -> Vec<String> {
+    let mut parts: Vec<String> = m.login.iter().flat_map(login).collect();
+    if m.tls == MailTls::StartTls {
+        parts.push("starttls = true".into());
+    }
+    parts
+}
+
+fn login(l: &Login) -> Vec<String> {
+    let mut parts = vec![format!("login = {}", quote(&l.user))];
+    if !l.password.is_empty() {
+        parts.push(format!("password = {}", quote(&l.password)));
     }
     parts
 }

@@ -319,7 +319,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     );
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"ping\" }\n"),
-        ["www.toml:3:18: virtual[0].check.type: unknown check type `ping` (connect, http, https, external, none or off)"]
+        ["www.toml:3:18: virtual[0].check.type: unknown check type `ping` (connect, http, https, external, none, off, smtp, smtps, pop, pops, imap, imaps, nntp or ftp; also submission)"]
     );
 }
 

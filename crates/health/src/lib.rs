@@ -84,6 +84,7 @@
 
 mod engine;
 mod limits;
+mod mail;
 mod probe;
 mod schedule;
 mod state;
@@ -96,6 +97,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
 pub use config::model::{Check, CheckKind, HttpCheck};
+pub use config::model::{FtpCheck, FtpFetch, Login, MailCheck, MailTls};
 pub use engine::Engine;
 pub use limits::raise_nofile_limit;
 pub use probe::check_once;

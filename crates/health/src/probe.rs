@@ -67,6 +67,13 @@ async fn probe<S>(target: &Target<S>) -> Result<String, String> {
         CheckKind::Http(h) => within(timeout, http(addr, h, false)).await,
         CheckKind::Https(h) => within(timeout, http(addr, h, true)).await,
         CheckKind::External(argv) => external(argv, target, addr, timeout).await,
+        CheckKind::Smtp(_)
+        | CheckKind::Pop(_)
+        | CheckKind::Imap(_)
+        | CheckKind::Nntp(_)
+        | CheckKind::Ftp(_) => crate::mail::check(addr, &target.check.kind, timeout)
+            .await
+            .unwrap_or_else(|| Err("not a line-protocol check".to_string())),
         CheckKind::None => Ok("check type none".to_string()),
         CheckKind::Off => Err("check type off".to_string()),
     }

@@ -63,7 +63,9 @@ const fn spec(name: &'static str, place: Place, read: Read) -> Spec {
 }
 
 const EMAIL: &str = "ipvsctl sends no e-mail alerts";
-const SERVICE_CHECKS: &str = "only ldirectord's service-specific negotiate checks use it";
+/// Why a service check's setting is ignored where no check of this file uses it.
+pub(super) const SERVICE_CHECKS: &str =
+    "only ldirectord's service-specific negotiate checks use it";
 const YES_NO: Checked = Checked::YesNo;
 const ANY: Checked = Checked::Any;
 
@@ -102,6 +104,8 @@ const DIRECTIVES: &[Spec] = {
         spec("receive",          Virtual, Text(|v| &mut v.receive)),
         spec("virtualhost",      Virtual, InVirtual(v::virtualhost)),
         spec("httpmethod",       Virtual, InVirtual(v::httpmethod)),
+        spec("login",            Virtual, Text(|v| &mut v.login)),
+        spec("passwd",           Virtual, Text(|v| &mut v.passwd)),
         // Not supported, or removed from ldirectord.
         spec("ops",              Virtual, InVirtual(v::ops)),
         spec("schedflags",       Virtual, Refused("not supported by ipvsctl")),
@@ -122,8 +126,6 @@ const DIRECTIVES: &[Spec] = {
         spec("logfile",          Global,  Ignored(ANY, "ipvsctl has its own logging")),
         spec("execute",          Global,  Ignored(ANY, "ipvsctl does not start other ldirectord instances")),
         spec("maintenancedir",   Global,  Ignored(ANY, "ipvsctl has no maintenance files")),
-        spec("login",            Virtual, Ignored(ANY, SERVICE_CHECKS)),
-        spec("passwd",           Virtual, Ignored(ANY, SERVICE_CHECKS)),
         spec("database",         Virtual, Ignored(ANY, SERVICE_CHECKS)),
         spec("secret",           Virtual, Ignored(ANY, SERVICE_CHECKS)),
         spec("load",             Virtual, Ignored(ANY, SERVICE_CHECKS)),

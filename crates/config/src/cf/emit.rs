@@ -8,6 +8,7 @@ use crate::tree::{Item, Key, Table, Value};
 use crate::words::{CheckType as TomlCheck, CHECK_TYPE};
 
 use super::address::{self, FallbackLine, Family, Target};
+use super::directives::SERVICE_CHECKS;
 use super::spec::{At, CheckType, VirtualSpec};
 use super::{services, Reader};
 
@@ -272,6 +273,13 @@ impl Reader<'_> {
             CheckType::Negotiate | CheckType::Combined(_) => match service {
                 "http" => TomlCheck::Http,
                 "https" => TomlCheck::Https,
+                "smtp" | "submission" => TomlCheck::Smtp,
+                "pop" => TomlCheck::Pop,
+                "pops" => TomlCheck::Pops,
+                "imap" => TomlCheck::Imap,
+                "imaps" => TomlCheck::Imaps,
+                "nntp" => TomlCheck::Nntp,
+                "ftp" => TomlCheck::Ftp,
                 "none" => {
                     if v.checktype.is_none() && v.service.is_none() {
                         let message = format!(
@@ -306,13 +314,15 @@ impl Reader<'_> {
         let mut t = Table::default();
         let kind_name = CHECK_TYPE.name(kind);
         put(&mut t, "type", &type_key, &type_span, string(kind_name));
+        self.unused_login(v, kind);
         if matches!(kind, TomlCheck::None | TomlCheck::Off) {
             return t;
         }
         if matches!(
             kind,
             TomlCheck::Http | TomlCheck::Https | TomlCheck::Connect
-        ) {
+        ) || is_mail(kind)
+        {
             if let Some(port) = &v.checkport {
                 put_at(&mut t, "port", port, Value::Integer(port.value));
             } else if matches!(target, Target::Fwmark(_))
@@ -390,9 +400,76 @@ impl Reader<'_> {
                     .collect();
                 put(&mut t, "command", &key, &span, Value::Array(words));
             }
+            TomlCheck::Pop | TomlCheck::Pops | TomlCheck::Imap | TomlCheck::Imaps => {
+                login(&mut t, v, false);
+            }
+            TomlCheck::Ftp => {
+                login(&mut t, v, true);
+                if let Some(receive) = &v.receive {
+                    if v.request.is_none() {
+                        self.warning(
+                            &receive.span,
+                            Some("receive"),
+                            "ignored: without a request ldirectord's ftp check retrieves \
+                             nothing to look in; ipvsctl checks the login only",
+                        );
+                    } else if is_regex(&receive.value) {
+                        self.warning(
+                            &receive.span,
+                            Some("receive"),
+                            "ldirectord matches receive as a regular expression; ipvsctl looks \
+                             for this text as written",
+                        );
+                    }
+                }
+                if let Some(request) = &v.request {
+                    put_at(&mut t, "request", request, string(&request.value));
+                    if let Some(receive) = &v.receive {
+                        put_at(&mut t, "receive", receive, string(&receive.value));
+                    }
+                }
+            }
             _ => {}
         }
         t
+    }
+
+    /// A warning for `login`/`passwd` where the check does not log in:
+    /// ldirectord's smtp and nntp checks never do, nor checks of other
+    /// services; pop and imap log in only with a login.
+    fn unused_login(&mut self, v: &VirtualSpec, kind: TomlCheck) {
+        let why = match kind {
+            TomlCheck::Pop
+            | TomlCheck::Pops
+            | TomlCheck::Imap
+            | TomlCheck::Imaps
+            | TomlCheck::Ftp => {
+                if let (None, Some(passwd)) = (&v.login, &v.passwd) {
+                    if kind != TomlCheck::Ftp {
+                        let key = passwd.key.clone();
+                        self.warning(
+                            &key,
+                            None,
+                            "ignored: passwd (ldirectord logs in only when login is set)",
+                        );
+                    }
+                }
+                return;
+            }
+            TomlCheck::Smtp | TomlCheck::Nntp => {
+                format!(
+                    "ldirectord's {} check does not log in",
+                    CHECK_TYPE.name(kind)
+                )
+            }
+            _ => SERVICE_CHECKS.to_string(),
+        };
+        for (name, at) in [("login", &v.login), ("passwd", &v.passwd)] {
+            if let Some(at) = at {
+                let key = at.key.clone();
+                self.warning(&key, None, format!("ignored: {name} ({why})"));
+            }
+        }
     }
 
     /// ldirectord's timeout for a check: a negotiate check's
@@ -427,6 +504,40 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+/// Whether a check type is one of the line-protocol checks.
+fn is_mail(kind: TomlCheck) -> bool {
+    matches!(
+        kind,
+        TomlCheck::Smtp
+            | TomlCheck::Pop
+            | TomlCheck::Pops
+            | TomlCheck::Imap
+            | TomlCheck::Imaps
+            | TomlCheck::Nntp
+            | TomlCheck::Ftp
+    )
+}
+
+/// `login` and `passwd` as the check's `login` and `password`; a password
+/// without a login only for ftp (whose login is anonymous by default).
+fn login(t: &mut Table, v: &VirtualSpec, ftp: bool) {
+    if let Some(login) = &v.login {
+        put_at(t, "login", login, string(&login.value));
+    }
+    if let Some(passwd) = &v.passwd {
+        if v.login.is_some() || ftp {
+            put_at(t, "password", passwd, string(&passwd.value));
+        }
+    }
+}
+
+/// Whether a receive string would mean more as a regular expression.
+fn is_regex(text: &str) -> bool {
+    text.contains([
+        '[', ']', '(', ')', '*', '+', '?', '{', '}', '|', '^', '$', '\\',
+    ])
 }
 
 /// `fallback = "ip:port"` for gate, else `{address, forward, weight = 1}`.

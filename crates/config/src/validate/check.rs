@@ -7,6 +7,7 @@ use crate::model::{Check, CheckKind, HttpCheck};
 use crate::tree::Value;
 use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
 
+use super::mail;
 use super::values::{count, or_default, ranged, seconds};
 use super::Defaults;
 
@@ -56,6 +57,9 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
             c.has(key);
         }
         c.has("command");
+        for key in mail::MAIL_ONLY {
+            c.has(key);
+        }
         return None;
     };
     let kind = kind(checker, c, check_type);
@@ -75,6 +79,10 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         http_check(checker, c)
     } else {
         for key in HTTP_ONLY {
+            // ftp retrieves `request` and looks for `receive` in it.
+            if check_type == CheckType::Ftp && matches!(*key, "request" | "receive") {
+                continue;
+            }
             if let Some(item) = c.get(key) {
                 checker.error(
                     &item.span,
@@ -97,6 +105,12 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         }
         None
     };
+    let line = if mail::is_mail(check_type) {
+        mail::kind(checker, c, check_type)
+    } else {
+        mail::refuse(checker, c);
+        None
+    };
     Some(match check_type {
         CheckType::Connect => CheckKind::Connect,
         CheckType::None => CheckKind::None,
@@ -104,6 +118,14 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         CheckType::External => CheckKind::External(command?),
         CheckType::Http => CheckKind::Http(http?),
         CheckType::Https => CheckKind::Https(http?),
+        CheckType::Smtp
+        | CheckType::Smtps
+        | CheckType::Pop
+        | CheckType::Pops
+        | CheckType::Imap
+        | CheckType::Imaps
+        | CheckType::Nntp
+        | CheckType::Ftp => line?,
     })
 }
 

@@ -10,6 +10,7 @@
 //! read from it (see `fields`).
 
 mod check;
+mod mail;
 mod merge;
 mod reals;
 mod sync;
