@@ -26,6 +26,7 @@ const ANONYMOUS_PASSWORD: &str = "ipvsctl@localhost";
 pub(super) async fn check(c: &mut Conn, f: &FtpCheck) -> Result<String, String> {
     let greeting = c.reply("the greeting").await?;
     if greeting.code != 220 {
+        c.broken = true; // it is closing, or will not talk
         return Err(c.fail(&format!("greeting {greeting}")));
     }
     let (user, password) = match &f.login {

@@ -14,6 +14,7 @@ pub(super) async fn check(c: &mut Conn, m: &MailCheck) -> Result<String, String>
     let preauth = starts_with_word(&greeting, "* PREAUTH");
     if !preauth && !starts_with_word(&greeting, "* OK") {
         if starts_with_word(&greeting, "* BYE") {
+            c.broken = true; // it is closing
             return Err(c.fail(&format!("greeting {}", shown(&greeting))));
         }
         c.broken = true;

@@ -15,8 +15,10 @@
 //! The whole exchange is bounded by the check's timeout; each reply line
 //! by 8 KiB and all of them by 64 KiB, so a server that hangs, trickles
 //! or sends an endless line fails. When the answer is known, the check
-//! says goodbye (QUIT, LOGOUT) within what is left of the timeout, and
-//! a goodbye that goes wrong changes nothing.
+//! says goodbye (QUIT, LOGOUT) and reads the answer for at most a second
+//! more (within the timeout), and a goodbye that goes wrong changes
+//! nothing; none is said to a server that refused the greeting or broke
+//! the protocol.
 
 mod ftp;
 mod imap;
@@ -34,6 +36,10 @@ use crate::probe::timeout_text;
 use crate::{CheckKind, FtpCheck, Login, MailCheck, MailTls};
 
 use line::Conn;
+
+/// The longest wait for the answer to QUIT (LOGOUT), within the timeout:
+/// the verdict is known by then.
+const GOODBYE_GRACE: Duration = Duration::from_secs(1);
 
 /// Runs one line-protocol check of `addr`, or `None` when `kind` is not
 /// one of them.
@@ -79,7 +85,8 @@ pub(crate) async fn check(
         Err(_) => return Some(Err(timed_out(conn.waiting))),
     };
     if !conn.broken {
-        let _ = timeout_at(deadline, goodbye(&mut conn, &dialogue)).await;
+        let grace = deadline.min(Instant::now() + GOODBYE_GRACE);
+        let _ = timeout_at(grace, goodbye(&mut conn, &dialogue)).await;
     }
     Some(verdict)
 }

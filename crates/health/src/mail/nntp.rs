@@ -11,6 +11,7 @@ use super::line::Conn;
 pub(super) async fn check(c: &mut Conn, login: Option<&Login>) -> Result<String, String> {
     let greeting = c.reply("the greeting").await?;
     if !greeting.positive() {
+        c.broken = true; // it is closing, or will not talk
         return Err(c.fail(&format!("greeting {greeting}")));
     }
     let Some(login) = login else {

@@ -11,6 +11,7 @@ use super::line::{shown, Conn};
 pub(super) async fn check(c: &mut Conn, m: &MailCheck) -> Result<String, String> {
     let greeting = status(c, "the greeting").await?;
     if let Err(line) = greeting {
+        c.broken = true; // it is closing, or will not talk
         return Err(c.fail(&format!("greeting {}", shown(&line))));
     }
     if m.tls == MailTls::StartTls {

@@ -14,6 +14,7 @@ use super::line::{shown, Conn, Reply};
 pub(super) async fn check(c: &mut Conn, m: &MailCheck) -> Result<String, String> {
     let greeting = c.reply("the greeting").await?;
     if greeting.code != 220 {
+        c.broken = true; // it is closing, or will not talk
         return Err(c.fail(&format!("banner {greeting}")));
     }
     let mut hello = hello(c).await?;
