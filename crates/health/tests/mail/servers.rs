@@ -47,7 +47,15 @@ impl Drop for Server {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        // A connection's process (exim's) may still write its log line,
+        // and make its folder again: removed until it stays away.
+        for _ in 0..20 {
+            let _ = std::fs::remove_dir_all(&self.dir);
+            std::thread::sleep(Duration::from_millis(100));
+            if !self.dir.exists() {
+                break;
+            }
+        }
     }
 }
 
