@@ -387,3 +387,118 @@ async fn every_kind_fails_on_a_dead_or_broken_server() {
         "POP: greeting -ERR too busy",
     );
 }
+
+/// This process's CPU time (user + system) so far.
+fn cpu() -> Duration {
+    // SAFETY: getrusage writes one rusage into the one we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// CPU per check of each kind against its real server, beside a connect
+/// check of the same port (a measurement, not a test):
+/// `cargo test --release -p health --test mail -- --ignored --nocapture cpu`.
+#[tokio::test(flavor = "current_thread")]
+#[ignore]
+async fn cpu_per_check() {
+    let d = servers::dovecot();
+    let e = servers::exim();
+    let v = servers::vsftpd();
+    let news = nntp_stand_in("200 news.test ready\r\n").await;
+    let fetch = Some(FtpFetch {
+        request: "/welcome.msg".to_string(),
+        receive: Some("Welcome".to_string()),
+    });
+    let cases = [
+        (
+            "smtp (exim)",
+            e.addr(0),
+            CheckKind::Smtp(mail(MailTls::Plain, None)),
+        ),
+        (
+            "smtp + AUTH (exim)",
+            e.addr(0),
+            CheckKind::Smtp(mail(MailTls::Plain, good())),
+        ),
+        (
+            "smtp + STARTTLS + AUTH (exim)",
+            e.addr(0),
+            CheckKind::Smtp(mail(MailTls::StartTls, good())),
+        ),
+        (
+            "smtps + AUTH (exim)",
+            e.addr(2),
+            CheckKind::Smtp(mail(MailTls::Implicit, good())),
+        ),
+        (
+            "pop (dovecot)",
+            d.addr(2),
+            CheckKind::Pop(mail(MailTls::Plain, None)),
+        ),
+        (
+            "pop + login (dovecot)",
+            d.addr(2),
+            CheckKind::Pop(mail(MailTls::Plain, good())),
+        ),
+        (
+            "pops + login (dovecot)",
+            d.addr(3),
+            CheckKind::Pop(mail(MailTls::Implicit, good())),
+        ),
+        (
+            "imap (dovecot)",
+            d.addr(0),
+            CheckKind::Imap(mail(MailTls::Plain, None)),
+        ),
+        (
+            "imap + login (dovecot)",
+            d.addr(0),
+            CheckKind::Imap(mail(MailTls::Plain, good())),
+        ),
+        (
+            "imaps + login (dovecot)",
+            d.addr(1),
+            CheckKind::Imap(mail(MailTls::Implicit, good())),
+        ),
+        ("nntp (stand-in)", news, CheckKind::Nntp(None)),
+        (
+            "ftp (vsftpd)",
+            v.addr(0),
+            CheckKind::Ftp(FtpCheck::default()),
+        ),
+        (
+            "ftp + RETR (vsftpd)",
+            v.addr(0),
+            CheckKind::Ftp(FtpCheck { login: None, fetch }),
+        ),
+    ];
+    const N: u32 = 100;
+    for (name, addr, kind) in cases {
+        for (label, kind) in [("connect", CheckKind::Connect), (name, kind)] {
+            let mut c = check(kind);
+            c.timeout = Duration::from_secs(5);
+            let t = target(addr, c);
+            let first = once(&t).await;
+            assert!(first.ok, "{label} at {addr}: {}", first.detail);
+            let (cpu0, wall0) = (cpu(), std::time::Instant::now());
+            let mut failed = 0;
+            for _ in 0..N {
+                let r = once(&t).await;
+                if !r.ok {
+                    eprintln!("{label}: {}", r.detail);
+                    failed += 1;
+                }
+            }
+            let (spent, wall) = (cpu() - cpu0, wall0.elapsed());
+            eprintln!(
+                "{label:32} {:>6} µs CPU per check, {:>6} µs wall, {failed} failed",
+                spent.as_micros() / u128::from(N),
+                wall.as_micros() / u128::from(N)
+            );
+        }
+    }
+}

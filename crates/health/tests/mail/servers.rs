@@ -259,6 +259,8 @@ pub fn exim() -> Server {
     let d = dir.display();
     let config = format!(
         r#"keep_environment =
+notifier_socket = {d}/notifier
+smtp_accept_max = 0
 primary_hostname = exim.test
 daemon_smtp_ports = {} : {} : {} : {}
 tls_on_connect_ports = {}
