@@ -10,6 +10,7 @@
 //! | `engine`   | [`Engine`]: one task per target, reconcile, snapshot, shutdown |
 //! | `probe`    | one check: connect, http(s), external ([`check_once`])         |
 //! | `tls`      | rustls client configurations, SNI                              |
+//! | `mail`     | the line protocols: smtp, pop, imap, nntp, ftp (`mail::line`)  |
 //! | `state`    | rise/fall: consecutive results to a change of health           |
 //! | `schedule` | the first check's offset in the interval; the next slot        |
 //! | `stats`    | checks run, in flight, start lateness ([`Stats`])              |
@@ -31,6 +32,16 @@
 //!   `{vip}`, `{vport}` replaced in every argument; stdin and stdout null,
 //!   the first line of stderr kept for the detail; in its own process group,
 //!   killed (the whole group) at `timeout` and reaped. Exit 0 = up.
+//! - `smtp` (`submission`, `smtps`), `pop`/`pops`, `imap`/`imaps`, `nntp`,
+//!   `ftp`: ldirectord's negotiate checks of these services, natively. The
+//!   greeting (220, `+OK`, `* OK`, 2xx, 220), EHLO for SMTP, and a login
+//!   when `login` is set (AUTH PLAIN or LOGIN, USER/PASS, LOGIN, AUTHINFO;
+//!   ftp always logs in, as anonymous by default, and may fetch `request`
+//!   in passive mode and look for `receive` in its first 64 KiB); implicit
+//!   TLS for the `s` types, STARTTLS (STLS) with `starttls = true`; then
+//!   QUIT (LOGOUT). Reply lines are read up to 8 KiB each and 64 KiB in
+//!   all; reasons read like `SMTP: banner 554 …` or `POP: login refused for
+//!   user 'check': -ERR [AUTH] Authentication failed.`
 //! - `none` is up and `off` down, at once, with no probe.
 //!
 //! Every check is bounded by its `timeout` as a whole (connect, TLS,

@@ -71,9 +71,7 @@ async fn probe<S>(target: &Target<S>) -> Result<String, String> {
         | CheckKind::Pop(_)
         | CheckKind::Imap(_)
         | CheckKind::Nntp(_)
-        | CheckKind::Ftp(_) => crate::mail::check(addr, &target.check.kind, timeout)
-            .await
-            .unwrap_or_else(|| Err("not a line-protocol check".to_string())),
+        | CheckKind::Ftp(_) => crate::mail::check(addr, &target.check.kind, timeout).await,
         CheckKind::None => Ok("check type none".to_string()),
         CheckKind::Off => Err("check type off".to_string()),
     }

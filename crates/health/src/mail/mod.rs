@@ -41,20 +41,20 @@ use line::Conn;
 /// the verdict is known by then.
 const GOODBYE_GRACE: Duration = Duration::from_secs(1);
 
-/// Runs one line-protocol check of `addr`, or `None` when `kind` is not
-/// one of them.
+/// Runs one line-protocol check of `addr`, bounded by `timeout` as a
+/// whole: `Ok(what happened)` or `Err(why it failed)`.
 pub(crate) async fn check(
     addr: SocketAddr,
     kind: &CheckKind,
     timeout: Duration,
-) -> Option<Result<String, String>> {
+) -> Result<String, String> {
     let (proto, tls, dialogue) = match kind {
         CheckKind::Smtp(m) => ("SMTP", m.tls, Dialogue::Smtp(m)),
         CheckKind::Pop(m) => ("POP", m.tls, Dialogue::Pop(m)),
         CheckKind::Imap(m) => ("IMAP", m.tls, Dialogue::Imap(m)),
         CheckKind::Nntp(l) => ("NNTP", MailTls::Plain, Dialogue::Nntp(l.as_ref())),
         CheckKind::Ftp(f) => ("FTP", MailTls::Plain, Dialogue::Ftp(f)),
-        _ => return None,
+        _ => return Err("not a line-protocol check".to_string()),
     };
     let deadline = Instant::now() + timeout;
     let timed_out = |waiting: &str| {
@@ -65,8 +65,8 @@ pub(crate) async fn check(
     };
     let mut conn = match timeout_at(deadline, Conn::connect(addr, proto)).await {
         Ok(Ok(conn)) => conn,
-        Ok(Err(why)) => return Some(Err(why)),
-        Err(_) => return Some(Err(timed_out("the connection"))),
+        Ok(Err(why)) => return Err(why),
+        Err(_) => return Err(timed_out("the connection")),
     };
     let exchange = async {
         if tls == MailTls::Implicit {
@@ -82,13 +82,13 @@ pub(crate) async fn check(
     };
     let verdict = match timeout_at(deadline, exchange).await {
         Ok(verdict) => verdict,
-        Err(_) => return Some(Err(timed_out(conn.waiting))),
+        Err(_) => return Err(timed_out(conn.waiting)),
     };
     if !conn.broken {
         let grace = deadline.min(Instant::now() + GOODBYE_GRACE);
         let _ = timeout_at(grace, goodbye(&mut conn, &dialogue)).await;
     }
-    Some(verdict)
+    verdict
 }
 
 /// Which dialogue, with its settings.
