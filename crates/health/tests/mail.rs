@@ -211,8 +211,9 @@ async fn submission_against_dovecot() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ftp_against_vsftpd() {
-    let v = servers::vsftpd();
+    let v = servers::vsftpd(false);
     let ftp = v.addr(0);
+    let v6 = servers::vsftpd(true);
     let fetch = |request: &str, receive: Option<&str>| {
         Some(FtpFetch {
             request: request.to_string(),
@@ -231,6 +232,15 @@ async fn ftp_against_vsftpd() {
     up(
         &run(ftp, ftp_check(None, fetch("welcome.msg", None))).await,
         "FTP: fetched welcome.msg (31 bytes)",
+    );
+    // Over IPv6: EPSV.
+    up(
+        &run(
+            v6.addr(0),
+            ftp_check(None, fetch("/welcome.msg", Some("Welcome"))),
+        )
+        .await,
+        "FTP: fetched /welcome.msg (31 bytes)",
     );
     down(
         &run(ftp, ftp_check(None, fetch("/welcome.msg", Some("Goodbye")))).await,
@@ -407,7 +417,7 @@ fn cpu() -> Duration {
 async fn cpu_per_check() {
     let d = servers::dovecot();
     let e = servers::exim();
-    let v = servers::vsftpd();
+    let v = servers::vsftpd(false);
     let news = nntp_stand_in("200 news.test ready\r\n").await;
     let fetch = Some(FtpFetch {
         request: "/welcome.msg".to_string(),

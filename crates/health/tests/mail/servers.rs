@@ -4,7 +4,7 @@
 //! data folder, and stopped when dropped: dovecot (IMAP, POP3, submission),
 //! exim (SMTP), vsftpd (FTP). scripts/test installs them.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,13 +20,14 @@ pub const PASSWORD: &str = "secret";
 pub struct Server {
     child: Child,
     dir: PathBuf,
+    ip: IpAddr,
     ports: Vec<u16>,
 }
 
 impl Server {
     /// The address of its `n`th port.
     pub fn addr(&self, n: usize) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.ports[n]))
+        SocketAddr::new(self.ip, self.ports[n])
     }
 }
 
@@ -76,10 +77,12 @@ fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
-/// `n` ports free on 127.0.0.1 now.
-fn free_ports(n: usize) -> Vec<u16> {
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// `n` ports free on `ip` now.
+fn free_ports(ip: IpAddr, n: usize) -> Vec<u16> {
     let held: Vec<TcpListener> = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .map(|_| TcpListener::bind((ip, 0)).unwrap())
         .collect();
     held.iter()
         .map(|l| l.local_addr().unwrap().port())
@@ -98,14 +101,19 @@ fn program(path: &str, package: &str) -> Command {
 }
 
 /// Starts `command` and waits until every port accepts.
-fn start(mut command: Command, dir: PathBuf, ports: Vec<u16>, log: &str) -> Server {
+fn start(mut command: Command, dir: PathBuf, ip: IpAddr, ports: Vec<u16>, log: &str) -> Server {
     let out = std::fs::File::create(dir.join(log)).unwrap();
     let err = out.try_clone().unwrap();
     let child = command.stdout(out).stderr(err).spawn().unwrap();
-    let mut server = Server { child, dir, ports };
+    let mut server = Server {
+        child,
+        dir,
+        ip,
+        ports,
+    };
     let end = Instant::now() + Duration::from_secs(20);
     for &port in &server.ports.clone() {
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while TcpStream::connect((ip, port)).is_err() {
             if let Ok(Some(status)) = server.child.try_wait() {
                 let log = std::fs::read_to_string(server.dir.join(log)).unwrap_or_default();
                 panic!("the server ended ({status}) before listening:\n{log}");
@@ -172,7 +180,7 @@ pub fn dovecot() -> Server {
     std::fs::create_dir(&home).unwrap();
     chmod(&home, 0o1777);
     std::fs::write(dir.join("users"), format!("{USER}:{{PLAIN}}{PASSWORD}\n")).unwrap();
-    let p = free_ports(5);
+    let p = free_ports(LOOPBACK, 5);
     let d = dir.display();
     let config = format!(
         r#"protocols = imap pop3 submission
@@ -242,7 +250,7 @@ service submission-login {{
         "dovecot-imapd dovecot-pop3d dovecot-submissiond",
     );
     command.arg("-F").arg("-c").arg(&conf);
-    start(command, dir, p, "dovecot.out")
+    start(command, dir, LOOPBACK, p, "dovecot.out")
 }
 
 /// exim (exim4-daemon-light) as a foreground daemon: SMTP with STARTTLS
@@ -255,7 +263,7 @@ pub fn exim() -> Server {
         std::fs::create_dir(dir.join(sub)).unwrap();
         chmod(&dir.join(sub), 0o777);
     }
-    let p = free_ports(4);
+    let p = free_ports(LOOPBACK, 4);
     let d = dir.display();
     let config = format!(
         r#"keep_environment =
@@ -305,12 +313,13 @@ login:
     std::fs::write(&conf, config).unwrap();
     let mut command = program("/usr/sbin/exim4", "exim4-daemon-light");
     command.arg("-C").arg(&conf).arg("-bdf");
-    start(command, dir, p, "exim.out")
+    start(command, dir, LOOPBACK, p, "exim.out")
 }
 
-/// vsftpd, anonymous only, passive mode, serving `welcome.msg`; a
-/// banned e-mail password (`banned@example.org`) is refused.
-pub fn vsftpd() -> Server {
+/// vsftpd on 127.0.0.1, or on ::1 with `ipv6`: anonymous only, passive
+/// mode, serving `welcome.msg`; a banned e-mail password
+/// (`banned@example.org`) is refused.
+pub fn vsftpd(ipv6: bool) -> Server {
     let dir = folder("vsftpd");
     let root = dir.join("root");
     let empty = dir.join("empty");
@@ -319,11 +328,20 @@ pub fn vsftpd() -> Server {
     std::fs::write(root.join("welcome.msg"), "Welcome to the test FTP server\n").unwrap();
     chmod(&root.join("welcome.msg"), 0o644);
     std::fs::write(dir.join("banned"), "banned@example.org\n").unwrap();
-    let p = free_ports(1);
+    let ip = if ipv6 {
+        IpAddr::V6(Ipv6Addr::LOCALHOST)
+    } else {
+        LOOPBACK
+    };
+    let p = free_ports(ip, 1);
     let d = dir.display();
+    let listen = if ipv6 {
+        "listen=NO\nlisten_ipv6=YES\nlisten_address6=::1"
+    } else {
+        "listen=YES\nlisten_address=127.0.0.1"
+    };
     let config = format!(
-        "listen=YES
-listen_address=127.0.0.1
+        "{listen}
 listen_port={}
 background=NO
 anonymous_enable=YES
@@ -347,5 +365,5 @@ vsftpd_log_file={d}/vsftpd.log
     std::fs::write(&conf, config).unwrap();
     let mut command = program("/usr/sbin/vsftpd", "vsftpd");
     command.arg(&conf);
-    start(command, dir, p, "vsftpd.out")
+    start(command, dir, ip, p, "vsftpd.out")
 }
