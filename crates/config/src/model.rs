@@ -163,6 +163,24 @@ pub enum CheckKind {
     None,
     /// Always down (maintenance).
     Off,
+    /// MySQL or MariaDB: log in, run `request`, up when it returns a row.
+    Mysql(SqlCheck),
+    /// PostgreSQL: log in, run `request`, up when it returns a row.
+    Pgsql(SqlCheck),
+}
+
+/// MySQL/PostgreSQL check settings (ldirectord's `login`, `passwd`,
+/// `database`, `request`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SqlCheck {
+    /// User to log in as.
+    pub login: String,
+    /// Its password (empty: none).
+    pub password: String,
+    /// Database to connect to (PostgreSQL's default: the user's name).
+    pub database: Option<String>,
+    /// The query; up when it returns at least one row.
+    pub request: String,
 }
 
 /// HTTP(S) check settings.

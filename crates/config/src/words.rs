@@ -142,6 +142,8 @@ pub(crate) enum CheckType {
     External,
     None,
     Off,
+    Mysql,
+    Pgsql,
 }
 
 impl CheckType {
@@ -154,6 +156,8 @@ impl CheckType {
             CheckKind::External(_) => Self::External,
             CheckKind::None => Self::None,
             CheckKind::Off => Self::Off,
+            CheckKind::Mysql(_) => Self::Mysql,
+            CheckKind::Pgsql(_) => Self::Pgsql,
         }
     }
 }
@@ -167,6 +171,8 @@ pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
         ("external", CheckType::External),
         ("none", CheckType::None),
         ("off", CheckType::Off),
+        ("mysql", CheckType::Mysql),
+        ("pgsql", CheckType::Pgsql),
     ],
     aliases: &[],
     any_case: false,
@@ -214,6 +220,8 @@ mod tests {
             CheckType::External,
             CheckType::None,
             CheckType::Off,
+            CheckType::Mysql,
+            CheckType::Pgsql,
         ] {
             assert_ne!(CHECK_TYPE.name(check), "");
         }
@@ -227,7 +235,7 @@ mod tests {
         );
         assert_eq!(
             CHECK_TYPE.parse("x").unwrap_err(),
-            "unknown check type `x` (connect, http, https, external, none or off)"
+            "unknown check type `x` (connect, http, https, external, none, off, mysql or pgsql)"
         );
         assert_eq!(
             HTTP_METHOD.parse("x").unwrap_err(),

@@ -6,7 +6,9 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::model::{Check, CheckKind, Config, Family, HttpCheck, Netmask, Real, VirtualKey};
+use crate::model::{
+    Check, CheckKind, Config, Family, HttpCheck, Netmask, Real, SqlCheck, VirtualKey,
+};
 use crate::words::{CheckType, CHECK_TYPE, FORWARD, PROTOCOL, SYNC_STATE};
 
 /// The configuration as TOML text, with a comment line on top.
@@ -120,6 +122,7 @@ fn check(c: &Check) -> String {
             let words: Vec<String> = command.iter().map(|w| quote(w)).collect();
             parts.push(format!("command = [{}]", words.join(", ")));
         }
+        CheckKind::Mysql(q) | CheckKind::Pgsql(q) => parts.extend(sql(q)),
         _ => {}
     }
     format!("{{ {} }}", parts.join(", "))
@@ -140,6 +143,18 @@ fn http(h: &HttpCheck) -> Vec<String> {
     if h.verify {
         parts.push("verify = true".into());
     }
+    parts
+}
+
+fn sql(q: &SqlCheck) -> Vec<String> {
+    let mut parts = vec![format!("login = {}", quote(&q.login))];
+    if !q.password.is_empty() {
+        parts.push(format!("password = {}", quote(&q.password)));
+    }
+    if let Some(d) = &q.database {
+        parts.push(format!("database = {}", quote(d)));
+    }
+    parts.push(format!("request = {}", quote(&q.request)));
     parts
 }
 

@@ -319,7 +319,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     );
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"ping\" }\n"),
-        ["www.toml:3:18: virtual[0].check.type: unknown check type `ping` (connect, http, https, external, none or off)"]
+        ["www.toml:3:18: virtual[0].check.type: unknown check type `ping` (connect, http, https, external, none, off, mysql or pgsql)"]
     );
 }
 
@@ -370,5 +370,55 @@ fn sync_and_mixed_family_destinations_are_refused_together() {
     assert_eq!(
         errors(text),
         ["www.toml:5:1: tcp 10.0.0.1:80 has a real of the other address family ([2001:db8::2]:80), and [sync] is set at www.toml:1:1: the kernel's sync daemon does not work with mixed-family destinations"]
+    );
+}
+
+#[test]
+fn sql_checks_need_a_login_and_a_query() {
+    let config = load(
+        r#"[[virtual]]
+address = "10.0.0.1:3306"
+check = { type = "mysql", login = "check", password = "s3cret", database = "app", request = "SELECT 1 FROM up" }
+[[virtual]]
+address = "10.0.0.1:5432"
+check = { type = "pgsql", login = "check", request = "SELECT 1" }
+"#,
+    )
+    .unwrap();
+    let CheckKind::Mysql(my) = &config.virtuals[0].check.kind else {
+        panic!("{:?}", config.virtuals[0].check)
+    };
+    assert_eq!(
+        (
+            my.login.as_str(),
+            my.password.as_str(),
+            my.database.as_deref()
+        ),
+        ("check", "s3cret", Some("app"))
+    );
+    assert_eq!(my.request, "SELECT 1 FROM up", "no / added to a query");
+    let CheckKind::Pgsql(pg) = &config.virtuals[1].check.kind else {
+        panic!("{:?}", config.virtuals[1].check)
+    };
+    assert_eq!((pg.password.as_str(), pg.database.as_deref()), ("", None));
+    let written = config::write::to_toml(&config, "");
+    let again = load(&written).unwrap();
+    assert_eq!(
+        again.virtuals[0].check, config.virtuals[0].check,
+        "written back as read:\n{written}"
+    );
+    assert_eq!(again.virtuals[1].check, config.virtuals[1].check);
+    assert_eq!(
+        errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"pgsql\" }\n"),
+        [
+            "www.toml:3:9: virtual[0].check.login: missing: the user the check logs in as",
+            "www.toml:3:9: virtual[0].check.request: missing: the query that must return a row, e.g. \"SELECT 1\"",
+        ]
+    );
+    assert_eq!(
+        errors(
+            "[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"http\", login = \"x\" }\n"
+        ),
+        ["www.toml:3:34: virtual[0].check.login: only for mysql and pgsql checks"]
     );
 }

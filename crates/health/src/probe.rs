@@ -69,6 +69,8 @@ async fn probe<S>(target: &Target<S>) -> Result<String, String> {
         CheckKind::External(argv) => external(argv, target, addr, timeout).await,
         CheckKind::None => Ok("check type none".to_string()),
         CheckKind::Off => Err("check type off".to_string()),
+        CheckKind::Mysql(q) => within(timeout, crate::db::mysql::check(addr, q)).await,
+        CheckKind::Pgsql(q) => within(timeout, crate::db::pgsql::check(addr, q)).await,
     }
 }
 

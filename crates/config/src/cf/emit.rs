@@ -272,6 +272,21 @@ impl Reader<'_> {
             CheckType::Negotiate | CheckType::Combined(_) => match service {
                 "http" => TomlCheck::Http,
                 "https" => TomlCheck::Https,
+                "mysql" | "pgsql" if v.login.is_none() || v.request.is_none() => {
+                    let from = match &service_origin {
+                        Some(origin) => format!(" (ldirectord's default for {origin})"),
+                        None => String::new(),
+                    };
+                    let message = format!(
+                        "negotiate check for service {service}{from} needs login and request \
+                         (ldirectord counts every real server as down without them); using a \
+                         TCP connect check"
+                    );
+                    self.warning(&service_place, Some("service"), message);
+                    TomlCheck::Connect
+                }
+                "mysql" => TomlCheck::Mysql,
+                "pgsql" => TomlCheck::Pgsql,
                 "none" => {
                     if v.checktype.is_none() && v.service.is_none() {
                         let message = format!(
@@ -307,11 +322,16 @@ impl Reader<'_> {
         let kind_name = CHECK_TYPE.name(kind);
         put(&mut t, "type", &type_key, &type_span, string(kind_name));
         if matches!(kind, TomlCheck::None | TomlCheck::Off) {
+            self.unused_sql_settings(v);
             return t;
         }
         if matches!(
             kind,
-            TomlCheck::Http | TomlCheck::Https | TomlCheck::Connect
+            TomlCheck::Http
+                | TomlCheck::Https
+                | TomlCheck::Connect
+                | TomlCheck::Mysql
+                | TomlCheck::Pgsql
         ) {
             if let Some(port) = &v.checkport {
                 put_at(&mut t, "port", port, Value::Integer(port.value));
@@ -390,9 +410,29 @@ impl Reader<'_> {
                     .collect();
                 put(&mut t, "command", &key, &span, Value::Array(words));
             }
+            TomlCheck::Mysql | TomlCheck::Pgsql => sql_settings(&mut t, v),
             _ => {}
         }
+        if !matches!(kind, TomlCheck::Mysql | TomlCheck::Pgsql) {
+            self.unused_sql_settings(v);
+        }
         t
+    }
+
+    /// `login`, `passwd` and `database` on a check that does not use them.
+    fn unused_sql_settings(&mut self, v: &VirtualSpec) {
+        for (name, at) in [
+            ("login", &v.login),
+            ("passwd", &v.passwd),
+            ("database", &v.database),
+        ] {
+            if let Some(at) = at {
+                let message = format!(
+                    "ignored: {name} (only ldirectord's service-specific negotiate checks use it)"
+                );
+                self.warning(&at.key, None, message);
+            }
+        }
     }
 
     /// ldirectord's timeout for a check: a negotiate check's
@@ -426,6 +466,25 @@ impl Reader<'_> {
                 (default, v.key.clone(), v.line.clone())
             }
         }
+    }
+}
+
+/// A MySQL/PostgreSQL check's `login`, `password` (ldirectord's `passwd`),
+/// `database` and `request` (a query: ldirectord drops one leading `/`,
+/// which the reader added when it was missing).
+fn sql_settings(t: &mut Table, v: &VirtualSpec) {
+    for (name, at) in [
+        ("login", &v.login),
+        ("password", &v.passwd),
+        ("database", &v.database),
+    ] {
+        if let Some(at) = at {
+            put_at(t, name, at, string(&at.value));
+        }
+    }
+    if let Some(request) = &v.request {
+        let query = request.value.strip_prefix('/').unwrap_or(&request.value);
+        put_at(t, "request", request, string(query));
     }
 }
 

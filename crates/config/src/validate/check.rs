@@ -3,7 +3,7 @@
 //! its timing, and the settings of its type.
 
 use crate::fields::{Checker, Fields};
-use crate::model::{Check, CheckKind, HttpCheck};
+use crate::model::{Check, CheckKind, HttpCheck, SqlCheck};
 use crate::tree::Value;
 use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
 
@@ -12,6 +12,9 @@ use super::Defaults;
 
 /// The keys only HTTP and HTTPS checks have.
 const HTTP_ONLY: &[&str] = &["request", "receive", "status", "host", "method", "verify"];
+
+/// The keys only MySQL and PostgreSQL checks have (besides `request`).
+const SQL_ONLY: &[&str] = &["login", "password", "database"];
 
 /// The virtual's check, else the default check, else a connect check with
 /// the default timing.
@@ -56,6 +59,9 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
             c.has(key);
         }
         c.has("command");
+        for key in SQL_ONLY {
+            c.has(key);
+        }
         return None;
     };
     let kind = kind(checker, c, check_type);
@@ -71,10 +77,14 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
 
 /// The check's kind with its settings; the settings of other types refused.
 fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Option<CheckKind> {
+    let is_sql = matches!(check_type, CheckType::Mysql | CheckType::Pgsql);
     let http = if matches!(check_type, CheckType::Http | CheckType::Https) {
         http_check(checker, c)
     } else {
         for key in HTTP_ONLY {
+            if is_sql && *key == "request" {
+                continue;
+            }
             if let Some(item) = c.get(key) {
                 checker.error(
                     &item.span,
@@ -97,6 +107,20 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         }
         None
     };
+    let sql = if is_sql {
+        sql_check(checker, c)
+    } else {
+        for key in SQL_ONLY {
+            if let Some(item) = c.get(key) {
+                checker.error(
+                    &item.span,
+                    Some(c.key(key)),
+                    "only for mysql and pgsql checks",
+                );
+            }
+        }
+        None
+    };
     Some(match check_type {
         CheckType::Connect => CheckKind::Connect,
         CheckType::None => CheckKind::None,
@@ -104,6 +128,8 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         CheckType::External => CheckKind::External(command?),
         CheckType::Http => CheckKind::Http(http?),
         CheckType::Https => CheckKind::Https(http?),
+        CheckType::Mysql => CheckKind::Mysql(sql?),
+        CheckType::Pgsql => CheckKind::Pgsql(sql?),
     })
 }
 
@@ -172,5 +198,32 @@ fn http_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<HttpCheck> {
         host,
         method: method?.to_string(),
         verify,
+    })
+}
+
+/// `login`, `password`, `database`, `request`: whom to log in as, where, and
+/// the query that must return a row.
+fn sql_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SqlCheck> {
+    let login = checker.string(c, "login").map(|(l, _)| l.to_string());
+    let password = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let database = checker.string(c, "database").map(|(d, _)| d.to_string());
+    let request = checker.string(c, "request").map(|(r, _)| r.to_string());
+    let mut missing = |key: &str, example: &str| {
+        checker.error(&c.span, Some(c.key(key)), format!("missing: {example}"));
+    };
+    if login.as_deref().is_none_or(str::is_empty) {
+        missing("login", "the user the check logs in as");
+    }
+    if request.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        missing(
+            "request",
+            "the query that must return a row, e.g. \"SELECT 1\"",
+        );
+    }
+    Some(SqlCheck {
+        login: login.filter(|l| !l.is_empty())?,
+        password: password.unwrap_or_default(),
+        database,
+        request: request.filter(|r| !r.trim().is_empty())?,
     })
 }
