@@ -167,6 +167,10 @@ pub enum CheckKind {
     Mysql(SqlCheck),
     /// PostgreSQL: log in, run `request`, up when it returns a row.
     Pgsql(SqlCheck),
+    /// LDAP: bind, search `request`, find `receive` in the entry's DN.
+    Ldap(LdapCheck),
+    /// LDAP over TLS (ldaps, implicit TLS).
+    Ldaps(LdapCheck),
 }
 
 /// MySQL/PostgreSQL check settings (ldirectord's `login`, `passwd`,
@@ -198,6 +202,20 @@ pub struct HttpCheck {
     pub method: String,
     /// Verify the certificate (https).
     pub verify: bool,
+}
+
+/// LDAP(S) check settings (ldirectord's `login`, `passwd`, `request`,
+/// `receive`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LdapCheck {
+    /// DN to bind as; `None`: an anonymous bind.
+    pub login: Option<String>,
+    /// Its password.
+    pub password: String,
+    /// DN of the entry searched for (scope base); empty: the root DSE.
+    pub request: String,
+    /// Text the found entry's DN must contain.
+    pub receive: Option<String>,
 }
 
 /// A health check with its timing.

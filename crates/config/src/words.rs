@@ -144,6 +144,8 @@ pub(crate) enum CheckType {
     Off,
     Mysql,
     Pgsql,
+    Ldap,
+    Ldaps,
 }
 
 impl CheckType {
@@ -158,6 +160,8 @@ impl CheckType {
             CheckKind::Off => Self::Off,
             CheckKind::Mysql(_) => Self::Mysql,
             CheckKind::Pgsql(_) => Self::Pgsql,
+            CheckKind::Ldap(_) => Self::Ldap,
+            CheckKind::Ldaps(_) => Self::Ldaps,
         }
     }
 }
@@ -173,6 +177,8 @@ pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
         ("off", CheckType::Off),
         ("mysql", CheckType::Mysql),
         ("pgsql", CheckType::Pgsql),
+        ("ldap", CheckType::Ldap),
+        ("ldaps", CheckType::Ldaps),
     ],
     aliases: &[],
     any_case: false,
@@ -222,6 +228,8 @@ mod tests {
             CheckType::Off,
             CheckType::Mysql,
             CheckType::Pgsql,
+            CheckType::Ldap,
+            CheckType::Ldaps,
         ] {
             assert_ne!(CHECK_TYPE.name(check), "");
         }
@@ -235,7 +243,7 @@ mod tests {
         );
         assert_eq!(
             CHECK_TYPE.parse("x").unwrap_err(),
-            "unknown check type `x` (connect, http, https, external, none, off, mysql or pgsql)"
+            "unknown check type `x` (connect, http, https, external, none, off, mysql, pgsql, ldap or ldaps)"
         );
         assert_eq!(
             HTTP_METHOD.parse("x").unwrap_err(),

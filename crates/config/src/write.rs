@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::model::{
-    Check, CheckKind, Config, Family, HttpCheck, Netmask, Real, SqlCheck, VirtualKey,
+    Check, CheckKind, Config, Family, HttpCheck, LdapCheck, Netmask, Real, SqlCheck, VirtualKey,
 };
 use crate::words::{CheckType, CHECK_TYPE, FORWARD, PROTOCOL, SYNC_STATE};
 
@@ -123,6 +123,7 @@ fn check(c: &Check) -> String {
             parts.push(format!("command = [{}]", words.join(", ")));
         }
         CheckKind::Mysql(q) | CheckKind::Pgsql(q) => parts.extend(sql(q)),
+        CheckKind::Ldap(l) | CheckKind::Ldaps(l) => parts.extend(ldap(l)),
         _ => {}
     }
     format!("{{ {} }}", parts.join(", "))
@@ -155,6 +156,21 @@ fn sql(q: &SqlCheck) -> Vec<String> {
         parts.push(format!("database = {}", quote(d)));
     }
     parts.push(format!("request = {}", quote(&q.request)));
+    parts
+}
+
+fn ldap(l: &LdapCheck) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(login) = &l.login {
+        parts.push(format!("login = {}", quote(login)));
+        parts.push(format!("password = {}", quote(&l.password)));
+    }
+    if !l.request.is_empty() {
+        parts.push(format!("request = {}", quote(&l.request)));
+    }
+    if let Some(r) = &l.receive {
+        parts.push(format!("receive = {}", quote(r)));
+    }
     parts
 }
 

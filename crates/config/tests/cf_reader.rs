@@ -402,6 +402,35 @@ fn check_types() {
         )
     );
     assert_eq!(
+        check(
+            "\tservice=ldap\n\tlogin=\"cn=check,dc=example,dc=com\"\n\tpasswd=\"x\"\n\
+             \trequest=\"dc=example,dc=com\"\n\treceive=\"example\"\n"
+        ),
+        (
+            "virtual[0].check.type = \"ldap\" @3:10\n\
+             virtual[0].check.timeout = 30 @1:1\n\
+             virtual[0].check.login = \"cn=check,dc=example,dc=com\" @4:9\n\
+             virtual[0].check.password = \"x\" @5:10\n\
+             virtual[0].check.request = \"dc=example,dc=com\" @6:11\n\
+             virtual[0].check.receive = \"example\" @7:11\n"
+                .to_string(),
+            vec![]
+        ),
+        "the base DN keeps no leading / (ldirectord drops it)"
+    );
+    assert_eq!(
+        check("\tservice=ldaps\n\tlogin=\"cn=check\"\n"),
+        (
+            "virtual[0].check.type = \"ldaps\" @3:10\nvirtual[0].check.timeout = 30 @1:1\n"
+                .to_string(),
+            vec![
+                "ld.cf:4:2: ignored: ldirectord binds with login and passwd only when both are \
+                 set, and anonymously otherwise"
+                    .to_string()
+            ]
+        )
+    );
+    assert_eq!(
         check("\tchecktype=5\n"),
         (
             "virtual[0].check.type = \"http\" @3:12\nvirtual[0].check.timeout = 30 @1:1\n"

@@ -61,7 +61,7 @@ const CASES: &[(&str, &[&str])] = &[
         "error: s.toml:3:30: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, status, host, method, verify, command, login, password, database)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"bad\", zzzzzz = 1, request = 3, command = 4 }\n", &[
-        "error: s.toml:3:18: virtual[0].check.type: unknown check type `bad` (connect, http, https, external, none, off, mysql or pgsql)",
+        "error: s.toml:3:18: virtual[0].check.type: unknown check type `bad` (connect, http, https, external, none, off, mysql, pgsql, ldap or ldaps)",
         "error: s.toml:3:25: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, status, host, method, verify, command, login, password, database)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"connect\", zzzzzz = 1, request = 3, command = 4, status = \"x\" }\n", &[

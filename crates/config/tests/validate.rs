@@ -319,7 +319,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     );
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"ping\" }\n"),
-        ["www.toml:3:18: virtual[0].check.type: unknown check type `ping` (connect, http, https, external, none, off, mysql or pgsql)"]
+        ["www.toml:3:18: virtual[0].check.type: unknown check type `ping` (connect, http, https, external, none, off, mysql, pgsql, ldap or ldaps)"]
     );
 }
 
@@ -419,6 +419,54 @@ check = { type = "pgsql", login = "check", request = "SELECT 1" }
         errors(
             "[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"http\", login = \"x\" }\n"
         ),
-        ["www.toml:3:34: virtual[0].check.login: only for mysql and pgsql checks"]
+        ["www.toml:3:34: virtual[0].check.login: only for mysql, pgsql, ldap and ldaps checks"]
+    );
+}
+
+#[test]
+fn ldap_checks_bind_and_search() {
+    let config = load(
+        r#"[[virtual]]
+address = "10.0.0.1:389"
+check = { type = "ldap", login = "cn=check,dc=example,dc=com", password = "s3cret", request = "dc=example,dc=com", receive = "example" }
+[[virtual]]
+address = "10.0.0.1:636"
+check = { type = "ldaps" }
+"#,
+    )
+    .unwrap();
+    let CheckKind::Ldap(l) = &config.virtuals[0].check.kind else {
+        panic!("{:?}", config.virtuals[0].check)
+    };
+    assert_eq!(l.login.as_deref(), Some("cn=check,dc=example,dc=com"));
+    assert_eq!(
+        (
+            l.password.as_str(),
+            l.request.as_str(),
+            l.receive.as_deref()
+        ),
+        ("s3cret", "dc=example,dc=com", Some("example"))
+    );
+    let CheckKind::Ldaps(anonymous) = &config.virtuals[1].check.kind else {
+        panic!("{:?}", config.virtuals[1].check)
+    };
+    assert_eq!(
+        (anonymous.login.as_deref(), anonymous.request.as_str()),
+        (None, ""),
+        "an anonymous bind and the root DSE"
+    );
+    let written = config::write::to_toml(&config, "");
+    let again = load(&written).unwrap();
+    assert_eq!(
+        again.virtuals[0].check, config.virtuals[0].check,
+        "{written}"
+    );
+    assert_eq!(
+        again.virtuals[1].check, config.virtuals[1].check,
+        "{written}"
+    );
+    assert_eq!(
+        errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"ldap\", database = \"x\" }\n"),
+        ["www.toml:3:37: virtual[0].check.database: only for mysql and pgsql checks"]
     );
 }

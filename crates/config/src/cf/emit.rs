@@ -287,6 +287,8 @@ impl Reader<'_> {
                 }
                 "mysql" => TomlCheck::Mysql,
                 "pgsql" => TomlCheck::Pgsql,
+                "ldap" => TomlCheck::Ldap,
+                "ldaps" => TomlCheck::Ldaps,
                 "none" => {
                     if v.checktype.is_none() && v.service.is_none() {
                         let message = format!(
@@ -332,6 +334,8 @@ impl Reader<'_> {
                 | TomlCheck::Connect
                 | TomlCheck::Mysql
                 | TomlCheck::Pgsql
+                | TomlCheck::Ldap
+                | TomlCheck::Ldaps
         ) {
             if let Some(port) = &v.checkport {
                 put_at(&mut t, "port", port, Value::Integer(port.value));
@@ -411,12 +415,49 @@ impl Reader<'_> {
                 put(&mut t, "command", &key, &span, Value::Array(words));
             }
             TomlCheck::Mysql | TomlCheck::Pgsql => sql_settings(&mut t, v),
+            TomlCheck::Ldap | TomlCheck::Ldaps => self.ldap_settings(&mut t, v),
             _ => {}
         }
-        if !matches!(kind, TomlCheck::Mysql | TomlCheck::Pgsql) {
+        if !matches!(
+            kind,
+            TomlCheck::Mysql | TomlCheck::Pgsql | TomlCheck::Ldap | TomlCheck::Ldaps
+        ) {
             self.unused_sql_settings(v);
         }
         t
+    }
+
+    /// An LDAP check's `login` and `password` (only both: ldirectord binds
+    /// anonymously otherwise), `request` (the DN searched: ldirectord drops
+    /// its first character, the `/` the reader adds) and `receive`.
+    fn ldap_settings(&mut self, t: &mut Table, v: &VirtualSpec) {
+        match (&v.login, &v.passwd) {
+            (Some(login), Some(passwd)) => {
+                put_at(t, "login", login, string(&login.value));
+                put_at(t, "password", passwd, string(&passwd.value));
+            }
+            (Some(at), None) | (None, Some(at)) => self.warning(
+                &at.key,
+                None,
+                "ignored: ldirectord binds with login and passwd only when both are set, and \
+                 anonymously otherwise",
+            ),
+            (None, None) => {}
+        }
+        if let Some(database) = &v.database {
+            self.warning(
+                &database.key,
+                None,
+                "ignored: database (only ldirectord's service-specific negotiate checks use it)",
+            );
+        }
+        if let Some(request) = &v.request {
+            let dn = request.value.strip_prefix('/').unwrap_or(&request.value);
+            put_at(t, "request", request, string(dn));
+        }
+        if let Some(receive) = &v.receive {
+            put_at(t, "receive", receive, string(&receive.value));
+        }
     }
 
     /// `login`, `passwd` and `database` on a check that does not use them.

@@ -3,7 +3,7 @@
 //! its timing, and the settings of its type.
 
 use crate::fields::{Checker, Fields};
-use crate::model::{Check, CheckKind, HttpCheck, SqlCheck};
+use crate::model::{Check, CheckKind, HttpCheck, LdapCheck, SqlCheck};
 use crate::tree::Value;
 use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
 
@@ -13,8 +13,13 @@ use super::Defaults;
 /// The keys only HTTP and HTTPS checks have.
 const HTTP_ONLY: &[&str] = &["request", "receive", "status", "host", "method", "verify"];
 
-/// The keys only MySQL and PostgreSQL checks have (besides `request`).
-const SQL_ONLY: &[&str] = &["login", "password", "database"];
+/// The keys of the checks that log in (besides `request` and `receive`),
+/// with the refusal for other types.
+const LOGIN_KEYS: &[(&str, &str)] = &[
+    ("login", "only for mysql, pgsql, ldap and ldaps checks"),
+    ("password", "only for mysql, pgsql, ldap and ldaps checks"),
+    ("database", "only for mysql and pgsql checks"),
+];
 
 /// The virtual's check, else the default check, else a connect check with
 /// the default timing.
@@ -59,7 +64,7 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
             c.has(key);
         }
         c.has("command");
-        for key in SQL_ONLY {
+        for (key, _) in LOGIN_KEYS {
             c.has(key);
         }
         return None;
@@ -78,11 +83,18 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
 /// The check's kind with its settings; the settings of other types refused.
 fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Option<CheckKind> {
     let is_sql = matches!(check_type, CheckType::Mysql | CheckType::Pgsql);
+    let is_ldap = matches!(check_type, CheckType::Ldap | CheckType::Ldaps);
+    // Keys of HTTP_ONLY that this type reads itself.
+    let own: &[&str] = match (is_sql, is_ldap) {
+        (true, _) => &["request"],
+        (_, true) => &["request", "receive"],
+        _ => &[],
+    };
     let http = if matches!(check_type, CheckType::Http | CheckType::Https) {
         http_check(checker, c)
     } else {
         for key in HTTP_ONLY {
-            if is_sql && *key == "request" {
+            if own.contains(key) {
                 continue;
             }
             if let Some(item) = c.get(key) {
@@ -110,15 +122,19 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
     let sql = if is_sql {
         sql_check(checker, c)
     } else {
-        for key in SQL_ONLY {
+        for (key, refusal) in LOGIN_KEYS {
+            if is_ldap && *key != "database" {
+                continue;
+            }
             if let Some(item) = c.get(key) {
-                checker.error(
-                    &item.span,
-                    Some(c.key(key)),
-                    "only for mysql and pgsql checks",
-                );
+                checker.error(&item.span, Some(c.key(key)), *refusal);
             }
         }
+        None
+    };
+    let ldap = if is_ldap {
+        ldap_check(checker, c)
+    } else {
         None
     };
     Some(match check_type {
@@ -130,6 +146,8 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         CheckType::Https => CheckKind::Https(http?),
         CheckType::Mysql => CheckKind::Mysql(sql?),
         CheckType::Pgsql => CheckKind::Pgsql(sql?),
+        CheckType::Ldap => CheckKind::Ldap(ldap?),
+        CheckType::Ldaps => CheckKind::Ldaps(ldap?),
     })
 }
 
@@ -225,5 +243,20 @@ fn sql_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SqlCheck> {
         password: password.unwrap_or_default(),
         database,
         request: request.filter(|r| !r.trim().is_empty())?,
+    })
+}
+
+/// `login` (a DN; absent: an anonymous bind), `password`, `request` (the DN
+/// searched), `receive`.
+fn ldap_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<LdapCheck> {
+    let login = checker.string(c, "login").map(|(l, _)| l.to_string());
+    let password = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let request = checker.string(c, "request").map(|(r, _)| r.to_string());
+    let receive = checker.string(c, "receive").map(|(r, _)| r.to_string());
+    Some(LdapCheck {
+        login: login.filter(|l| !l.is_empty()),
+        password: password.unwrap_or_default(),
+        request: request.unwrap_or_default(),
+        receive: receive.filter(|r| !r.is_empty()),
     })
 }

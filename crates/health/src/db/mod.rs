@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Database checks: log in, run the check's query, up when it returns a row
-//! (ldirectord's `check_mysql`/`check_pgsql`). Hand-written clients of the
-//! two wire protocols, only as much of them as a check needs: handshake,
-//! password authentication, one simple query, the first row. The hashes come
+//! Directory and database checks: log in, ask one question, up on the
+//! answer. MySQL/PostgreSQL run the check's query and want a row
+//! (ldirectord's `check_mysql`/`check_pgsql`); LDAP binds and reads one
+//! entry (`check_ldap`). Hand-written clients of the wire protocols, only
+//! as much of them as a check needs: handshake, password authentication,
+//! one simple request, the first answer. The hashes come
 //! from ring, which the https checks already build (see the crate doc for
 //! why no client crate).
 //!
@@ -12,11 +14,15 @@
 //! | `pgsql.rs`  | PostgreSQL: protocol 3.0 startup, SCRAM-SHA-256/md5/password |
 //! | `scram.rs`  | SCRAM-SHA-256 client (RFC 5802/7677) with base64             |
 //! | `md5.rs`    | MD5 (RFC 1321), for PostgreSQL's old `md5` password method  |
+//! | `ldap.rs`   | LDAP(S): simple bind, a base search, the entry's DN          |
+//! | `ber.rs`    | the BER that LDAP messages are written in                    |
 //!
 //! Every read goes through [`Wire`], which stops after [`READ_LIMIT`] bytes,
 //! so a server sending garbage or an endless answer costs a bounded amount;
 //! the caller bounds the time.
 
+mod ber;
+pub(crate) mod ldap;
 mod md5;
 pub(crate) mod mysql;
 pub(crate) mod pgsql;
@@ -25,7 +31,7 @@ mod scram;
 use std::io;
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 /// At most this much is read from a database server in one check: the
@@ -35,7 +41,7 @@ pub(crate) const READ_LIMIT: usize = 1024 * 1024;
 /// A connection to a database server that counts what it reads, and names
 /// its protocol (`MySQL`, `PostgreSQL`) in every error.
 pub(crate) struct Wire {
-    stream: BufReader<TcpStream>,
+    stream: BufReader<Box<dyn Stream>>,
     read: usize,
     protocol: &'static str,
 }
@@ -43,16 +49,32 @@ pub(crate) struct Wire {
 impl Wire {
     /// Connects to `addr`.
     pub(crate) async fn connect(addr: SocketAddr, protocol: &'static str) -> Result<Self, String> {
-        let tcp = TcpStream::connect(addr).await.map_err(|e| match e.kind() {
-            io::ErrorKind::ConnectionRefused => "connect refused".to_string(),
-            _ => format!("connect failed: {e}"),
-        })?;
-        let _ = tcp.set_nodelay(true);
-        Ok(Self {
-            stream: BufReader::new(tcp),
+        let tcp = tcp(addr).await?;
+        Ok(Self::over(Box::new(tcp), protocol))
+    }
+
+    /// Connects to `addr` with TLS at once (ldaps), the certificate not
+    /// verified (as ldirectord's checks and `https` by default).
+    pub(crate) async fn connect_tls(
+        addr: SocketAddr,
+        protocol: &'static str,
+    ) -> Result<Self, String> {
+        let tcp = tcp(addr).await?;
+        let connector = crate::tls::connector(false)?;
+        let name = crate::tls::server_name(None, addr.ip());
+        let stream = connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS handshake failed: {e}"))?;
+        Ok(Self::over(Box::new(stream), protocol))
+    }
+
+    fn over(stream: Box<dyn Stream>, protocol: &'static str) -> Self {
+        Self {
+            stream: BufReader::new(stream),
             read: 0,
             protocol,
-        })
+        }
     }
 
     /// `MySQL: {what}`.
@@ -77,7 +99,11 @@ impl Wire {
     /// Sends `bytes`.
     pub(crate) async fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
         let stream = self.stream.get_mut();
-        stream.write_all(bytes).await.map_err(|e| self.io_error(e))
+        let sent = async {
+            stream.write_all(bytes).await?;
+            stream.flush().await // TLS holds what is written until then
+        };
+        sent.await.map_err(|e| self.io_error(e))
     }
 
     fn io_error(&self, e: io::Error) -> String {
@@ -87,6 +113,20 @@ impl Wire {
             _ => self.error(e),
         }
     }
+}
+
+/// What a check talks over: TCP, or TLS over TCP.
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+async fn tcp(addr: SocketAddr) -> Result<TcpStream, String> {
+    let tcp = TcpStream::connect(addr).await.map_err(|e| match e.kind() {
+        io::ErrorKind::ConnectionRefused => "connect refused".to_string(),
+        _ => format!("connect failed: {e}"),
+    })?;
+    let _ = tcp.set_nodelay(true);
+    Ok(tcp)
 }
 
 /// Text sent by a server, made printable and cut to a line's length.

@@ -14,7 +14,7 @@ use common::*;
 use health::{check_once, CheckKind, CheckResult};
 use tokio::io::AsyncWriteExt;
 
-use config::model::SqlCheck;
+use config::model::{LdapCheck, SqlCheck};
 
 fn sql(login: &str, password: &str, database: Option<&str>, request: &str) -> SqlCheck {
     SqlCheck {
@@ -215,5 +215,104 @@ async fn pgsql_against_postgresql() {
     assert_failed(
         &pg_at(endless_notices().await, &good).await,
         "PostgreSQL: more than 1 MiB without an answer",
+    );
+}
+
+fn ldap(login: Option<(&str, &str)>, request: &str, receive: Option<&str>) -> LdapCheck {
+    LdapCheck {
+        login: login.map(|(dn, _)| dn.to_string()),
+        password: login.map(|(_, p)| p.to_string()).unwrap_or_default(),
+        request: request.to_string(),
+        receive: receive.map(str::to_string),
+    }
+}
+
+/// Answers the bind with success, then sends search references forever.
+async fn endless_references() -> SocketAddr {
+    serve(|mut s| async move {
+        let mut request = [0u8; 64];
+        let _ = tokio::io::AsyncReadExt::read(&mut s, &mut request).await;
+        let bound = b"\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x00\x04\x00\x04\x00";
+        if s.write_all(bound).await.is_err() {
+            return;
+        }
+        let reference = b"\x30\x0d\x02\x01\x02\x73\x08\x04\x06ldap:/";
+        while s.write_all(reference).await.is_ok() {}
+    })
+    .await
+}
+
+#[tokio::test]
+async fn ldap_against_slapd() {
+    let slapd = servers::slapd();
+    let (addr, tls) = (slapd.server.addr, slapd.tls);
+    let base = "dc=example,dc=com";
+    let user = Some(("cn=check,dc=example,dc=com", "secret"));
+    let good = ldap(user, base, Some("dc=example"));
+    wait_until_up(addr, &CheckKind::Ldap(good.clone())).await;
+    let plain = |l: LdapCheck| once(addr, CheckKind::Ldap(l));
+
+    assert_up(
+        &plain(good.clone()).await,
+        "LDAP: found \"dc=example,dc=com\" in ",
+    );
+    assert_up(&plain(ldap(None, "", None)).await, "LDAP: found \"\" in ");
+    assert_up(
+        &plain(ldap(None, base, None)).await,
+        "LDAP: found \"dc=example,dc=com\"",
+    );
+    assert_up(
+        &once(tls, CheckKind::Ldaps(good.clone())).await,
+        "LDAPS: found \"dc=example,dc=com\" in ",
+    );
+    assert_failed(
+        &plain(ldap(
+            Some(("cn=check,dc=example,dc=com", "wrong")),
+            base,
+            None,
+        ))
+        .await,
+        "LDAP: bind as \"cn=check,dc=example,dc=com\" failed: invalidCredentials (49)",
+    );
+    assert_failed(
+        &plain(ldap(user, "ou=nope,dc=example,dc=com", None)).await,
+        "LDAP: search of \"ou=nope,dc=example,dc=com\" failed: noSuchObject (32)",
+    );
+    assert_failed(
+        &plain(ldap(user, base, Some("dc=other"))).await,
+        "LDAP: entry \"dc=example,dc=com\" lacks \"dc=other\"",
+    );
+    assert_failed(
+        &plain(ldap(user, "not a dn", None)).await,
+        "LDAP: search of \"not a dn\" failed: invalidDNSyntax (34): invalid DN",
+    );
+    let r = once(addr, CheckKind::Ldaps(good.clone())).await;
+    assert!(
+        !r.ok && r.detail.starts_with("TLS handshake failed"),
+        "ldaps to the plain port: {r:?}"
+    );
+    drop(slapd);
+    assert_failed(&plain(good.clone()).await, "connect refused");
+
+    // Not slapd.
+    assert_failed(
+        &once(hanging().await, CheckKind::Ldap(good.clone())).await,
+        "timed out after 1s",
+    );
+    assert_failed(
+        &once(hanging().await, CheckKind::Ldaps(good.clone())).await,
+        "timed out after 1s",
+    );
+    assert_failed(
+        &once(
+            sends(b"SSH-2.0-OpenSSH_9.6\r\n").await,
+            CheckKind::Ldap(good.clone()),
+        )
+        .await,
+        "LDAP: not an LDAP server (it sent \"SS\")",
+    );
+    assert_failed(
+        &once(endless_references().await, CheckKind::Ldap(good.clone())).await,
+        "LDAP: more than 1 MiB without an answer",
     );
 }

@@ -230,3 +230,123 @@ pub fn postgres() -> Server {
         _dir: scratch,
     }
 }
+
+/// PEM of DER bytes (`label`: CERTIFICATE, PRIVATE KEY).
+fn pem(label: &str, der: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut text = String::new();
+    for chunk in der.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                text.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                text.push('=');
+            }
+        }
+    }
+    let lines: Vec<&str> = text
+        .as_bytes()
+        .chunks(64)
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// slapd with `dc=example,dc=com` and `cn=check,dc=example,dc=com`
+/// (password `secret`), readable by anyone; LDAP on `addr`, LDAPS (the test
+/// leaf certificate of tests/data) on `tls`.
+pub struct Slapd {
+    pub server: Server,
+    pub tls: SocketAddr,
+}
+
+pub fn slapd() -> Slapd {
+    let scratch = scratch("slapd");
+    let dir = scratch.0.clone();
+    let data = dir.join("data");
+    fs::create_dir_all(&data).unwrap();
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let cert = dir.join("leaf.pem");
+    let key = dir.join("leaf.key.pem");
+    fs::write(
+        &cert,
+        pem("CERTIFICATE", &fs::read(tests.join("leaf.der")).unwrap()),
+    )
+    .unwrap();
+    fs::write(
+        &key,
+        pem(
+            "PRIVATE KEY",
+            &fs::read(tests.join("leaf.key.der")).unwrap(),
+        ),
+    )
+    .unwrap();
+    let conf = dir.join("slapd.conf");
+    fs::write(
+        &conf,
+        format!(
+            "include /etc/ldap/schema/core.schema\n\
+             pidfile {dir}/pid\n\
+             modulepath /usr/lib/ldap\n\
+             moduleload back_mdb\n\
+             TLSCertificateFile {cert}\n\
+             TLSCertificateKeyFile {key}\n\
+             database mdb\n\
+             maxsize 10485760\n\
+             suffix \"dc=example,dc=com\"\n\
+             rootdn \"cn=admin,dc=example,dc=com\"\n\
+             rootpw admin\n\
+             directory {data}\n",
+            dir = dir.display(),
+            cert = cert.display(),
+            key = key.display(),
+            data = data.display(),
+        ),
+    )
+    .unwrap();
+    let ldif = dir.join("entries.ldif");
+    fs::write(
+        &ldif,
+        "dn: dc=example,dc=com\nobjectClass: dcObject\nobjectClass: organization\n\
+         dc: example\no: Example\n\n\
+         dn: cn=check,dc=example,dc=com\nobjectClass: person\ncn: check\nsn: check\n\
+         userPassword: secret\n",
+    )
+    .unwrap();
+    run(
+        Command::new(program("slapadd", "slapd"))
+            .arg("-f")
+            .arg(&conf)
+            .arg("-l")
+            .arg(&ldif),
+        "slapadd",
+    );
+    let (port, tls_port) = (free_port(), free_port());
+    let child = Command::new(program("slapd", "slapd"))
+        .args(["-d", "0", "-f"])
+        .arg(&conf)
+        .arg("-h")
+        .arg(format!(
+            "ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{tls_port}/"
+        ))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(dir.join("log")).unwrap())
+        .spawn()
+        .expect("slapd");
+    Slapd {
+        server: Server {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            child,
+            _dir: scratch,
+        },
+        tls: SocketAddr::from(([127, 0, 0, 1], tls_port)),
+    }
+}
