@@ -3,7 +3,9 @@
 //! its timing, and the settings of its type.
 
 use crate::fields::{Checker, Fields};
-use crate::model::{Check, CheckKind, HttpCheck, LdapCheck, SqlCheck};
+use crate::model::{
+    Check, CheckKind, HttpCheck, LdapCheck, Pattern, Receive, SqlCheck, StatusCodes,
+};
 use crate::tree::Value;
 use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
 
@@ -11,7 +13,15 @@ use super::values::{count, or_default, ranged, seconds};
 use super::Defaults;
 
 /// The keys only HTTP and HTTPS checks have.
-const HTTP_ONLY: &[&str] = &["request", "receive", "status", "host", "method", "verify"];
+const HTTP_ONLY: &[&str] = &[
+    "request",
+    "receive",
+    "receive_regex",
+    "status",
+    "host",
+    "method",
+    "verify",
+];
 
 /// The keys of the checks that log in (besides `request` and `receive`),
 /// with the refusal for other types.
@@ -201,8 +211,8 @@ fn http_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<HttpCheck> {
         Some((r, _)) => format!("/{r}"),
         None => "/".to_string(),
     };
-    let receive = checker.string(c, "receive").map(|(r, _)| r.to_string());
-    let status = ranged(checker, c, "status", 100..=599);
+    let receive = receive(checker, c);
+    let status = status(checker, c);
     let host = checker.string(c, "host").map(|(h, _)| h.to_string());
     let method = checker
         .word(c, "method", &HTTP_METHOD)
@@ -211,8 +221,8 @@ fn http_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<HttpCheck> {
     let verify = checker.boolean(c, "verify").is_some_and(|(v, _)| v);
     Some(HttpCheck {
         request,
-        receive,
-        status,
+        receive: receive?,
+        status: status?,
         host,
         method: method?.to_string(),
         verify,
@@ -259,4 +269,68 @@ fn ldap_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<LdapCheck> {
         request: request.unwrap_or_default(),
         receive: receive.filter(|r| !r.is_empty()),
     })
+}
+
+/// `receive` (a substring) or `receive_regex` (a regular expression), not
+/// both. `Some(None)`: neither; `None`: refused.
+fn receive(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Option<Receive>> {
+    let text = checker.string(c, "receive");
+    let regex = checker.string(c, "receive_regex");
+    match (text, regex) {
+        (Some(_), Some((_, item))) => {
+            checker.error(
+                &item.span,
+                Some(c.key("receive_regex")),
+                "give receive (a substring) or receive_regex (a regular expression), not both",
+            );
+            None
+        }
+        (Some((text, _)), None) => Some(Some(Receive::Text(text.to_string()))),
+        (None, Some((pattern, item))) => match Pattern::new(pattern) {
+            Ok(p) => Some(Some(Receive::Regex(p))),
+            Err(why) => {
+                checker.error(
+                    &item.span,
+                    Some(c.key("receive_regex")),
+                    format!("not a regular expression: {why}"),
+                );
+                None
+            }
+        },
+        (None, None) => Some(None),
+    }
+}
+
+/// `status`: one code (`200`) or codes and ranges (`"200-299,401"`).
+/// `Some(None)`: absent; `None`: refused.
+fn status(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Option<StatusCodes>> {
+    let Some(item) = c.get("status") else {
+        return Some(None);
+    };
+    let codes = match &item.value {
+        Value::Integer(_) => {
+            let code: u16 = ranged(checker, c, "status", 100..=599)?;
+            StatusCodes::one(code)
+        }
+        Value::String(text) => match StatusCodes::parse(text) {
+            Ok(codes) => Some(codes),
+            Err(why) => {
+                checker.error(&item.span, Some(c.key("status")), why);
+                None
+            }
+        },
+        other => {
+            checker.error(
+                &item.span,
+                Some(c.key("status")),
+                format!(
+                    "expected a status code or a string of codes and ranges such as \
+                     \"200-299,401\", found {}",
+                    other.kind()
+                ),
+            );
+            None
+        }
+    };
+    codes.map(Some)
 }
