@@ -216,8 +216,8 @@ pub struct LdapCheck {
     pub password: String,
     /// DN of the entry searched for (scope base); empty: the root DSE.
     pub request: String,
-    /// Text the found entry's DN must contain.
-    pub receive: Option<String>,
+    /// What the found entry's DN must contain or match.
+    pub receive: Option<Receive>,
 }
 
 /// What the body of an HTTP(S) answer must hold (in its first 64 KiB).

@@ -173,8 +173,10 @@ fn ldap(l: &LdapCheck) -> Vec<String> {
     if !l.request.is_empty() {
         parts.push(format!("request = {}", quote(&l.request)));
     }
-    if let Some(r) = &l.receive {
-        parts.push(format!("receive = {}", quote(r)));
+    match &l.receive {
+        Some(Receive::Text(r)) => parts.push(format!("receive = {}", quote(r))),
+        Some(Receive::Regex(p)) => parts.push(format!("receive_regex = {}", quote(p.as_str()))),
+        None => {}
     }
     parts
 }

@@ -410,7 +410,7 @@ fn check_types() {
              virtual[0].check.login = \"cn=check,dc=example,dc=com\" @4:9\n\
              virtual[0].check.password = \"x\" @5:10\n\
              virtual[0].check.request = \"dc=example,dc=com\" @6:11\n\
-             virtual[0].check.receive = \"example\" @7:11\n"
+             virtual[0].check.receive_regex = \"example\" @7:11\n"
                 .to_string(),
             vec![]
         ),

@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use config::model::{CheckKind, Family, Forward, Netmask, Protocol, Real, SyncRole, VirtualKey};
+use config::model::{
+    CheckKind, Family, Forward, Netmask, Protocol, Real, Receive, SyncRole, VirtualKey,
+};
 use config::source::SourceFile;
 use config::{toml_file, validate, Config};
 
@@ -440,12 +442,12 @@ check = { type = "ldaps" }
     };
     assert_eq!(l.login.as_deref(), Some("cn=check,dc=example,dc=com"));
     assert_eq!(
+        (l.password.as_str(), l.request.as_str(), l.receive.as_ref()),
         (
-            l.password.as_str(),
-            l.request.as_str(),
-            l.receive.as_deref()
-        ),
-        ("s3cret", "dc=example,dc=com", Some("example"))
+            "s3cret",
+            "dc=example,dc=com",
+            Some(&Receive::from("example"))
+        )
     );
     let CheckKind::Ldaps(anonymous) = &config.virtuals[1].check.kind else {
         panic!("{:?}", config.virtuals[1].check)

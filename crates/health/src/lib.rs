@@ -43,8 +43,8 @@
 //!   caching_sha2_password; SCRAM-SHA-256, md5 and password. No TLS.
 //! - `ldap`/`ldaps`: a simple bind as `login` (anonymous without it), then
 //!   a search of the entry `request` names (scope base; the root DSE when
-//!   empty); up when it is found and, if `receive` is set, its DN contains
-//!   it (`LDAP: bind as "cn=check,…" failed: invalidCredentials (49)`,
+//!   empty); up when it is found and, if `receive` (`receive_regex`) is
+//!   set, its DN contains (matches) it (`LDAP: bind as "cn=check,…" failed: invalidCredentials (49)`,
 //!   `LDAP: search of "ou=x,…" failed: noSuchObject (32)`). ldaps is TLS from
 //!   the first byte, the certificate not verified.
 //! - `none` is up and `off` down, at once, with no probe.

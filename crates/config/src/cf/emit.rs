@@ -418,7 +418,8 @@ impl Reader<'_> {
 
     /// An LDAP check's `login` and `password` (only both: ldirectord binds
     /// anonymously otherwise), `request` (the DN searched: ldirectord drops
-    /// its first character, the `/` the reader adds) and `receive`.
+    /// its first character, the `/` the reader adds) and `receive` (a
+    /// regular expression in ldirectord).
     fn ldap_settings(&mut self, t: &mut Table, v: &VirtualSpec) {
         match (&v.login, &v.passwd) {
             (Some(login), Some(passwd)) => {
@@ -444,8 +445,9 @@ impl Reader<'_> {
             let dn = request.value.strip_prefix('/').unwrap_or(&request.value);
             put_at(t, "request", request, string(dn));
         }
+        // ldirectord matches receive as a (Perl) regular expression.
         if let Some(receive) = &v.receive {
-            put_at(t, "receive", receive, string(&receive.value));
+            put_at(t, "receive_regex", receive, string(&receive.value));
         }
     }
 

@@ -97,7 +97,7 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
     // Keys of HTTP_ONLY that this type reads itself.
     let own: &[&str] = match (is_sql, is_ldap) {
         (true, _) => &["request"],
-        (_, true) => &["request", "receive"],
+        (_, true) => &["request", "receive", "receive_regex"],
         _ => &[],
     };
     let http = if matches!(check_type, CheckType::Http | CheckType::Https) {
@@ -257,17 +257,17 @@ fn sql_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SqlCheck> {
 }
 
 /// `login` (a DN; absent: an anonymous bind), `password`, `request` (the DN
-/// searched), `receive`.
+/// searched), `receive` or `receive_regex` (for the entry's DN).
 fn ldap_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<LdapCheck> {
     let login = checker.string(c, "login").map(|(l, _)| l.to_string());
     let password = checker.string(c, "password").map(|(p, _)| p.to_string());
     let request = checker.string(c, "request").map(|(r, _)| r.to_string());
-    let receive = checker.string(c, "receive").map(|(r, _)| r.to_string());
+    let receive = receive(checker, c);
     Some(LdapCheck {
         login: login.filter(|l| !l.is_empty()),
         password: password.unwrap_or_default(),
         request: request.unwrap_or_default(),
-        receive: receive.filter(|r| !r.is_empty()),
+        receive: receive?,
     })
 }
 

@@ -2,13 +2,13 @@
 //! The LDAP check (ldirectord's `check_ldap`): a simple bind, as `login`
 //! or anonymous; a search of the entry `request` names (scope base, filter
 //! `(objectClass=*)`, no attributes; the root DSE when `request` is empty);
-//! up when it finds exactly that entry and, if `receive` is set, the entry's
-//! DN contains it. ldaps is the same over TLS from the first byte, the
+//! up when it finds exactly that entry and, if `receive` (`receive_regex`)
+//! is set, the entry's DN contains (matches) it. ldaps is the same over TLS from the first byte, the
 //! certificate not verified (as ldirectord's Net::LDAP does by default).
 
 use std::net::SocketAddr;
 
-use config::model::LdapCheck;
+use config::model::{LdapCheck, Receive};
 
 use super::ber::{element, integer, length, unsigned, Elements};
 use super::{printable, Wire, READ_LIMIT};
@@ -103,10 +103,17 @@ pub(crate) async fn check(addr: SocketAddr, l: &LdapCheck, tls: bool) -> Result<
             found.len()
         )));
     };
-    if let Some(wanted) = &l.receive {
-        if !entry.contains(wanted.as_str()) {
+    match &l.receive {
+        Some(Receive::Text(wanted)) if !entry.contains(wanted.as_str()) => {
             return Err(wire.error(format!("entry {entry:?} lacks {wanted:?}")));
         }
+        Some(Receive::Regex(pattern)) if !pattern.is_match(entry.as_bytes()) => {
+            return Err(wire.error(format!(
+                "entry {entry:?} does not match {:?}",
+                pattern.as_str()
+            )));
+        }
+        _ => {}
     }
     Ok(wire.error(format!("found {entry:?}")))
 }

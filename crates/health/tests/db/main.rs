@@ -14,7 +14,7 @@ use common::*;
 use health::{check_once, CheckKind, CheckResult};
 use tokio::io::AsyncWriteExt;
 
-use config::model::{LdapCheck, SqlCheck};
+use config::model::{LdapCheck, Pattern, Receive, SqlCheck};
 
 fn sql(login: &str, password: &str, database: Option<&str>, request: &str) -> SqlCheck {
     SqlCheck {
@@ -223,7 +223,7 @@ fn ldap(login: Option<(&str, &str)>, request: &str, receive: Option<&str>) -> Ld
         login: login.map(|(dn, _)| dn.to_string()),
         password: login.map(|(_, p)| p.to_string()).unwrap_or_default(),
         request: request.to_string(),
-        receive: receive.map(str::to_string),
+        receive: receive.map(Receive::from),
     }
 }
 
@@ -281,6 +281,14 @@ async fn ldap_against_slapd() {
     assert_failed(
         &plain(ldap(user, base, Some("dc=other"))).await,
         "LDAP: entry \"dc=example,dc=com\" lacks \"dc=other\"",
+    );
+    let mut regex = ldap(user, base, None);
+    regex.receive = Some(Receive::Regex(Pattern::new("^dc=ex[a-z]+,").unwrap()));
+    assert_up(&plain(regex.clone()).await, "LDAP: found");
+    regex.receive = Some(Receive::Regex(Pattern::new("^cn=").unwrap()));
+    assert_failed(
+        &plain(regex).await,
+        "LDAP: entry \"dc=example,dc=com\" does not match \"^cn=\"",
     );
     assert_failed(
         &plain(ldap(user, "not a dn", None)).await,
