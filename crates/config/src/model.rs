@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::http_values::{Pattern, StatusCodes};
 use crate::source::Location;
 
 /// The whole desired state, from one or more files.
@@ -163,6 +164,14 @@ pub enum CheckKind {
     None,
     /// Always down (maintenance).
     Off,
+    /// MySQL or MariaDB: log in, run `request`, up when it returns a row.
+    Mysql(SqlCheck),
+    /// PostgreSQL: log in, run `request`, up when it returns a row.
+    Pgsql(SqlCheck),
+    /// LDAP: bind, search `request`, find `receive` in the entry's DN.
+    Ldap(LdapCheck),
+    /// LDAP over TLS (ldaps, implicit TLS).
+    Ldaps(LdapCheck),
     /// SMTP (also `submission`; `smtps` with implicit TLS): the greeting,
     /// EHLO, and AUTH when a login is set.
     Smtp(MailCheck),
@@ -179,21 +188,67 @@ pub enum CheckKind {
     Ftp(FtpCheck),
 }
 
+/// MySQL/PostgreSQL check settings (ldirectord's `login`, `passwd`,
+/// `database`, `request`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SqlCheck {
+    /// User to log in as.
+    pub login: String,
+    /// Its password (empty: none).
+    pub password: String,
+    /// Database to connect to (PostgreSQL's default: the user's name).
+    pub database: Option<String>,
+    /// The query; up when it returns at least one row.
+    pub request: String,
+}
+
 /// HTTP(S) check settings.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HttpCheck {
     /// Path requested.
     pub request: String,
-    /// Substring the body must contain.
-    pub receive: Option<String>,
-    /// Status required; `None`: any 2xx or 3xx.
-    pub status: Option<u16>,
+    /// What the body must hold: a substring (`receive`) or a match of a
+    /// regular expression (`receive_regex`).
+    pub receive: Option<Receive>,
+    /// Statuses that count as up; `None`: any 2xx or 3xx.
+    pub status: Option<StatusCodes>,
     /// Host header (and SNI).
     pub host: Option<String>,
     /// `GET` or `HEAD`.
     pub method: String,
     /// Verify the certificate (https).
     pub verify: bool,
+}
+
+/// LDAP(S) check settings (ldirectord's `login`, `passwd`, `request`,
+/// `receive`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LdapCheck {
+    /// DN to bind as; `None`: an anonymous bind.
+    pub login: Option<String>,
+    /// Its password.
+    pub password: String,
+    /// DN of the entry searched for (scope base); empty: the root DSE.
+    pub request: String,
+    /// What the found entry's DN must contain or match.
+    pub receive: Option<Receive>,
+}
+
+/// What the body of an HTTP(S) answer must hold (in its first 64 KiB).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receive {
+    /// This text, as written (`receive`).
+    Text(String),
+    /// A match of this regular expression (`receive_regex`; what
+    /// ldirectord's `receive` is).
+    Regex(Pattern),
+}
+
+impl From<&str> for Receive {
+    /// The substring form.
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_string())
+    }
 }
 
 /// How a mail check (smtp, pop, imap) uses TLS.
@@ -240,8 +295,9 @@ pub struct FtpCheck {
 pub struct FtpFetch {
     /// Its path (`request`).
     pub request: String,
-    /// Text its first 64 KiB must contain (`receive`).
-    pub receive: Option<String>,
+    /// What its first 64 KiB must contain (`receive`) or match
+    /// (`receive_regex`).
+    pub receive: Option<Receive>,
 }
 
 /// A health check with its timing.

@@ -142,6 +142,10 @@ pub(crate) enum CheckType {
     External,
     None,
     Off,
+    Mysql,
+    Pgsql,
+    Ldap,
+    Ldaps,
     Smtp,
     Smtps,
     Pop,
@@ -162,6 +166,10 @@ impl CheckType {
             CheckKind::External(_) => Self::External,
             CheckKind::None => Self::None,
             CheckKind::Off => Self::Off,
+            CheckKind::Mysql(_) => Self::Mysql,
+            CheckKind::Pgsql(_) => Self::Pgsql,
+            CheckKind::Ldap(_) => Self::Ldap,
+            CheckKind::Ldaps(_) => Self::Ldaps,
             CheckKind::Smtp(m) if m.tls == MailTls::Implicit => Self::Smtps,
             CheckKind::Smtp(_) => Self::Smtp,
             CheckKind::Pop(m) if m.tls == MailTls::Implicit => Self::Pops,
@@ -174,6 +182,13 @@ impl CheckType {
     }
 }
 
+impl CheckKind {
+    /// The check's `type` as a file writes it: `connect`, `http`, …
+    pub fn type_name(&self) -> &'static str {
+        CHECK_TYPE.name(CheckType::of(self))
+    }
+}
+
 /// A check's `type`.
 pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
     words: &[
@@ -183,6 +198,10 @@ pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
         ("external", CheckType::External),
         ("none", CheckType::None),
         ("off", CheckType::Off),
+        ("mysql", CheckType::Mysql),
+        ("pgsql", CheckType::Pgsql),
+        ("ldap", CheckType::Ldap),
+        ("ldaps", CheckType::Ldaps),
         ("smtp", CheckType::Smtp),
         ("smtps", CheckType::Smtps),
         ("pop", CheckType::Pop),
@@ -239,6 +258,10 @@ mod tests {
             CheckType::External,
             CheckType::None,
             CheckType::Off,
+            CheckType::Mysql,
+            CheckType::Pgsql,
+            CheckType::Ldap,
+            CheckType::Ldaps,
             CheckType::Smtp,
             CheckType::Smtps,
             CheckType::Pop,
@@ -260,8 +283,8 @@ mod tests {
         );
         assert_eq!(
             CHECK_TYPE.parse("x").unwrap_err(),
-            "unknown check type `x` (connect, http, https, external, none, off, smtp, smtps, pop, \
-             pops, imap, imaps, nntp or ftp; also submission)"
+            "unknown check type `x` (connect, http, https, external, none, off, mysql, pgsql, ldap, \
+             ldaps, smtp, smtps, pop, pops, imap, imaps, nntp or ftp; also submission)"
         );
         assert_eq!(
             HTTP_METHOD.parse("x").unwrap_err(),

@@ -7,8 +7,8 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::model::{
-    Check, CheckKind, Config, Family, HttpCheck, Login, MailCheck, MailTls, Netmask, Real,
-    VirtualKey,
+    Check, CheckKind, Config, Family, HttpCheck, LdapCheck, Login, MailCheck, MailTls, Netmask,
+    Real, Receive, SqlCheck, VirtualKey,
 };
 use crate::words::{CheckType, CHECK_TYPE, FORWARD, PROTOCOL, SYNC_STATE};
 
@@ -129,11 +129,11 @@ fn check(c: &Check) -> String {
             parts.extend(f.login.iter().flat_map(login));
             if let Some(fetch) = &f.fetch {
                 parts.push(format!("request = {}", quote(&fetch.request)));
-                if let Some(r) = &fetch.receive {
-                    parts.push(format!("receive = {}", quote(r)));
-                }
+                parts.extend(receive(fetch.receive.as_ref()));
             }
         }
+        CheckKind::Mysql(q) | CheckKind::Pgsql(q) => parts.extend(sql(q)),
+        CheckKind::Ldap(l) | CheckKind::Ldaps(l) => parts.extend(ldap(l)),
         _ => {}
     }
     format!("{{ {} }}", parts.join(", "))
@@ -141,11 +141,15 @@ fn check(c: &Check) -> String {
 
 fn http(h: &HttpCheck) -> Vec<String> {
     let mut parts = vec![format!("request = {}", quote(&h.request))];
-    if let Some(r) = &h.receive {
-        parts.push(format!("receive = {}", quote(r)));
+    match &h.receive {
+        Some(Receive::Text(r)) => parts.push(format!("receive = {}", quote(r))),
+        Some(Receive::Regex(p)) => parts.push(format!("receive_regex = {}", quote(p.as_str()))),
+        None => {}
     }
-    if let Some(s) = h.status {
-        parts.push(format!("status = {s}"));
+    match h.status.as_ref().map(|s| (s.single(), s)) {
+        Some((Some(code), _)) => parts.push(format!("status = {code}")),
+        Some((None, s)) => parts.push(format!("status = \"{s}\"")),
+        None => {}
     }
     if let Some(host) = &h.host {
         parts.push(format!("host = {}", quote(host)));
@@ -171,6 +175,43 @@ fn login(l: &Login) -> Vec<String> {
         parts.push(format!("password = {}", quote(&l.password)));
     }
     parts
+}
+
+fn sql(q: &SqlCheck) -> Vec<String> {
+    let mut parts = vec![format!("login = {}", quote(&q.login))];
+    if !q.password.is_empty() {
+        parts.push(format!("password = {}", quote(&q.password)));
+    }
+    if let Some(d) = &q.database {
+        parts.push(format!("database = {}", quote(d)));
+    }
+    parts.push(format!("request = {}", quote(&q.request)));
+    parts
+}
+
+fn ldap(l: &LdapCheck) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(login) = &l.login {
+        parts.push(format!("login = {}", quote(login)));
+        parts.push(format!("password = {}", quote(&l.password)));
+    }
+    if !l.request.is_empty() {
+        parts.push(format!("request = {}", quote(&l.request)));
+    }
+    match &l.receive {
+        Some(Receive::Text(r)) => parts.push(format!("receive = {}", quote(r))),
+        Some(Receive::Regex(p)) => parts.push(format!("receive_regex = {}", quote(p.as_str()))),
+        None => {}
+    }
+    parts
+}
+
+/// `receive = "…"` or `receive_regex = "…"`.
+fn receive(r: Option<&Receive>) -> Option<String> {
+    match r? {
+        Receive::Text(r) => Some(format!("receive = {}", quote(r))),
+        Receive::Regex(p) => Some(format!("receive_regex = {}", quote(p.as_str()))),
+    }
 }
 
 /// A TOML basic string.

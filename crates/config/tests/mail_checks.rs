@@ -3,7 +3,7 @@
 //! ftp): their TOML keys, what is refused, how they are written back, and
 //! how ldirectord's `service=` negotiate checks read into them.
 
-use config::model::{CheckKind, FtpCheck, FtpFetch, Login, MailCheck, MailTls};
+use config::model::{CheckKind, FtpCheck, FtpFetch, Login, MailCheck, MailTls, Pattern, Receive};
 use config::source::SourceFile;
 use config::{cf, toml_file, validate, write, Config};
 
@@ -85,7 +85,7 @@ fn each_type_reads_with_its_settings() {
             login: login("anonymous", "me@example.org"),
             fetch: Some(FtpFetch {
                 request: "/welcome.msg".to_string(),
-                receive: Some("Welcome".to_string()),
+                receive: Some(Receive::Text("Welcome".to_string())),
             }),
         }))
     );
@@ -131,7 +131,19 @@ fn wrong_settings_are_refused_with_their_key() {
     );
     assert_eq!(
         refused(r#"type = "http", login = "x""#),
-        ["virtual[0].check.login: only for smtp, pop, imap, nntp and ftp checks (and their TLS variants)"]
+        ["virtual[0].check.login: only for the checks that log in: mysql, pgsql, ldap(s), smtp(s), pop(s), imap(s), nntp and ftp"]
+    );
+    assert_eq!(
+        refused(r#"type = "http", starttls = true"#),
+        ["virtual[0].check.starttls: only for smtp, pop and imap checks"]
+    );
+    assert_eq!(
+        refused(r#"type = "ftp", request = "/x", receive = "a", receive_regex = "b""#),
+        ["virtual[0].check.receive_regex: give receive (a substring) or receive_regex (a regular expression), not both"]
+    );
+    assert_eq!(
+        refused(r#"type = "ftp", receive_regex = "b""#),
+        ["virtual[0].check.receive_regex: needs a request (the file to retrieve)"]
     );
     assert_eq!(
         refused(r#"type = "smtp", starttls = "yes""#),
@@ -258,7 +270,7 @@ virtual=10.0.0.1:80
                 login: None,
                 fetch: Some(FtpFetch {
                     request: "/welcome.msg".to_string(),
-                    receive: Some("Welcome".to_string()),
+                    receive: Some(Receive::Regex(Pattern::new("Welcome").unwrap())),
                 }),
             }),
             CheckKind::Ftp(FtpCheck {

@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{check, refused, serve, target, Target};
+use config::model::{Pattern, Receive};
 use health::{check_once, CheckKind, CheckResult, FtpCheck, FtpFetch, Login, MailCheck, MailTls};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -217,7 +218,7 @@ async fn ftp_against_vsftpd() {
     let fetch = |request: &str, receive: Option<&str>| {
         Some(FtpFetch {
             request: request.to_string(),
-            receive: receive.map(str::to_string),
+            receive: receive.map(Receive::from),
         })
     };
     let ftp_check = |login, fetch| CheckKind::Ftp(FtpCheck { login, fetch });
@@ -232,6 +233,24 @@ async fn ftp_against_vsftpd() {
     up(
         &run(ftp, ftp_check(None, fetch("welcome.msg", None))).await,
         "FTP: fetched welcome.msg (31 bytes)",
+    );
+    let regex = |request: &str, pattern: &str| {
+        Some(FtpFetch {
+            request: request.to_string(),
+            receive: Some(Receive::Regex(Pattern::new(pattern).unwrap())),
+        })
+    };
+    up(
+        &run(
+            ftp,
+            ftp_check(None, regex("/welcome.msg", "^Welcome to the [a-z]+ FTP")),
+        )
+        .await,
+        "FTP: fetched /welcome.msg (31 bytes)",
+    );
+    down(
+        &run(ftp, ftp_check(None, regex("/welcome.msg", "^Goodbye"))).await,
+        "FTP: /welcome.msg does not match /^Goodbye/",
     );
     // Over IPv6: EPSV.
     up(
@@ -421,7 +440,7 @@ async fn cpu_per_check() {
     let news = nntp_stand_in("200 news.test ready\r\n").await;
     let fetch = Some(FtpFetch {
         request: "/welcome.msg".to_string(),
-        receive: Some("Welcome".to_string()),
+        receive: Some(Receive::from("Welcome")),
     });
     let cases = [
         (

@@ -63,9 +63,7 @@ const fn spec(name: &'static str, place: Place, read: Read) -> Spec {
 }
 
 const EMAIL: &str = "ipvsctl sends no e-mail alerts";
-/// Why a service check's setting is ignored where no check of this file uses it.
-pub(super) const SERVICE_CHECKS: &str =
-    "only ldirectord's service-specific negotiate checks use it";
+const SERVICE_CHECKS: &str = "only ldirectord's service-specific negotiate checks use it";
 const YES_NO: Checked = Checked::YesNo;
 const ANY: Checked = Checked::Any;
 
@@ -106,6 +104,7 @@ const DIRECTIVES: &[Spec] = {
         spec("httpmethod",       Virtual, InVirtual(v::httpmethod)),
         spec("login",            Virtual, Text(|v| &mut v.login)),
         spec("passwd",           Virtual, Text(|v| &mut v.passwd)),
+        spec("database",         Virtual, Text(|v| &mut v.database)),
         // Not supported, or removed from ldirectord.
         spec("ops",              Virtual, InVirtual(v::ops)),
         spec("schedflags",       Virtual, Refused("not supported by ipvsctl")),
@@ -126,7 +125,6 @@ const DIRECTIVES: &[Spec] = {
         spec("logfile",          Global,  Ignored(ANY, "ipvsctl has its own logging")),
         spec("execute",          Global,  Ignored(ANY, "ipvsctl does not start other ldirectord instances")),
         spec("maintenancedir",   Global,  Ignored(ANY, "ipvsctl has no maintenance files")),
-        spec("database",         Virtual, Ignored(ANY, SERVICE_CHECKS)),
         spec("secret",           Virtual, Ignored(ANY, SERVICE_CHECKS)),
         spec("load",             Virtual, Ignored(ANY, SERVICE_CHECKS)),
         spec("monitorfile",      Virtual, Ignored(ANY, "ipvsctl writes no monitor file")),

@@ -8,7 +8,6 @@ use crate::tree::{Item, Key, Table, Value};
 use crate::words::{CheckType as TomlCheck, CHECK_TYPE};
 
 use super::address::{self, FallbackLine, Family, Target};
-use super::directives::SERVICE_CHECKS;
 use super::spec::{At, CheckType, VirtualSpec};
 use super::{services, Reader};
 
@@ -273,6 +272,23 @@ impl Reader<'_> {
             CheckType::Negotiate | CheckType::Combined(_) => match service {
                 "http" => TomlCheck::Http,
                 "https" => TomlCheck::Https,
+                "mysql" | "pgsql" if v.login.is_none() || v.request.is_none() => {
+                    let from = match &service_origin {
+                        Some(origin) => format!(" (ldirectord's default for {origin})"),
+                        None => String::new(),
+                    };
+                    let message = format!(
+                        "negotiate check for service {service}{from} needs login and request \
+                         (ldirectord counts every real server as down without them); using a \
+                         TCP connect check"
+                    );
+                    self.warning(&service_place, Some("service"), message);
+                    TomlCheck::Connect
+                }
+                "mysql" => TomlCheck::Mysql,
+                "pgsql" => TomlCheck::Pgsql,
+                "ldap" => TomlCheck::Ldap,
+                "ldaps" => TomlCheck::Ldaps,
                 "smtp" | "submission" => TomlCheck::Smtp,
                 "pop" => TomlCheck::Pop,
                 "pops" => TomlCheck::Pops,
@@ -316,11 +332,18 @@ impl Reader<'_> {
         put(&mut t, "type", &type_key, &type_span, string(kind_name));
         self.unused_login(v, kind);
         if matches!(kind, TomlCheck::None | TomlCheck::Off) {
+            self.unused_sql_settings(v);
             return t;
         }
         if matches!(
             kind,
-            TomlCheck::Http | TomlCheck::Https | TomlCheck::Connect
+            TomlCheck::Http
+                | TomlCheck::Https
+                | TomlCheck::Connect
+                | TomlCheck::Mysql
+                | TomlCheck::Pgsql
+                | TomlCheck::Ldap
+                | TomlCheck::Ldaps
         ) || is_mail(kind)
         {
             if let Some(port) = &v.checkport {
@@ -358,21 +381,10 @@ impl Reader<'_> {
         }
         match kind {
             TomlCheck::Http | TomlCheck::Https => {
-                if let Some(receive) = &v.receive {
-                    if receive.value.contains([
-                        '[', ']', '(', ')', '*', '+', '?', '{', '}', '|', '^', '$', '\\',
-                    ]) {
-                        self.warning(
-                            &receive.span,
-                            Some("receive"),
-                            "ldirectord matches receive as a regular expression; ipvsctl looks \
-                             for this text as written",
-                        );
-                    }
-                }
+                // ldirectord matches receive as a (Perl) regular expression.
                 for (name, at) in [
                     ("request", &v.request),
-                    ("receive", &v.receive),
+                    ("receive_regex", &v.receive),
                     ("host", &v.virtualhost),
                     ("method", &v.httpmethod),
                 ] {
@@ -400,6 +412,8 @@ impl Reader<'_> {
                     .collect();
                 put(&mut t, "command", &key, &span, Value::Array(words));
             }
+            TomlCheck::Mysql | TomlCheck::Pgsql => sql_settings(&mut t, v),
+            TomlCheck::Ldap | TomlCheck::Ldaps => self.ldap_settings(&mut t, v),
             TomlCheck::Pop | TomlCheck::Pops | TomlCheck::Imap | TomlCheck::Imaps => {
                 login(&mut t, v, false);
             }
@@ -413,61 +427,103 @@ impl Reader<'_> {
                             "ignored: without a request ldirectord's ftp check retrieves \
                              nothing to look in; ipvsctl checks the login only",
                         );
-                    } else if is_regex(&receive.value) {
-                        self.warning(
-                            &receive.span,
-                            Some("receive"),
-                            "ldirectord matches receive as a regular expression; ipvsctl looks \
-                             for this text as written",
-                        );
                     }
                 }
                 if let Some(request) = &v.request {
                     put_at(&mut t, "request", request, string(&request.value));
+                    // ldirectord matches receive as a (Perl) regular expression.
                     if let Some(receive) = &v.receive {
-                        put_at(&mut t, "receive", receive, string(&receive.value));
+                        put_at(&mut t, "receive_regex", receive, string(&receive.value));
                     }
                 }
             }
             _ => {}
         }
+        if !matches!(
+            kind,
+            TomlCheck::Mysql | TomlCheck::Pgsql | TomlCheck::Ldap | TomlCheck::Ldaps
+        ) && !is_mail(kind)
+        {
+            self.unused_sql_settings(v);
+        }
         t
     }
 
-    /// A warning for `login`/`passwd` where the check does not log in:
-    /// ldirectord's smtp and nntp checks never do, nor checks of other
-    /// services; pop and imap log in only with a login.
-    fn unused_login(&mut self, v: &VirtualSpec, kind: TomlCheck) {
-        let why = match kind {
-            TomlCheck::Pop
-            | TomlCheck::Pops
-            | TomlCheck::Imap
-            | TomlCheck::Imaps
-            | TomlCheck::Ftp => {
-                if let (None, Some(passwd)) = (&v.login, &v.passwd) {
-                    if kind != TomlCheck::Ftp {
-                        let key = passwd.key.clone();
-                        self.warning(
-                            &key,
-                            None,
-                            "ignored: passwd (ldirectord logs in only when login is set)",
-                        );
-                    }
-                }
-                return;
+    /// An LDAP check's `login` and `password` (only both: ldirectord binds
+    /// anonymously otherwise), `request` (the DN searched: ldirectord drops
+    /// its first character, the `/` the reader adds) and `receive` (a
+    /// regular expression in ldirectord).
+    fn ldap_settings(&mut self, t: &mut Table, v: &VirtualSpec) {
+        match (&v.login, &v.passwd) {
+            (Some(login), Some(passwd)) => {
+                put_at(t, "login", login, string(&login.value));
+                put_at(t, "password", passwd, string(&passwd.value));
             }
-            TomlCheck::Smtp | TomlCheck::Nntp => {
-                format!(
-                    "ldirectord's {} check does not log in",
-                    CHECK_TYPE.name(kind)
-                )
-            }
-            _ => SERVICE_CHECKS.to_string(),
-        };
-        for (name, at) in [("login", &v.login), ("passwd", &v.passwd)] {
+            (Some(at), None) | (None, Some(at)) => self.warning(
+                &at.key,
+                None,
+                "ignored: ldirectord binds with login and passwd only when both are set, and \
+                 anonymously otherwise",
+            ),
+            (None, None) => {}
+        }
+        if let Some(database) = &v.database {
+            self.warning(
+                &database.key,
+                None,
+                "ignored: database (only ldirectord's service-specific negotiate checks use it)",
+            );
+        }
+        if let Some(request) = &v.request {
+            let dn = request.value.strip_prefix('/').unwrap_or(&request.value);
+            put_at(t, "request", request, string(dn));
+        }
+        // ldirectord matches receive as a (Perl) regular expression.
+        if let Some(receive) = &v.receive {
+            put_at(t, "receive_regex", receive, string(&receive.value));
+        }
+    }
+
+    /// `login`, `passwd` and `database` on a check that does not use them.
+    fn unused_sql_settings(&mut self, v: &VirtualSpec) {
+        for (name, at) in [
+            ("login", &v.login),
+            ("passwd", &v.passwd),
+            ("database", &v.database),
+        ] {
             if let Some(at) = at {
+                let message = format!(
+                    "ignored: {name} (only ldirectord's service-specific negotiate checks use it)"
+                );
+                self.warning(&at.key, None, message);
+            }
+        }
+    }
+
+    /// `login`, `passwd` and `database` where a line-protocol check does not
+    /// use them: ldirectord's smtp and nntp checks never log in, its pop and
+    /// imap checks only with a login, and none uses a database.
+    fn unused_login(&mut self, v: &VirtualSpec, kind: TomlCheck) {
+        if !is_mail(kind) {
+            return;
+        }
+        let name = CHECK_TYPE.name(kind);
+        let logs_in = !matches!(kind, TomlCheck::Smtp | TomlCheck::Nntp);
+        let mut unused = vec![("database", &v.database)];
+        if !logs_in {
+            unused.extend([("login", &v.login), ("passwd", &v.passwd)]);
+        } else if v.login.is_none() && kind != TomlCheck::Ftp {
+            unused.push(("passwd", &v.passwd));
+        }
+        for (directive, at) in unused {
+            if let Some(at) = at {
+                let why = match directive {
+                    "database" => format!("ldirectord's {name} check does not use it"),
+                    "passwd" if logs_in => "ldirectord logs in only when login is set".to_string(),
+                    _ => format!("ldirectord's {name} check does not log in"),
+                };
                 let key = at.key.clone();
-                self.warning(&key, None, format!("ignored: {name} ({why})"));
+                self.warning(&key, None, format!("ignored: {directive} ({why})"));
             }
         }
     }
@@ -533,11 +589,23 @@ fn login(t: &mut Table, v: &VirtualSpec, ftp: bool) {
     }
 }
 
-/// Whether a receive string would mean more as a regular expression.
-fn is_regex(text: &str) -> bool {
-    text.contains([
-        '[', ']', '(', ')', '*', '+', '?', '{', '}', '|', '^', '$', '\\',
-    ])
+/// A MySQL/PostgreSQL check's `login`, `password` (ldirectord's `passwd`),
+/// `database` and `request` (a query: ldirectord drops one leading `/`,
+/// which the reader added when it was missing).
+fn sql_settings(t: &mut Table, v: &VirtualSpec) {
+    for (name, at) in [
+        ("login", &v.login),
+        ("password", &v.passwd),
+        ("database", &v.database),
+    ] {
+        if let Some(at) = at {
+            put_at(t, name, at, string(&at.value));
+        }
+    }
+    if let Some(request) = &v.request {
+        let query = request.value.strip_prefix('/').unwrap_or(&request.value);
+        put_at(t, "request", request, string(query));
+    }
 }
 
 /// `fallback = "ip:port"` for gate, else `{address, forward, weight = 1}`.

@@ -86,6 +86,7 @@ pub(super) struct VirtualSpec {
     pub(super) httpmethod: Option<At<String>>,
     pub(super) login: Option<At<String>>,
     pub(super) passwd: Option<At<String>>,
+    pub(super) database: Option<At<String>>,
     pub(super) name: Option<At<String>>,
     pub(super) reals: Vec<RealSpec>,
 }

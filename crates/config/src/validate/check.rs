@@ -3,7 +3,9 @@
 //! its timing, and the settings of its type.
 
 use crate::fields::{Checker, Fields};
-use crate::model::{Check, CheckKind, HttpCheck};
+use crate::model::{
+    Check, CheckKind, HttpCheck, LdapCheck, Pattern, Receive, SqlCheck, StatusCodes,
+};
 use crate::tree::Value;
 use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
 
@@ -12,7 +14,27 @@ use super::values::{count, or_default, ranged, seconds};
 use super::Defaults;
 
 /// The keys only HTTP and HTTPS checks have.
-const HTTP_ONLY: &[&str] = &["request", "receive", "status", "host", "method", "verify"];
+const HTTP_ONLY: &[&str] = &[
+    "request",
+    "receive",
+    "receive_regex",
+    "status",
+    "host",
+    "method",
+    "verify",
+];
+
+/// Why `login` and `password` are refused on a check of another type.
+const LOGS_IN: &str = "only for the checks that log in: mysql, pgsql, ldap(s), smtp(s), \
+                       pop(s), imap(s), nntp and ftp";
+
+/// The keys of the checks that log in (besides `request` and `receive`),
+/// with the refusal for other types.
+const LOGIN_KEYS: &[(&str, &str)] = &[
+    ("login", LOGS_IN),
+    ("password", LOGS_IN),
+    ("database", "only for mysql and pgsql checks"),
+];
 
 /// The virtual's check, else the default check, else a connect check with
 /// the default timing.
@@ -57,6 +79,9 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
             c.has(key);
         }
         c.has("command");
+        for (key, _) in LOGIN_KEYS {
+            c.has(key);
+        }
         for key in mail::MAIL_ONLY {
             c.has(key);
         }
@@ -75,12 +100,21 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
 
 /// The check's kind with its settings; the settings of other types refused.
 fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Option<CheckKind> {
+    let is_sql = matches!(check_type, CheckType::Mysql | CheckType::Pgsql);
+    let is_ldap = matches!(check_type, CheckType::Ldap | CheckType::Ldaps);
+    let is_mail = mail::is_mail(check_type);
+    // Keys of HTTP_ONLY that this type reads itself.
+    let own: &[&str] = match (is_sql, is_ldap, check_type) {
+        (true, _, _) => &["request"],
+        // ftp retrieves `request` and looks for `receive` in it.
+        (_, true, _) | (_, _, CheckType::Ftp) => &["request", "receive", "receive_regex"],
+        _ => &[],
+    };
     let http = if matches!(check_type, CheckType::Http | CheckType::Https) {
         http_check(checker, c)
     } else {
         for key in HTTP_ONLY {
-            // ftp retrieves `request` and looks for `receive` in it.
-            if check_type == CheckType::Ftp && matches!(*key, "request" | "receive") {
+            if own.contains(key) {
                 continue;
             }
             if let Some(item) = c.get(key) {
@@ -105,7 +139,25 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         }
         None
     };
-    let line = if mail::is_mail(check_type) {
+    let sql = if is_sql {
+        sql_check(checker, c)
+    } else {
+        for (key, refusal) in LOGIN_KEYS {
+            if (is_ldap || is_mail) && *key != "database" {
+                continue;
+            }
+            if let Some(item) = c.get(key) {
+                checker.error(&item.span, Some(c.key(key)), *refusal);
+            }
+        }
+        None
+    };
+    let ldap = if is_ldap {
+        ldap_check(checker, c)
+    } else {
+        None
+    };
+    let line = if is_mail {
         mail::kind(checker, c, check_type)
     } else {
         mail::refuse(checker, c);
@@ -118,6 +170,10 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         CheckType::External => CheckKind::External(command?),
         CheckType::Http => CheckKind::Http(http?),
         CheckType::Https => CheckKind::Https(http?),
+        CheckType::Mysql => CheckKind::Mysql(sql?),
+        CheckType::Pgsql => CheckKind::Pgsql(sql?),
+        CheckType::Ldap => CheckKind::Ldap(ldap?),
+        CheckType::Ldaps => CheckKind::Ldaps(ldap?),
         CheckType::Smtp
         | CheckType::Smtps
         | CheckType::Pop
@@ -179,8 +235,8 @@ fn http_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<HttpCheck> {
         Some((r, _)) => format!("/{r}"),
         None => "/".to_string(),
     };
-    let receive = checker.string(c, "receive").map(|(r, _)| r.to_string());
-    let status = ranged(checker, c, "status", 100..=599);
+    let receive = receive(checker, c);
+    let status = status(checker, c);
     let host = checker.string(c, "host").map(|(h, _)| h.to_string());
     let method = checker
         .word(c, "method", &HTTP_METHOD)
@@ -189,10 +245,116 @@ fn http_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<HttpCheck> {
     let verify = checker.boolean(c, "verify").is_some_and(|(v, _)| v);
     Some(HttpCheck {
         request,
-        receive,
-        status,
+        receive: receive?,
+        status: status?,
         host,
         method: method?.to_string(),
         verify,
     })
+}
+
+/// `login`, `password`, `database`, `request`: whom to log in as, where, and
+/// the query that must return a row.
+fn sql_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SqlCheck> {
+    let login = checker.string(c, "login").map(|(l, _)| l.to_string());
+    let password = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let database = checker.string(c, "database").map(|(d, _)| d.to_string());
+    let request = checker.string(c, "request").map(|(r, _)| r.to_string());
+    let mut missing = |key: &str, example: &str| {
+        checker.error(&c.span, Some(c.key(key)), format!("missing: {example}"));
+    };
+    if login.as_deref().is_none_or(str::is_empty) {
+        missing("login", "the user the check logs in as");
+    }
+    if request.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        missing(
+            "request",
+            "the query that must return a row, e.g. \"SELECT 1\"",
+        );
+    }
+    Some(SqlCheck {
+        login: login.filter(|l| !l.is_empty())?,
+        password: password.unwrap_or_default(),
+        database,
+        request: request.filter(|r| !r.trim().is_empty())?,
+    })
+}
+
+/// `login` (a DN; absent: an anonymous bind), `password`, `request` (the DN
+/// searched), `receive` or `receive_regex` (for the entry's DN).
+fn ldap_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<LdapCheck> {
+    let login = checker.string(c, "login").map(|(l, _)| l.to_string());
+    let password = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let request = checker.string(c, "request").map(|(r, _)| r.to_string());
+    let receive = receive(checker, c);
+    Some(LdapCheck {
+        login: login.filter(|l| !l.is_empty()),
+        password: password.unwrap_or_default(),
+        request: request.unwrap_or_default(),
+        receive: receive?,
+    })
+}
+
+/// `receive` (a substring) or `receive_regex` (a regular expression), not
+/// both. `Some(None)`: neither; `None`: refused.
+pub(super) fn receive(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Option<Receive>> {
+    let text = checker.string(c, "receive");
+    let regex = checker.string(c, "receive_regex");
+    match (text, regex) {
+        (Some(_), Some((_, item))) => {
+            checker.error(
+                &item.span,
+                Some(c.key("receive_regex")),
+                "give receive (a substring) or receive_regex (a regular expression), not both",
+            );
+            None
+        }
+        (Some((text, _)), None) => Some(Some(Receive::Text(text.to_string()))),
+        (None, Some((pattern, item))) => match Pattern::new(pattern) {
+            Ok(p) => Some(Some(Receive::Regex(p))),
+            Err(why) => {
+                checker.error(
+                    &item.span,
+                    Some(c.key("receive_regex")),
+                    format!("not a regular expression: {why}"),
+                );
+                None
+            }
+        },
+        (None, None) => Some(None),
+    }
+}
+
+/// `status`: one code (`200`) or codes and ranges (`"200-299,401"`).
+/// `Some(None)`: absent; `None`: refused.
+fn status(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Option<StatusCodes>> {
+    let Some(item) = c.get("status") else {
+        return Some(None);
+    };
+    let codes = match &item.value {
+        Value::Integer(_) => {
+            let code: u16 = ranged(checker, c, "status", 100..=599)?;
+            StatusCodes::one(code)
+        }
+        Value::String(text) => match StatusCodes::parse(text) {
+            Ok(codes) => Some(codes),
+            Err(why) => {
+                checker.error(&item.span, Some(c.key("status")), why);
+                None
+            }
+        },
+        other => {
+            checker.error(
+                &item.span,
+                Some(c.key("status")),
+                format!(
+                    "expected a status code or a string of codes and ranges such as \
+                     \"200-299,401\", found {}",
+                    other.kind()
+                ),
+            );
+            None
+        }
+    };
+    codes.map(Some)
 }

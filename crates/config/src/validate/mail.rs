@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The settings of the line-protocol checks (`smtp`, `smtps`, `pop`,
 //! `pops`, `imap`, `imaps`, `nntp`, `ftp`): `login`, `password`,
-//! `starttls`, and ftp's `request` and `receive`.
+//! `starttls`, and ftp's `request` and `receive` (or `receive_regex`).
+//! Other types' `login` and `password` are refused in `check`, with the
+//! other checks that log in.
 
 use crate::fields::{Checker, Fields};
 use crate::model::{CheckKind, FtpCheck, FtpFetch, Login, MailCheck, MailTls};
 use crate::words::CheckType;
 
-/// The keys only these checks have (ftp also reads `request`/`receive`).
-pub(super) const MAIL_ONLY: &[&str] = &["login", "password", "starttls"];
+use super::check;
+
+/// The key only these checks have.
+pub(super) const MAIL_ONLY: &[&str] = &["starttls"];
 
 /// Whether a check type is one of these.
 pub(super) fn is_mail(t: CheckType) -> bool {
@@ -32,7 +36,7 @@ pub(super) fn refuse(checker: &mut Checker<'_>, c: &Fields<'_>) {
             checker.error(
                 &item.span,
                 Some(c.key(key)),
-                "only for smtp, pop, imap, nntp and ftp checks (and their TLS variants)",
+                "only for smtp, pop and imap checks",
             );
         }
     }
@@ -97,17 +101,23 @@ fn starttls(checker: &mut Checker<'_>, c: &Fields<'_>, t: CheckType) -> Option<b
     None
 }
 
-/// ftp's `request` (a file to retrieve) and `receive` (text it holds).
+/// ftp's `request` (a file to retrieve) and `receive` (text it holds) or
+/// `receive_regex` (a regular expression it matches).
 fn fetch(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Option<FtpFetch>> {
-    let request = text(checker, c, "request")?;
-    let receive = text(checker, c, "receive")?;
-    match (request, receive) {
+    let request = text(checker, c, "request");
+    let receive = check::receive(checker, c);
+    match (request?, receive?) {
         (Some(request), receive) => Some(Some(FtpFetch { request, receive })),
         (None, Some(_)) => {
-            if let Some(item) = c.get("receive") {
+            let key = if c.has("receive") {
+                "receive"
+            } else {
+                "receive_regex"
+            };
+            if let Some(item) = c.get(key) {
                 checker.error(
                     &item.span,
-                    Some(c.key("receive")),
+                    Some(c.key(key)),
                     "needs a request (the file to retrieve)",
                 );
             }

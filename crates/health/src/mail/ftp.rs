@@ -10,6 +10,8 @@ use std::net::SocketAddr;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
+use config::model::Receive;
+
 use crate::{FtpCheck, FtpFetch};
 
 use super::line::{shown, Conn, Reply};
@@ -94,14 +96,19 @@ async fn retrieve(c: &mut Conn, fetch: &FtpFetch) -> Result<String, String> {
         // The rest is not read: the server's answer (426) is left for QUIT.
     }
     if let Some(wanted) = &fetch.receive {
-        let found = file.windows(wanted.len()).any(|w| w == wanted.as_bytes());
+        let (found, what) = match wanted {
+            Receive::Text(text) => (
+                text.is_empty() || file.windows(text.len()).any(|w| w == text.as_bytes()),
+                format!("lacks \"{}\"", shown(text)),
+            ),
+            Receive::Regex(pattern) => (
+                pattern.is_match(&file),
+                format!("does not match /{}/", shown(pattern.as_str())),
+            ),
+        };
         if !found {
             let limit = if whole { "" } else { " in its first 64 KiB" };
-            return Err(c.fail(&format!(
-                "{} lacks \"{}\"{limit}",
-                fetch.request,
-                shown(wanted)
-            )));
+            return Err(c.fail(&format!("{} {what}{limit}", fetch.request)));
         }
     }
     Ok(format!(
