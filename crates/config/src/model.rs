@@ -163,6 +163,77 @@ pub enum CheckKind {
     None,
     /// Always down (maintenance).
     Off,
+    /// TCP send/expect (ldirectord's `simpletcp`).
+    Tcp(SendExpect),
+    /// UDP send/expect: a datagram, and an answer.
+    Udp(SendExpect),
+    /// A DNS query.
+    Dns(DnsCheck),
+}
+
+/// What a `tcp` or `udp` check sends and what it waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SendExpect {
+    /// Sent once connected (tcp), or as the datagram (udp, where it is
+    /// required); `None`: nothing is sent.
+    pub request: Option<String>,
+    /// Text the answer must contain; `None`: the connection (tcp) or any
+    /// answer (udp) is enough.
+    pub receive: Option<String>,
+}
+
+/// A DNS check's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsCheck {
+    /// What is asked; `None` asks `. SOA` and any reply but SERVFAIL is up.
+    pub query: Option<DnsQuery>,
+    /// Text one record of the answer must contain.
+    pub receive: Option<String>,
+    /// Over UDP (falling back on TCP for a truncated reply) or TCP.
+    pub protocol: DnsProtocol,
+}
+
+/// A DNS question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsQuery {
+    /// A domain name, or an IP address (asked as PTR of its reverse name).
+    pub name: String,
+    /// The record type asked.
+    pub record: DnsRecord,
+}
+
+/// The record types a DNS check may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnsRecord {
+    /// IPv4 address.
+    A,
+    /// IPv6 address.
+    Aaaa,
+    /// Alias.
+    Cname,
+    /// Mail exchanger.
+    Mx,
+    /// Name server.
+    Ns,
+    /// Pointer (reverse lookup).
+    Ptr,
+    /// Start of authority.
+    Soa,
+    /// Service location.
+    Srv,
+    /// Text.
+    Txt,
+    /// Certification authority authorization.
+    Caa,
+}
+
+/// The transport of a DNS check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnsProtocol {
+    /// UDP.
+    Udp,
+    /// TCP (each message with its two-byte length).
+    Tcp,
 }
 
 /// HTTP(S) check settings.

@@ -4,7 +4,7 @@
 //! and a word that is none of them gets a message listing them (the idea of
 //! cargo-deny's `enum_deser!`).
 
-use crate::model::{CheckKind, Family, Forward, Protocol, SyncRole};
+use crate::model::{CheckKind, DnsProtocol, DnsRecord, Family, Forward, Protocol, SyncRole};
 
 /// The words of one key.
 pub(crate) struct Words<T: 'static> {
@@ -142,6 +142,9 @@ pub(crate) enum CheckType {
     External,
     None,
     Off,
+    Tcp,
+    Udp,
+    Dns,
 }
 
 impl CheckType {
@@ -154,6 +157,9 @@ impl CheckType {
             CheckKind::External(_) => Self::External,
             CheckKind::None => Self::None,
             CheckKind::Off => Self::Off,
+            CheckKind::Tcp(_) => Self::Tcp,
+            CheckKind::Udp(_) => Self::Udp,
+            CheckKind::Dns(_) => Self::Dns,
         }
     }
 }
@@ -164,6 +170,9 @@ pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
         ("connect", CheckType::Connect),
         ("http", CheckType::Http),
         ("https", CheckType::Https),
+        ("tcp", CheckType::Tcp),
+        ("udp", CheckType::Udp),
+        ("dns", CheckType::Dns),
         ("external", CheckType::External),
         ("none", CheckType::None),
         ("off", CheckType::Off),
@@ -179,6 +188,33 @@ pub(crate) const HTTP_METHOD: Words<&str> = Words {
     aliases: &[],
     any_case: true,
     refusal: Refusal::IsNotOneOf,
+};
+
+/// A DNS check's `protocol`.
+pub(crate) const DNS_PROTOCOL: Words<DnsProtocol> = Words {
+    words: &[("udp", DnsProtocol::Udp), ("tcp", DnsProtocol::Tcp)],
+    aliases: &[],
+    any_case: false,
+    refusal: Refusal::IsNot("a DNS protocol"),
+};
+
+/// The record type in a DNS check's `request`, in any case.
+pub(crate) const DNS_RECORD: Words<DnsRecord> = Words {
+    words: &[
+        ("A", DnsRecord::A),
+        ("AAAA", DnsRecord::Aaaa),
+        ("CNAME", DnsRecord::Cname),
+        ("MX", DnsRecord::Mx),
+        ("NS", DnsRecord::Ns),
+        ("PTR", DnsRecord::Ptr),
+        ("SOA", DnsRecord::Soa),
+        ("SRV", DnsRecord::Srv),
+        ("TXT", DnsRecord::Txt),
+        ("CAA", DnsRecord::Caa),
+    ],
+    aliases: &[],
+    any_case: true,
+    refusal: Refusal::Unknown("record type"),
 };
 
 #[cfg(test)]
@@ -214,8 +250,28 @@ mod tests {
             CheckType::External,
             CheckType::None,
             CheckType::Off,
+            CheckType::Tcp,
+            CheckType::Udp,
+            CheckType::Dns,
         ] {
             assert_ne!(CHECK_TYPE.name(check), "");
+        }
+        for protocol in [DnsProtocol::Udp, DnsProtocol::Tcp] {
+            assert_ne!(DNS_PROTOCOL.name(protocol), "");
+        }
+        for record in [
+            DnsRecord::A,
+            DnsRecord::Aaaa,
+            DnsRecord::Cname,
+            DnsRecord::Mx,
+            DnsRecord::Ns,
+            DnsRecord::Ptr,
+            DnsRecord::Soa,
+            DnsRecord::Srv,
+            DnsRecord::Txt,
+            DnsRecord::Caa,
+        ] {
+            assert_ne!(DNS_RECORD.name(record), "");
         }
     }
 
@@ -227,7 +283,7 @@ mod tests {
         );
         assert_eq!(
             CHECK_TYPE.parse("x").unwrap_err(),
-            "unknown check type `x` (connect, http, https, external, none or off)"
+            "unknown check type `x` (connect, http, https, tcp, udp, dns, external, none or off)"
         );
         assert_eq!(
             HTTP_METHOD.parse("x").unwrap_err(),

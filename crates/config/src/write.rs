@@ -6,8 +6,12 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::model::{Check, CheckKind, Config, Family, HttpCheck, Netmask, Real, VirtualKey};
-use crate::words::{CheckType, CHECK_TYPE, FORWARD, PROTOCOL, SYNC_STATE};
+use crate::model::{
+    Check, CheckKind, Config, DnsCheck, Family, HttpCheck, Netmask, Real, SendExpect, VirtualKey,
+};
+use crate::words::{
+    CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SYNC_STATE,
+};
 
 /// The configuration as TOML text, with a comment line on top.
 pub fn to_toml(config: &Config, header: &str) -> String {
@@ -120,6 +124,8 @@ fn check(c: &Check) -> String {
             let words: Vec<String> = command.iter().map(|w| quote(w)).collect();
             parts.push(format!("command = [{}]", words.join(", ")));
         }
+        CheckKind::Tcp(s) | CheckKind::Udp(s) => parts.extend(send_expect(s)),
+        CheckKind::Dns(d) => parts.extend(dns(d)),
         _ => {}
     }
     format!("{{ {} }}", parts.join(", "))
@@ -140,6 +146,30 @@ fn http(h: &HttpCheck) -> Vec<String> {
     if h.verify {
         parts.push("verify = true".into());
     }
+    parts
+}
+
+fn send_expect(s: &SendExpect) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(r) = &s.request {
+        parts.push(format!("request = {}", quote(r)));
+    }
+    if let Some(r) = &s.receive {
+        parts.push(format!("receive = {}", quote(r)));
+    }
+    parts
+}
+
+fn dns(d: &DnsCheck) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(q) = &d.query {
+        let question = format!("{} {}", q.name, DNS_RECORD.name(q.record));
+        parts.push(format!("request = {}", quote(&question)));
+    }
+    if let Some(r) = &d.receive {
+        parts.push(format!("receive = {}", quote(r)));
+    }
+    parts.push(format!("protocol = \"{}\"", DNS_PROTOCOL.name(d.protocol)));
     parts
 }
 

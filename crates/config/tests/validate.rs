@@ -311,7 +311,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     assert_eq!((check.rise, check.fall, check.port), (2, 3, Some(8080)));
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"connect\", receive = \"OK\" }\n"),
-        ["www.toml:3:39: virtual[0].check.receive: only for http and https checks"]
+        ["www.toml:3:39: virtual[0].check.receive: only for http, https, tcp, udp and dns checks"]
     );
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"external\", command = [\"check.sh\"] }\n"),
@@ -319,7 +319,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     );
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"ping\" }\n"),
-        ["www.toml:3:18: virtual[0].check.type: unknown check type `ping` (connect, http, https, external, none or off)"]
+        ["www.toml:3:18: virtual[0].check.type: unknown check type `ping` (connect, http, https, tcp, udp, dns, external, none or off)"]
     );
 }
 

@@ -82,6 +82,7 @@
 //! an operator puts an internal CA) rather than a built-in list.
 #![deny(missing_docs)]
 
+mod check;
 mod engine;
 mod limits;
 mod probe;

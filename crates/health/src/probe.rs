@@ -18,7 +18,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::{tls, CheckKind, CheckResult, HttpCheck, Target};
+use crate::{check, tls, CheckKind, CheckResult, HttpCheck, Target};
 
 /// Bodies are searched for `receive` in their first 64 KiB only; nothing
 /// past that is read.
@@ -67,6 +67,9 @@ async fn probe<S>(target: &Target<S>) -> Result<String, String> {
         CheckKind::Http(h) => within(timeout, http(addr, h, false)).await,
         CheckKind::Https(h) => within(timeout, http(addr, h, true)).await,
         CheckKind::External(argv) => external(argv, target, addr, timeout).await,
+        CheckKind::Tcp(s) => check::tcp::probe(addr, s, timeout).await,
+        CheckKind::Udp(s) => check::udp::probe(addr, s, timeout).await,
+        CheckKind::Dns(d) => check::dns::probe(addr, d, timeout).await,
         CheckKind::None => Ok("check type none".to_string()),
         CheckKind::Off => Err("check type off".to_string()),
     }

@@ -3,22 +3,27 @@
 //! its timing, and the settings of its type.
 
 use crate::fields::{Checker, Fields};
-use crate::model::{Check, CheckKind, HttpCheck};
+use crate::model::{Check, CheckKind, HttpCheck, VirtualKey};
 use crate::tree::Value;
 use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
 
+use super::check_kinds::{self, DNS_ONLY};
 use super::values::{count, or_default, ranged, seconds};
 use super::Defaults;
 
 /// The keys only HTTP and HTTPS checks have.
 const HTTP_ONLY: &[&str] = &["request", "receive", "status", "host", "method", "verify"];
 
-/// The virtual's check, else the default check, else a connect check with
-/// the default timing.
+/// The keys of [`HTTP_ONLY`] that tcp, udp and dns checks read too.
+const SENT_AND_RECEIVED: &[&str] = &["request", "receive"];
+
+/// The virtual's check, else the default check, else the implicit one
+/// (see [`check_kinds::implicit`]) with the default timing.
 pub(super) fn check(
     checker: &mut Checker<'_>,
     v: &Fields<'_>,
     defaults: &Defaults<'_>,
+    key: Option<&VirtualKey>,
 ) -> Option<Check> {
     let own = if v.has("check") {
         Some(checker.table(v, "check")?)
@@ -28,7 +33,7 @@ pub(super) fn check(
     // A default check is read again by each virtual that uses it.
     let Some(c) = own.or_else(|| defaults.check.as_ref().map(Fields::again)) else {
         return Some(Check {
-            kind: CheckKind::Connect,
+            kind: check_kinds::implicit(checker, v, key)?,
             port: None,
             interval: defaults.interval,
             timeout: defaults.timeout,
@@ -36,11 +41,16 @@ pub(super) fn check(
             fall: defaults.fall,
         });
     };
-    checker.read(c, |checker, c| settings(checker, c, defaults))
+    checker.read(c, |checker, c| settings(checker, c, defaults, key))
 }
 
 /// `type`, `port`, the timing, and the settings of the type.
-fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) -> Option<Check> {
+fn settings(
+    checker: &mut Checker<'_>,
+    c: &Fields<'_>,
+    defaults: &Defaults<'_>,
+    key: Option<&VirtualKey>,
+) -> Option<Check> {
     let check_type = checker
         .word(c, "type", &CHECK_TYPE)
         .unwrap_or(Ok(CheckType::Connect))
@@ -55,10 +65,13 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
         for key in HTTP_ONLY {
             c.has(key);
         }
+        for key in DNS_ONLY {
+            c.has(key);
+        }
         c.has("command");
         return None;
     };
-    let kind = kind(checker, c, check_type);
+    let kind = kind(checker, c, check_type, key);
     Some(Check {
         kind: kind?,
         port,
@@ -70,21 +83,39 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
 }
 
 /// The check's kind with its settings; the settings of other types refused.
-fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Option<CheckKind> {
+fn kind(
+    checker: &mut Checker<'_>,
+    c: &Fields<'_>,
+    check_type: CheckType,
+    virtual_key: Option<&VirtualKey>,
+) -> Option<CheckKind> {
+    let probes = matches!(check_type, CheckType::Tcp | CheckType::Udp | CheckType::Dns);
     let http = if matches!(check_type, CheckType::Http | CheckType::Https) {
         http_check(checker, c)
     } else {
         for key in HTTP_ONLY {
+            let shared = SENT_AND_RECEIVED.contains(key);
+            if shared && probes {
+                continue;
+            }
             if let Some(item) = c.get(key) {
-                checker.error(
-                    &item.span,
-                    Some(c.key(key)),
-                    "only for http and https checks",
-                );
+                let only = if shared {
+                    "only for http, https, tcp, udp and dns checks"
+                } else {
+                    "only for http and https checks"
+                };
+                checker.error(&item.span, Some(c.key(key)), only);
             }
         }
         None
     };
+    if check_type != CheckType::Dns {
+        for key in DNS_ONLY {
+            if let Some(item) = c.get(key) {
+                checker.error(&item.span, Some(c.key(key)), "only for dns checks");
+            }
+        }
+    }
     let command = if check_type == CheckType::External {
         command(checker, c)
     } else {
@@ -104,6 +135,9 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         CheckType::External => CheckKind::External(command?),
         CheckType::Http => CheckKind::Http(http?),
         CheckType::Https => CheckKind::Https(http?),
+        CheckType::Tcp => CheckKind::Tcp(check_kinds::send_expect(checker, c, false)?),
+        CheckType::Udp => CheckKind::Udp(check_kinds::send_expect(checker, c, true)?),
+        CheckType::Dns => CheckKind::Dns(check_kinds::dns(checker, c, virtual_key)?),
     })
 }
 
