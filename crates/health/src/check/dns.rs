@@ -209,14 +209,13 @@ fn judge(query: &[u8], reply: Vec<u8>, check: &DnsCheck, asked: &str) -> Result<
     let rcode = header.rcode();
     let has_question = reply.header_counts().qdcount() > 0;
     // An error reply may leave the question out; any other must repeat it.
-    if has_question || rcode == Rcode::NOERROR || rcode == Rcode::NXDOMAIN {
-        if reply.question() != query.question() {
-            let theirs = match reply.first_question() {
-                Some(q) => format!("{} {}", q.qname(), q.qtype()),
-                None => "no question".to_string(),
-            };
-            return Err(format!("DNS: reply to another question ({theirs})"));
-        }
+    let must_repeat = has_question || rcode == Rcode::NOERROR || rcode == Rcode::NXDOMAIN;
+    if must_repeat && reply.question() != query.question() {
+        let theirs = match reply.first_question() {
+            Some(q) => format!("{} {}", q.qname(), q.qtype()),
+            None => "no question".to_string(),
+        };
+        return Err(format!("DNS: reply to another question ({theirs})"));
     }
     if check.query.is_none() {
         return if rcode == Rcode::SERVFAIL {

@@ -5,6 +5,7 @@
 //! before answering is not supported, one that drops a connection on
 //! end-of-file is.
 
+use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -53,6 +54,9 @@ pub(crate) async fn probe(
                     timed_out(timeout),
                     got(&seen)
                 ))
+            }
+            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
+                return Err(format!("reset before {wanted:?} came{}", got(&seen)))
             }
             Ok(Err(e)) => return Err(format!("reading the answer failed: {e}{}", got(&seen))),
             Ok(Ok(0)) => return Err(format!("closed before {wanted:?} came{}", got(&seen))),
