@@ -82,7 +82,7 @@ async fn without_a_request_any_reply_but_servfail_is_up() {
     for protocol in BOTH {
         // dnsmasq serves example.com only: it refuses the root.
         let r = once(&dns(server.addr, None, None, protocol)).await;
-        up(&r, "DNS: REFUSED for . SOA in ");
+        up(&r, "DNS: answered . SOA (REFUSED) in ");
     }
 }
 

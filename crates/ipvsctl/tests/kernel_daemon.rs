@@ -2,7 +2,8 @@
 //! `ipvsctl run` with real direct-routing traffic through the VIP (the site
 //! of `common::dr_site`): reals fail and come back, the sorry page,
 //! quiescent, HTTP body checks, reload, kill -9 and restart, SIGTERM,
-//! cleanstop. Cross-checked with `ipvsadm`. Run inside the lab (`scripts/test`).
+//! cleanstop, and a UDP DNS virtual under a `dns` check. Cross-checked with
+//! `ipvsadm`. Run inside the lab (`scripts/test`).
 //!
 //! Every test builds its own site and starts its own daemon, and drops both
 //! at its end (the daemon first).
@@ -505,7 +506,9 @@ check = { type = "dns", request = "www.example.com", receive = "192.0.2.10", int
     });
     // Its DNS server gone, r1 answers with ICMP port unreachable.
     r1.take();
-    until(15, "192.168.0.4:53 stayed in the table", &mut || !in_table(D1));
+    until(15, "192.168.0.4:53 stayed in the table", &mut || {
+        !in_table(D1)
+    });
     let log = daemon.log();
     assert!(
         log.contains("real 192.168.0.4:53 of udp 192.168.0.3:53 down: DNS: port unreachable"),

@@ -43,10 +43,13 @@ pub(crate) async fn probe(
     let reply = match check.protocol {
         DnsProtocol::Tcp => over_tcp(addr, &query, deadline, timeout).await?,
         DnsProtocol::Udp => {
-            let socket = connected(addr).await.map_err(dns)?;
-            let reply = exchange(&socket, addr, &query, deadline, timeout)
-                .await
-                .map_err(dns)?;
+            let reply = {
+                let socket = connected(addr).await.map_err(dns)?;
+                exchange(&socket, addr, &query, deadline, timeout)
+                    .await
+                    .map_err(dns)?
+            };
+            // The UDP socket is closed: a check holds one descriptor.
             if truncated(&reply) {
                 over_tcp(addr, &query, deadline, timeout).await?
             } else {
@@ -221,7 +224,7 @@ fn judge(query: &[u8], reply: Vec<u8>, check: &DnsCheck, asked: &str) -> Result<
         return if rcode == Rcode::SERVFAIL {
             Err(format!("DNS: SERVFAIL for {asked}"))
         } else {
-            Ok(format!("DNS: {rcode} for {asked}"))
+            Ok(format!("DNS: answered {asked} ({rcode})"))
         };
     }
     if rcode != Rcode::NOERROR {

@@ -30,7 +30,8 @@ pub(crate) async fn probe(
         Ok(Ok(stream)) => stream,
     };
     let _ = stream.set_nodelay(true);
-    if let Some(request) = check.request.as_deref().filter(|r| !r.is_empty()) {
+    let request = check.request.as_deref().filter(|r| !r.is_empty());
+    if let Some(request) = request {
         match timeout_at(deadline, stream.write_all(request.as_bytes())).await {
             Err(_) => return Err(format!("{} sending the request", timed_out(timeout))),
             Ok(Err(e)) => return Err(format!("sending the request failed: {e}")),
@@ -38,7 +39,7 @@ pub(crate) async fn probe(
         }
     }
     let Some(wanted) = check.receive.as_deref() else {
-        return Ok(match check.request {
+        return Ok(match request {
             Some(_) => "connected, request sent".to_string(),
             None => "connected".to_string(),
         });

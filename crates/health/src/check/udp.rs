@@ -56,14 +56,12 @@ pub(crate) async fn exchange(
         Ok(Err(e)) => return Err(udp_error(&e, addr)),
         Ok(Ok(_)) => {}
     }
-    let mut buf = vec![0u8; READ_LIMIT];
-    match timeout_at(deadline, socket.recv(&mut buf)).await {
+    // Read into spare capacity: nothing is zeroed first.
+    let mut buf = Vec::with_capacity(READ_LIMIT);
+    match timeout_at(deadline, socket.recv_buf(&mut buf)).await {
         Err(_) => Err(format!("no answer: {}", timed_out(timeout))),
         Ok(Err(e)) => Err(udp_error(&e, addr)),
-        Ok(Ok(n)) => {
-            buf.truncate(n);
-            Ok(buf)
-        }
+        Ok(Ok(_)) => Ok(buf),
     }
 }
 
