@@ -12,6 +12,7 @@
 //! | `words`       | the words of each enum key: read, refused, written back      |
 //! | [`validate`]  | raw document to [`model::Config`], one file per TOML table   |
 //! | [`model`]     | the checked configuration                                    |
+//! | `http_values` | an http check's regex ([`model::Pattern`]) and status codes  |
 //! | [`write`](mod@write) | [`model::Config`] back to TOML (`ipvsctl convert`)           |
 //! | [`diagnostic`]| `FILE:LINE:COL: KEY: message`                                |
 //! | [`load`](mod@load) | files to a [`model::Config`]: read, parse, validate          |
@@ -20,6 +21,7 @@
 pub mod cf;
 pub mod diagnostic;
 mod fields;
+mod http_values;
 pub mod load;
 pub mod model;
 pub mod source;

@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::http_values::{Pattern, StatusCodes};
 use crate::source::Location;
 
 /// The whole desired state, from one or more files.
@@ -241,16 +242,34 @@ pub enum DnsProtocol {
 pub struct HttpCheck {
     /// Path requested.
     pub request: String,
-    /// Substring the body must contain.
-    pub receive: Option<String>,
-    /// Status required; `None`: any 2xx or 3xx.
-    pub status: Option<u16>,
+    /// What the body must hold: a substring (`receive`) or a match of a
+    /// regular expression (`receive_regex`).
+    pub receive: Option<Receive>,
+    /// Statuses that count as up; `None`: any 2xx or 3xx.
+    pub status: Option<StatusCodes>,
     /// Host header (and SNI).
     pub host: Option<String>,
     /// `GET` or `HEAD`.
     pub method: String,
     /// Verify the certificate (https).
     pub verify: bool,
+}
+
+/// What the body of an HTTP(S) answer must hold (in its first 64 KiB).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receive {
+    /// This text, as written (`receive`).
+    Text(String),
+    /// A match of this regular expression (`receive_regex`; what
+    /// ldirectord's `receive` is).
+    Regex(Pattern),
+}
+
+impl From<&str> for Receive {
+    /// The substring form.
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_string())
+    }
 }
 
 /// A health check with its timing.

@@ -164,6 +164,13 @@ impl CheckType {
     }
 }
 
+impl CheckKind {
+    /// The check's `type` as a file writes it: `connect`, `http`, …
+    pub fn type_name(&self) -> &'static str {
+        CHECK_TYPE.name(CheckType::of(self))
+    }
+}
+
 /// A check's `type`.
 pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
     words: &[

@@ -7,7 +7,8 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::model::{
-    Check, CheckKind, Config, DnsCheck, Family, HttpCheck, Netmask, Real, SendExpect, VirtualKey,
+    Check, CheckKind, Config, DnsCheck, Family, HttpCheck, Netmask, Real, Receive, SendExpect,
+    VirtualKey,
 };
 use crate::words::{
     CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SYNC_STATE,
@@ -133,11 +134,15 @@ fn check(c: &Check) -> String {
 
 fn http(h: &HttpCheck) -> Vec<String> {
     let mut parts = vec![format!("request = {}", quote(&h.request))];
-    if let Some(r) = &h.receive {
-        parts.push(format!("receive = {}", quote(r)));
+    match &h.receive {
+        Some(Receive::Text(r)) => parts.push(format!("receive = {}", quote(r))),
+        Some(Receive::Regex(p)) => parts.push(format!("receive_regex = {}", quote(p.as_str()))),
+        None => {}
     }
-    if let Some(s) = h.status {
-        parts.push(format!("status = {s}"));
+    match h.status.as_ref().map(|s| (s.single(), s)) {
+        Some((Some(code), _)) => parts.push(format!("status = {code}")),
+        Some((None, s)) => parts.push(format!("status = \"{s}\"")),
+        None => {}
     }
     if let Some(host) = &h.host {
         parts.push(format!("host = {}", quote(host)));

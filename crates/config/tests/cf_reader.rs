@@ -303,7 +303,7 @@ virtual[0].check.port = 8081 @4:12
 virtual[0].check.timeout = 30 @1:1
 virtual[0].check.fall = 2 @9:15
 virtual[0].check.request = \"/health\" @5:11
-virtual[0].check.receive = \"OK web[0-9]+\" @6:11
+virtual[0].check.receive_regex = \"OK web[0-9]+\" @6:11
 virtual[0].check.host = \"www.example.com\" @7:14
 virtual[0].check.method = \"HEAD\" @8:13
 "
@@ -311,8 +311,6 @@ virtual[0].check.method = \"HEAD\" @8:13
     assert_eq!(
         warnings,
         [
-            "ld.cf:6:11: receive: ldirectord matches receive as a regular expression; ipvsctl \
-             looks for this text as written",
             "ld.cf:10:2: ignored: login (only ldirectord's service-specific negotiate checks use \
              it)",
         ]
@@ -687,7 +685,7 @@ virtual = 10.0.0.1:80 # web\r
         "{doc}"
     );
     assert!(
-        doc.contains("virtual[0].check.receive = \"a # not a comment\" @7:11\n"),
+        doc.contains("virtual[0].check.receive_regex = \"a # not a comment\" @7:11\n"),
         "{doc}"
     );
     assert_eq!(

@@ -306,7 +306,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     };
     assert_eq!(http.request, "/alive.html");
     assert_eq!(http.method, "HEAD");
-    assert_eq!(http.status, Some(200));
+    assert_eq!(http.status.as_ref().and_then(|s| s.single()), Some(200));
     assert_eq!(check.interval, Duration::from_millis(500));
     assert_eq!((check.rise, check.fall, check.port), (2, 3, Some(8080)));
     assert_eq!(

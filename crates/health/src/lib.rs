@@ -22,9 +22,11 @@
 //!   within `timeout`, then closed.
 //! - `http`/`https`: one `GET` or `HEAD` of `request` on a fresh connection
 //!   (`Connection: close`; no reuse, no redirect followed), `Host` = `host`
-//!   or the address checked. Ok when the status is `status` (default any
-//!   2xx or 3xx) and, if `receive` is set, the body contains it: at most
-//!   64 KiB of body is read, and none when `receive` is not set. https sends
+//!   or the address checked. Ok when the status is one of `status` (a code
+//!   or codes and ranges; default any 2xx or 3xx) and, if `receive` is set,
+//!   the body contains it (or matches it: `receive_regex`, run on what was
+//!   read each time that doubled and at its end): at most 64 KiB of body is
+//!   read, and none when `receive` is not set. https sends
 //!   SNI = `host` when that is a DNS name, and verifies the certificate only
 //!   when `verify = true` (against the system's roots: `SSL_CERT_FILE` and
 //!   `SSL_CERT_DIR` are honoured).
@@ -139,7 +141,7 @@ use std::time::{Duration, SystemTime};
 
 pub use config::model::{Check, CheckKind, HttpCheck};
 pub use engine::Engine;
-pub use limits::raise_nofile_limit;
+pub use limits::{default_permits, raise_nofile_limit};
 pub use probe::check_once;
 pub use stats::{Lateness, Stats};
 

@@ -69,8 +69,9 @@ pub(crate) fn nofile_soft_limit() -> u64 {
 }
 
 /// The default bound on descriptors held by checks: half the soft limit,
-/// at most 4096.
-pub(crate) fn default_permits() -> usize {
+/// at most 4096 (an external check counts two). The engine's, and
+/// `ipvsctl check`'s.
+pub fn default_permits() -> usize {
     (nofile_soft_limit() / 2).clamp(FEWEST_PERMITS, MOST_PERMITS) as usize
 }
 

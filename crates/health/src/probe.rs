@@ -18,10 +18,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+use config::model::{Pattern, Receive};
+
 use crate::{check, tls, CheckKind, CheckResult, HttpCheck, Target};
 
-/// Bodies are searched for `receive` in their first 64 KiB only; nothing
-/// past that is read.
+/// Bodies are searched for `receive` (or matched with `receive_regex`) in
+/// their first 64 KiB only; nothing past that is read.
 pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 
 const AGENT: &str = concat!("ipvsctl-health/", env!("CARGO_PKG_VERSION"));
@@ -137,26 +139,32 @@ where
     let answer = async move {
         let mut response = sender.send_request(request).await.map_err(http_error)?;
         let status = response.status().as_u16();
-        let good = match h.status {
-            Some(wanted) => status == wanted,
+        let good = match &h.status {
+            Some(wanted) => wanted.contains(status),
             None => (200..400).contains(&status),
         };
         if !good {
-            return Err(match h.status {
+            return Err(match &h.status {
                 Some(wanted) => format!("HTTP {status}, wanted {wanted}"),
                 None => format!("HTTP {status}, wanted 2xx or 3xx"),
             });
         }
-        if let Some(wanted) = &h.receive {
-            match body_contains(response.body_mut(), wanted.as_bytes()).await? {
-                Search::Found => {}
-                Search::NotFound => return Err(format!("body lacks {wanted:?}")),
-                Search::NotInLimit => {
-                    return Err(format!("body lacks {wanted:?} in its first 64 KiB"))
-                }
-            }
+        let (search, lacks) = match &h.receive {
+            None => return Ok(format!("HTTP {status}")),
+            Some(Receive::Text(wanted)) => (
+                body_contains(response.body_mut(), wanted.as_bytes()).await?,
+                format!("body lacks {wanted:?}"),
+            ),
+            Some(Receive::Regex(pattern)) => (
+                body_matches(response.body_mut(), pattern).await?,
+                format!("body does not match {:?}", pattern.as_str()),
+            ),
+        };
+        match search {
+            Search::Found => Ok(format!("HTTP {status}")),
+            Search::NotFound => Err(lacks),
+            Search::NotInLimit => Err(format!("{lacks} in its first 64 KiB")),
         }
-        Ok(format!("HTTP {status}"))
     };
     // The connection is driven here, not spawned: when the answer is known
     // (or the timeout drops this future) the connection goes with it.
@@ -201,6 +209,41 @@ async fn body_contains(body: &mut Incoming, wanted: &[u8]) -> Result<Search, Str
         }
     }
     Ok(Search::NotInLimit)
+}
+
+/// Reads the body until `pattern` matches what was read, the body ends, or
+/// 64 KiB were read. The pattern runs on the whole of what was read (a
+/// match may start anywhere), each time it has doubled since the last run
+/// and once at the end, so a body sent a byte at a time costs no more than
+/// about twice one run over it.
+async fn body_matches(body: &mut Incoming, pattern: &Pattern) -> Result<Search, String> {
+    let mut seen: Vec<u8> = Vec::new();
+    let mut next_run = 1;
+    while seen.len() < BODY_LIMIT {
+        let Some(frame) = body.frame().await else {
+            return Ok(if pattern.is_match(&seen) {
+                Search::Found
+            } else {
+                Search::NotFound
+            });
+        };
+        let Ok(data) = frame.map_err(http_error)?.into_data() else {
+            continue; // trailers
+        };
+        let take = data.len().min(BODY_LIMIT - seen.len());
+        seen.extend_from_slice(&data[..take]);
+        if seen.len() >= next_run {
+            if pattern.is_match(&seen) {
+                return Ok(Search::Found);
+            }
+            next_run = seen.len() * 2;
+        }
+    }
+    Ok(if pattern.is_match(&seen) {
+        Search::Found
+    } else {
+        Search::NotInLimit
+    })
 }
 
 fn http_error(e: hyper::Error) -> String {

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::*;
+use config::model::StatusCodes;
 use health::{check_once, CheckKind, CheckResult, HttpCheck};
 
 /// Runs one check, failing the test if it is not over in 10 s (every check
@@ -153,7 +154,7 @@ async fn http_301_is_ok_by_default_and_not_followed() {
     assert!(heads.try_recv().is_err(), "the redirect was followed");
 
     let mut h = http("/");
-    h.status = Some(200);
+    h.status = StatusCodes::one(200);
     let r = once(&http_target(addr, h)).await;
     assert_failed(&r, "HTTP 301, wanted 200");
 }
@@ -162,7 +163,7 @@ async fn http_301_is_ok_by_default_and_not_followed() {
 async fn http_wanted_status() {
     let (addr, _) = http_server(response("404 Not Found", "", "")).await;
     let mut h = http("/");
-    h.status = Some(404);
+    h.status = StatusCodes::one(404);
     assert_ok(&once(&http_target(addr, h)).await, "HTTP 404 in ");
 }
 

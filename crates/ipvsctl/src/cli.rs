@@ -24,6 +24,24 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run every real's check once, now, and say which are up; no kernel
+    /// access. The fallback is not checked (the daemon does not check it
+    /// either). Exit 0: every real up; 2: some down; 1: an error in the files.
+    Check {
+        /// Files that together form the desired state.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Only this virtual: its name, its address (10.0.0.1:80), or its key
+        /// as `list` shows it (tcp 10.0.0.1:80, fwmark 7). Repeatable.
+        #[arg(long = "virtual", value_name = "VIRTUAL")]
+        virtuals: Vec<String>,
+        /// Only this real: ip:port, or ip. Repeatable.
+        #[arg(long = "real", value_name = "REAL")]
+        reals: Vec<String>,
+    },
     /// Show what `apply` would change. Exit 0: nothing; 2: changes; 1: error.
     Plan {
         /// Files that together form the desired state.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The configuration in the kernel's terms: what `apply` wants the table to
 //! be. Every configured real goes in with its configured weight (health is
-//! the daemon's job) and no fallback.
+//! the daemon's job) and no fallback, except in a virtual that has no reals:
+//! its fallback is its only server, so it goes in (as ldirectord does).
 
 use config::model::{Family, Forward, Netmask, Protocol, Real, Virtual, VirtualKey};
 use ipvs::{AddressFamily, Destination, Service, ServiceKey};
@@ -14,7 +15,11 @@ pub fn table(config: &config::Config) -> Vec<DesiredService> {
         .iter()
         .map(|v| DesiredService {
             service: service(v),
-            destinations: v.reals.iter().map(destination).collect(),
+            destinations: if v.reals.is_empty() {
+                v.fallback.iter().map(destination).collect()
+            } else {
+                v.reals.iter().map(destination).collect()
+            },
         })
         .collect()
 }

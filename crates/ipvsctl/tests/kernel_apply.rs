@@ -313,3 +313,41 @@ fn flush_asks_for_yes() {
     assert_eq!(stdout(&out), "flushed 2 virtual services\n");
     assert!(saved().is_empty());
 }
+
+#[test]
+#[ignore = "needs an IPVS kernel: scripts/lab"]
+fn a_virtual_whose_only_server_is_its_fallback_gets_it() {
+    // ldirectord puts the fallback of a virtual without reals in its table;
+    // so does apply (health decides only where there are reals).
+    let state = namespace();
+    let file = write(
+        &state,
+        "only-fallback.toml",
+        r#"
+[[virtual]]
+address = "10.0.0.1:80"
+scheduler = "rr"
+fallback = "10.0.0.9:80"
+
+[[virtual]]
+address = "10.0.0.1:81"
+scheduler = "rr"
+fallback = "10.0.0.9:81"
+  [[virtual.real]]
+  address = "10.0.0.2:81"
+"#,
+    );
+    let out = ipvsctl(&state, &["apply", &file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        saved(),
+        [
+            "-A -t 10.0.0.1:80 -s rr",
+            "-a -t 10.0.0.1:80 -r 10.0.0.9:80 -g -w 1",
+            "-A -t 10.0.0.1:81 -s rr",
+            "-a -t 10.0.0.1:81 -r 10.0.0.2:81 -g -w 1",
+        ]
+    );
+    let again = ipvsctl(&state, &["plan", &file]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+}

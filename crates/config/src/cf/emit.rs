@@ -356,21 +356,10 @@ impl Reader<'_> {
         }
         match kind {
             TomlCheck::Http | TomlCheck::Https => {
-                if let Some(receive) = &v.receive {
-                    if receive.value.contains([
-                        '[', ']', '(', ')', '*', '+', '?', '{', '}', '|', '^', '$', '\\',
-                    ]) {
-                        self.warning(
-                            &receive.span,
-                            Some("receive"),
-                            "ldirectord matches receive as a regular expression; ipvsctl looks \
-                             for this text as written",
-                        );
-                    }
-                }
+                // ldirectord matches receive as a (Perl) regular expression.
                 for (name, at) in [
                     ("request", &v.request),
-                    ("receive", &v.receive),
+                    ("receive_regex", &v.receive),
                     ("host", &v.virtualhost),
                     ("method", &v.httpmethod),
                 ] {

@@ -3,7 +3,7 @@
 //! its timing, and the settings of its type.
 
 use crate::fields::{Checker, Fields};
-use crate::model::{Check, CheckKind, HttpCheck, VirtualKey};
+use crate::model::{Check, CheckKind, HttpCheck, Pattern, Receive, StatusCodes, VirtualKey};
 use crate::tree::Value;
 use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
 
@@ -12,7 +12,15 @@ use super::values::{count, or_default, ranged, seconds};
 use super::Defaults;
 
 /// The keys only HTTP and HTTPS checks have.
-const HTTP_ONLY: &[&str] = &["request", "receive", "status", "host", "method", "verify"];
+const HTTP_ONLY: &[&str] = &[
+    "request",
+    "receive",
+    "receive_regex",
+    "status",
+    "host",
+    "method",
+    "verify",
+];
 
 /// The keys of [`HTTP_ONLY`] that tcp, udp and dns checks read too.
 const SENT_AND_RECEIVED: &[&str] = &["request", "receive"];
@@ -191,8 +199,8 @@ fn http_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<HttpCheck> {
         Some((r, _)) => format!("/{r}"),
         None => "/".to_string(),
     };
-    let receive = checker.string(c, "receive").map(|(r, _)| r.to_string());
-    let status = ranged(checker, c, "status", 100..=599);
+    let receive = receive(checker, c);
+    let status = status(checker, c);
     let host = checker.string(c, "host").map(|(h, _)| h.to_string());
     let method = checker
         .word(c, "method", &HTTP_METHOD)
@@ -201,10 +209,74 @@ fn http_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<HttpCheck> {
     let verify = checker.boolean(c, "verify").is_some_and(|(v, _)| v);
     Some(HttpCheck {
         request,
-        receive,
-        status,
+        receive: receive?,
+        status: status?,
         host,
         method: method?.to_string(),
         verify,
     })
+}
+
+/// `receive` (a substring) or `receive_regex` (a regular expression), not
+/// both. `Some(None)`: neither; `None`: refused.
+fn receive(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Option<Receive>> {
+    let text = checker.string(c, "receive");
+    let regex = checker.string(c, "receive_regex");
+    match (text, regex) {
+        (Some(_), Some((_, item))) => {
+            checker.error(
+                &item.span,
+                Some(c.key("receive_regex")),
+                "give receive (a substring) or receive_regex (a regular expression), not both",
+            );
+            None
+        }
+        (Some((text, _)), None) => Some(Some(Receive::Text(text.to_string()))),
+        (None, Some((pattern, item))) => match Pattern::new(pattern) {
+            Ok(p) => Some(Some(Receive::Regex(p))),
+            Err(why) => {
+                checker.error(
+                    &item.span,
+                    Some(c.key("receive_regex")),
+                    format!("not a regular expression: {why}"),
+                );
+                None
+            }
+        },
+        (None, None) => Some(None),
+    }
+}
+
+/// `status`: one code (`200`) or codes and ranges (`"200-299,401"`).
+/// `Some(None)`: absent; `None`: refused.
+fn status(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Option<StatusCodes>> {
+    let Some(item) = c.get("status") else {
+        return Some(None);
+    };
+    let codes = match &item.value {
+        Value::Integer(_) => {
+            let code: u16 = ranged(checker, c, "status", 100..=599)?;
+            StatusCodes::one(code)
+        }
+        Value::String(text) => match StatusCodes::parse(text) {
+            Ok(codes) => Some(codes),
+            Err(why) => {
+                checker.error(&item.span, Some(c.key("status")), why);
+                None
+            }
+        },
+        other => {
+            checker.error(
+                &item.span,
+                Some(c.key("status")),
+                format!(
+                    "expected a status code or a string of codes and ranges such as \
+                     \"200-299,401\", found {}",
+                    other.kind()
+                ),
+            );
+            None
+        }
+    };
+    codes.map(Some)
 }

@@ -2,6 +2,7 @@
 //! One module per command.
 
 mod apply;
+mod check;
 mod convert;
 mod flush;
 mod list;
@@ -17,6 +18,12 @@ use crate::cli::Command;
 pub fn run(command: Command) -> anyhow::Result<i32> {
     match command {
         Command::Validate { files } => validate::run(&files),
+        Command::Check {
+            files,
+            json,
+            virtuals,
+            reals,
+        } => check::run(&files, json, &check::Narrowing { virtuals, reals }),
         Command::Plan { files, json, prune } => plan::run(&files, json, prune),
         Command::Apply {
             files,

@@ -46,7 +46,9 @@ pub fn desired_service(
         }
     }
     if let (false, Some(fallback)) = (any_up, &virtual_.fallback) {
-        let held = hold_fallback && !present(&fallback.address);
+        // A virtual without reals has nothing to wait for: its fallback is
+        // its only server (and `apply` puts it in too).
+        let held = hold_fallback && !present(&fallback.address) && !virtual_.reals.is_empty();
         if !held && !virtual_.reals.iter().any(|r| r.address == fallback.address) {
             destinations.push(desired::destination(fallback));
         }
@@ -205,6 +207,23 @@ mod tests {
             addresses(&desired_service(&www(false), &one, &[], false)),
             [("10.0.0.11:80".into(), 2)]
         );
+    }
+
+    #[test]
+    fn a_virtual_without_reals_has_its_fallback_in_even_while_starting() {
+        let mut only_fallback = www(false);
+        only_fallback.reals.clear();
+        for starting in [true, false] {
+            assert_eq!(
+                addresses(&desired_service(
+                    &only_fallback,
+                    &HashMap::new(),
+                    &[],
+                    starting
+                )),
+                [("127.0.0.1:80".into(), 1)]
+            );
+        }
     }
 
     #[test]
