@@ -178,9 +178,9 @@ pub struct SendExpect {
     /// Sent once connected (tcp), or as the datagram (udp, where it is
     /// required); `None`: nothing is sent.
     pub request: Option<String>,
-    /// Text the answer must contain; `None`: the connection (tcp) or any
+    /// What the answer must hold; `None`: the connection (tcp) or any
     /// answer (udp) is enough.
-    pub receive: Option<String>,
+    pub receive: Option<Receive>,
 }
 
 /// A DNS check's settings.
@@ -188,8 +188,8 @@ pub struct SendExpect {
 pub struct DnsCheck {
     /// What is asked; `None` asks `. SOA` and any reply but SERVFAIL is up.
     pub query: Option<DnsQuery>,
-    /// Text one record of the answer must contain.
-    pub receive: Option<String>,
+    /// What the text of one record of the answer must hold.
+    pub receive: Option<Receive>,
     /// Over UDP (falling back on TCP for a truncated reply) or TCP.
     pub protocol: DnsProtocol,
 }
@@ -255,7 +255,8 @@ pub struct HttpCheck {
     pub verify: bool,
 }
 
-/// What the body of an HTTP(S) answer must hold (in its first 64 KiB).
+/// What an answer must hold (an HTTP(S) body, a tcp or udp answer, a DNS
+/// answer record's text; in its first 64 KiB).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Receive {
     /// This text, as written (`receive`).

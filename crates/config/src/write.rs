@@ -160,7 +160,7 @@ fn send_expect(s: &SendExpect) -> Vec<String> {
         parts.push(format!("request = {}", quote(r)));
     }
     if let Some(r) = &s.receive {
-        parts.push(format!("receive = {}", quote(r)));
+        parts.push(received(r));
     }
     parts
 }
@@ -172,10 +172,18 @@ fn dns(d: &DnsCheck) -> Vec<String> {
         parts.push(format!("request = {}", quote(&question)));
     }
     if let Some(r) = &d.receive {
-        parts.push(format!("receive = {}", quote(r)));
+        parts.push(received(r));
     }
     parts.push(format!("protocol = \"{}\"", DNS_PROTOCOL.name(d.protocol)));
     parts
+}
+
+/// `receive = "…"` or `receive_regex = "…"`.
+fn received(r: &Receive) -> String {
+    match r {
+        Receive::Text(text) => format!("receive = {}", quote(text)),
+        Receive::Regex(p) => format!("receive_regex = {}", quote(p.as_str())),
+    }
 }
 
 /// A TOML basic string.

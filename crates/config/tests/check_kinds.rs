@@ -4,7 +4,9 @@
 //! and the check a UDP or SCTP virtual gets when it declares none.
 
 use config::diagnostic::Diagnostic;
-use config::model::{CheckKind, Config, DnsCheck, DnsProtocol, DnsQuery, DnsRecord, SendExpect};
+use config::model::{
+    CheckKind, Config, DnsCheck, DnsProtocol, DnsQuery, DnsRecord, Pattern, Receive, SendExpect,
+};
 use config::source::SourceFile;
 use config::{cf, toml_file, validate, write};
 
@@ -40,7 +42,7 @@ fn dns(name: &str, record: DnsRecord, receive: Option<&str>, protocol: DnsProtoc
             name: name.to_string(),
             record,
         }),
-        receive: receive.map(str::to_string),
+        receive: receive.map(Receive::from),
         protocol,
     })
 }
@@ -85,7 +87,7 @@ fn dns_settings_are_checked() {
     );
     assert_eq!(
         toml("[[virtual]]\naddress = \"10.0.0.1:53\"\ncheck = { type = \"dns\", receive = \"192.0.2.1\" }\n").unwrap_err(),
-        ["k.toml:3:35: virtual[0].check.receive: needs a request: the name whose answer should contain it"]
+        ["k.toml:3:35: virtual[0].check.receive: needs a request: the name whose answer should hold it"]
     );
     assert_eq!(
         toml("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"connect\", protocol = \"udp\" }\n").unwrap_err(),
@@ -100,6 +102,13 @@ fn tcp_and_udp_send_and_expect() {
         CheckKind::Tcp(SendExpect {
             request: Some("PING\r\n".into()),
             receive: Some("+PONG".into())
+        })
+    );
+    assert_eq!(
+        kind("[[virtual]]\naddress = \"10.0.0.1:6379\"\ncheck = { type = \"tcp\", receive_regex = \"P[IO]NG\" }\n"),
+        CheckKind::Tcp(SendExpect {
+            request: None,
+            receive: Some(Receive::Regex(Pattern::new("P[IO]NG").unwrap()))
         })
     );
     assert_eq!(
@@ -224,12 +233,15 @@ virtual=10.0.0.1:7000
     assert_eq!(
         kinds,
         [
-            &dns(
-                "vip-ldap.de.prod",
-                DnsRecord::A,
-                Some("10.0.16.24"),
-                DnsProtocol::Udp
-            ),
+            // ldirectord's receive is a regular expression.
+            &CheckKind::Dns(DnsCheck {
+                query: Some(DnsQuery {
+                    name: "vip-ldap.de.prod".into(),
+                    record: DnsRecord::A
+                }),
+                receive: Some(Receive::Regex(Pattern::new("10.0.16.24").unwrap())),
+                protocol: DnsProtocol::Udp
+            }),
             // Port 53 means dns to ldirectord; without a request: any reply.
             &CheckKind::Dns(DnsCheck {
                 query: None,
@@ -239,7 +251,7 @@ virtual=10.0.0.1:7000
             // ldirectord sends simpletcp's request with `\n` as a newline.
             &CheckKind::Tcp(SendExpect {
                 request: Some("PING\n".into()),
-                receive: Some("PONG".into())
+                receive: Some(Receive::Regex(Pattern::new("PONG").unwrap()))
             }),
             // simpletcp opens a socket of the virtual's protocol.
             &CheckKind::Udp(SendExpect {

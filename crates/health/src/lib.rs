@@ -36,7 +36,8 @@
 //!   killed (the whole group) at `timeout` and reaped. Exit 0 = up.
 //! - `tcp`: connect, send `request` if set (never half-closed), then read
 //!   until `receive` appears, the peer closes, 64 KiB were read, or the
-//!   timeout; up on `receive`, or on connect when it is not set.
+//!   timeout; up on `receive`, or on connect when it is not set. (Here and
+//!   below, `receive_regex` may stand for `receive`: a match of it.)
 //! - `udp`: `request` as one datagram from a connected socket; up when an
 //!   answer (at most 64 KiB) comes back, containing `receive` if set. ICMP
 //!   port unreachable (ECONNREFUSED) is down at once. Sent once, not resent.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::dnsmasq::Dnsmasq;
 use common::*;
-use config::model::{DnsCheck, DnsProtocol, DnsQuery, DnsRecord};
+use config::model::{DnsCheck, DnsProtocol, DnsQuery, DnsRecord, Pattern, Receive};
 use health::{check_once, CheckKind, CheckResult};
 use tokio::net::UdpSocket;
 
@@ -32,7 +32,7 @@ fn dns(
             name: name.to_string(),
             record,
         }),
-        receive: receive.map(str::to_string),
+        receive: receive.map(Receive::from),
         protocol,
     }));
     c.timeout = Duration::from_millis(500);
@@ -140,7 +140,7 @@ async fn nxdomain_no_answer_refused_and_a_wrong_answer_are_down() {
         .await;
         down(
             &r,
-            "DNS: no answer for www.example.com contains \"192.0.2.99\" (got 192.0.2.10)",
+            "DNS: no answer for www.example.com holds \"192.0.2.99\" (got 192.0.2.10)",
         );
     }
 }
@@ -232,4 +232,25 @@ async fn garbage_and_replies_to_other_queries_are_down() {
     .await;
     let r = once(&dns(other_question, www, None, DnsProtocol::Udp)).await;
     down(&r, "DNS: reply to another question (www.example.cox A)");
+}
+
+#[tokio::test]
+async fn receive_regex_is_matched_against_each_answer() {
+    let Some(server) = Dnsmasq::start() else {
+        return;
+    };
+    let www = Some(("www.example.com", DnsRecord::A));
+    let mut t = dns(server.addr, www, None, DnsProtocol::Udp);
+    let regex = |p: &str| Some(Receive::Regex(Pattern::new(p).unwrap()));
+    if let CheckKind::Dns(d) = &mut t.check.kind {
+        d.receive = regex(r"^192\.0\.2\.1[0-9]$");
+    }
+    up(&once(&t).await, "DNS: www.example.com is 192.0.2.10 in ");
+    if let CheckKind::Dns(d) = &mut t.check.kind {
+        d.receive = regex(r"^192\.0\.2\.2[0-9]$");
+    }
+    down(
+        &once(&t).await,
+        "DNS: no answer for www.example.com holds a match of \"^192\\\\.0\\\\.2\\\\.2[0-9]$\" (got 192.0.2.10)",
+    );
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::dnsmasq::{raw_query, Dnsmasq};
 use common::*;
-use config::model::SendExpect;
+use config::model::{Pattern, Receive, SendExpect};
 use health::{check_once, CheckKind, CheckResult};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UdpSocket;
@@ -26,7 +26,7 @@ async fn once(t: &Target) -> CheckResult {
 fn send_expect(request: Option<String>, receive: Option<&str>) -> SendExpect {
     SendExpect {
         request,
-        receive: receive.map(str::to_string),
+        receive: receive.map(Receive::from),
     }
 }
 
@@ -73,6 +73,18 @@ async fn tcp_sends_the_request_and_finds_the_answer() {
     };
     let r = once(&tcp(server.addr, Some(tcp_query()), Some("pong"))).await;
     up(&r, "received \"pong\" in ");
+}
+
+#[tokio::test]
+async fn tcp_receive_regex_is_matched_across_reads() {
+    let Some(server) = Dnsmasq::start() else {
+        return;
+    };
+    let mut t = tcp(server.addr, Some(tcp_query()), None);
+    if let CheckKind::Tcp(s) = &mut t.check.kind {
+        s.receive = Some(Receive::Regex(Pattern::new("p[aeiou]ng").unwrap()));
+    }
+    up(&once(&t).await, "received a match of \"p[aeiou]ng\" in ");
 }
 
 #[tokio::test]

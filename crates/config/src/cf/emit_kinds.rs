@@ -13,8 +13,8 @@ use super::Reader;
 impl Reader<'_> {
     /// `request` and `receive` as ldirectord's check uses them: the `/`
     /// its reader puts in front of every request dropped again (its DNS
-    /// and simpletcp checks drop it), and for simpletcp `\n` sent as a
-    /// newline.
+    /// and simpletcp checks drop it), for simpletcp `\n` sent as a newline;
+    /// `receive` is a regular expression (`receive_regex`), as for HTTP.
     pub(super) fn sent_and_received(&mut self, v: &VirtualSpec, kind: TomlCheck, t: &mut Table) {
         if let Some(request) = &v.request {
             let mut text = request.value.strip_prefix('/').unwrap_or(&request.value);
@@ -27,26 +27,8 @@ impl Reader<'_> {
                 put_at(t, "request", request, string(text));
             }
         }
-        if let Some(receive) = &v.receive {
-            if looks_like_a_pattern(&receive.value) {
-                self.warning(
-                    &receive.span,
-                    Some("receive"),
-                    "ldirectord matches receive as a regular expression; ipvsctl looks for \
-                     this text as written",
-                );
-            }
-            if !receive.value.is_empty() {
-                put_at(t, "receive", receive, string(&receive.value));
-            }
+        if let Some(receive) = v.receive.as_ref().filter(|r| !r.value.is_empty()) {
+            put_at(t, "receive_regex", receive, string(&receive.value));
         }
     }
-}
-
-/// Whether a receive string means something else as a regular expression
-/// than as text (a `.` is left alone: it matches itself too).
-fn looks_like_a_pattern(text: &str) -> bool {
-    text.contains([
-        '[', ']', '(', ')', '*', '+', '?', '{', '}', '|', '^', '$', '\\',
-    ])
 }

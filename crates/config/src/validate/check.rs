@@ -23,7 +23,7 @@ const HTTP_ONLY: &[&str] = &[
 ];
 
 /// The keys of [`HTTP_ONLY`] that tcp, udp and dns checks read too.
-const SENT_AND_RECEIVED: &[&str] = &["request", "receive"];
+const SENT_AND_RECEIVED: &[&str] = &["request", "receive", "receive_regex"];
 
 /// The virtual's check, else the default check, else the implicit one
 /// (see [`check_kinds::implicit`]) with the default timing.
@@ -219,7 +219,7 @@ fn http_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<HttpCheck> {
 
 /// `receive` (a substring) or `receive_regex` (a regular expression), not
 /// both. `Some(None)`: neither; `None`: refused.
-fn receive(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Option<Receive>> {
+pub(super) fn receive(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Option<Receive>> {
     let text = checker.string(c, "receive");
     let regex = checker.string(c, "receive_regex");
     match (text, regex) {

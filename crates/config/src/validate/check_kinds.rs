@@ -61,7 +61,7 @@ pub(super) fn send_expect(
     datagram: bool,
 ) -> Option<SendExpect> {
     let request = checker.string(c, "request").map(|(r, _)| r.to_string());
-    let receive = checker.string(c, "receive").map(|(r, _)| r.to_string());
+    let receive = super::check::receive(checker, c);
     if datagram && request.as_deref().is_none_or(str::is_empty) {
         let span = c.get("request").map_or(c.span.clone(), |i| i.span.clone());
         checker.error(
@@ -71,7 +71,10 @@ pub(super) fn send_expect(
         );
         return None;
     }
-    Some(SendExpect { request, receive })
+    Some(SendExpect {
+        request,
+        receive: receive?,
+    })
 }
 
 /// `request` (`name [TYPE]` or `name/TYPE`, an address for PTR),
@@ -92,13 +95,15 @@ pub(super) fn dns(
             }
         },
     };
-    let receive = checker.string(c, "receive").map(|(r, _)| r.to_string());
-    if let (Some(None), Some(item)) = (&query, c.get("receive")) {
-        checker.error(
-            &item.span,
-            Some(c.key("receive")),
-            "needs a request: the name whose answer should contain it",
-        );
+    let receive = super::check::receive(checker, c);
+    for key in ["receive", "receive_regex"] {
+        if let (Some(None), Some(item)) = (&query, c.get(key)) {
+            checker.error(
+                &item.span,
+                Some(c.key(key)),
+                "needs a request: the name whose answer should hold it",
+            );
+        }
     }
     let protocol = match checker.word(c, "protocol", &DNS_PROTOCOL) {
         Some(word) => word.ok(),
@@ -112,7 +117,7 @@ pub(super) fn dns(
     };
     Some(DnsCheck {
         query: query?,
-        receive,
+        receive: receive?,
         protocol: protocol?,
     })
 }

@@ -28,7 +28,7 @@ use tokio::time::{timeout_at, Instant};
 use config::model::{DnsCheck, DnsProtocol, DnsQuery, DnsRecord};
 
 use super::udp::{connected, exchange};
-use super::{connect_error, timed_out};
+use super::{connect_error, described, holds, timed_out};
 
 /// `Ok(what happened)` or `Err(why it failed)`, within `timeout`.
 pub(crate) async fn probe(
@@ -243,14 +243,15 @@ fn judge(query: &[u8], reply: Vec<u8>, check: &DnsCheck, asked: &str) -> Result<
     if texts.is_empty() {
         return Err(format!("DNS: no answer for {asked}"));
     }
-    let Some(wanted) = check.receive.as_deref() else {
+    let Some(receive) = &check.receive else {
         return Ok(format!("DNS: {asked} is {}", listed(&texts)));
     };
-    if texts.iter().any(|t| t.contains(wanted)) {
+    if texts.iter().any(|t| holds(t.as_bytes(), receive, 0)) {
         Ok(format!("DNS: {asked} is {}", listed(&texts)))
     } else {
         Err(format!(
-            "DNS: no answer for {asked} contains {wanted:?} (got {})",
+            "DNS: no answer for {asked} holds {} (got {})",
+            described(receive),
             listed(&texts)
         ))
     }
@@ -282,7 +283,7 @@ mod tests {
                 name: name.to_string(),
                 record,
             }),
-            receive: receive.map(str::to_string),
+            receive: receive.map(config::model::Receive::from),
             protocol: DnsProtocol::Udp,
         }
     }

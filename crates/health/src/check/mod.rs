@@ -10,6 +10,8 @@ pub(crate) mod udp;
 use std::io;
 use std::time::Duration;
 
+use config::model::Receive;
+
 use crate::probe::timeout_text;
 
 /// At most this much of an answer is read (a TCP stream, a datagram, a
@@ -26,6 +28,24 @@ pub(crate) fn found_since(seen: &[u8], wanted: &[u8], from: usize) -> bool {
     let from = from.saturating_sub(wanted.len() - 1);
     seen.get(from..)
         .is_some_and(|tail| tail.windows(wanted.len()).any(|w| w == wanted))
+}
+
+/// Whether `seen` holds what `receive` asks for; `from` is where the bytes
+/// of the last read start (a text is looked for only where it could newly
+/// appear; a regular expression is matched against all of `seen`).
+pub(crate) fn holds(seen: &[u8], receive: &Receive, from: usize) -> bool {
+    match receive {
+        Receive::Text(text) => found_since(seen, text.as_bytes(), from),
+        Receive::Regex(pattern) => pattern.is_match(seen),
+    }
+}
+
+/// What is waited for, in a reason: `"PONG"`, or `a match of "P[IO]NG"`.
+pub(crate) fn described(receive: &Receive) -> String {
+    match receive {
+        Receive::Text(text) => format!("{text:?}"),
+        Receive::Regex(pattern) => format!("a match of {:?}", pattern.as_str()),
+    }
 }
 
 /// The first bytes received, as a reason shows them: `"ERR nope\r\n"`

@@ -15,7 +15,7 @@ use tokio::time::{timeout_at, Instant};
 
 use config::model::SendExpect;
 
-use super::{connect_error, found_since, got, timed_out, READ_LIMIT};
+use super::{connect_error, described, got, holds, timed_out, READ_LIMIT};
 
 /// `Ok(what happened)` or `Err(why it failed)`, within `timeout`.
 pub(crate) async fn probe(
@@ -38,12 +38,13 @@ pub(crate) async fn probe(
             Ok(Ok(())) => {}
         }
     }
-    let Some(wanted) = check.receive.as_deref() else {
+    let Some(receive) = &check.receive else {
         return Ok(match request {
             Some(_) => "connected, request sent".to_string(),
             None => "connected".to_string(),
         });
     };
+    let wanted = described(receive);
     let mut seen = Vec::new();
     let mut buf = [0u8; 4096];
     while seen.len() < READ_LIMIT {
@@ -51,23 +52,23 @@ pub(crate) async fn probe(
         let n = match timeout_at(deadline, stream.read(&mut buf[..room])).await {
             Err(_) => {
                 return Err(format!(
-                    "{} waiting for {wanted:?}{}",
+                    "{} waiting for {wanted}{}",
                     timed_out(timeout),
                     got(&seen)
                 ))
             }
             Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
-                return Err(format!("reset before {wanted:?} came{}", got(&seen)))
+                return Err(format!("reset before {wanted} came{}", got(&seen)))
             }
             Ok(Err(e)) => return Err(format!("reading the answer failed: {e}{}", got(&seen))),
-            Ok(Ok(0)) => return Err(format!("closed before {wanted:?} came{}", got(&seen))),
+            Ok(Ok(0)) => return Err(format!("closed before {wanted} came{}", got(&seen))),
             Ok(Ok(n)) => n,
         };
         let from = seen.len();
         seen.extend_from_slice(&buf[..n]);
-        if found_since(&seen, wanted.as_bytes(), from) {
-            return Ok(format!("received {wanted:?}"));
+        if holds(&seen, receive, from) {
+            return Ok(format!("received {wanted}"));
         }
     }
-    Err(format!("no {wanted:?} in the first 64 KiB{}", got(&seen)))
+    Err(format!("no {wanted} in the first 64 KiB{}", got(&seen)))
 }

@@ -13,7 +13,7 @@ use tokio::time::{timeout_at, Instant};
 
 use config::model::SendExpect;
 
-use super::{got, shown, timed_out, READ_LIMIT};
+use super::{described, got, holds, shown, timed_out, READ_LIMIT};
 
 /// A UDP socket connected to `addr` (so ICMP errors reach it).
 pub(crate) async fn connected(addr: SocketAddr) -> Result<UdpSocket, String> {
@@ -75,11 +75,15 @@ pub(crate) async fn probe(
     let socket = connected(addr).await?;
     let request = check.request.as_deref().unwrap_or_default();
     let answer = exchange(&socket, addr, request.as_bytes(), deadline, timeout).await?;
-    match check.receive.as_deref() {
+    match &check.receive {
         None => Ok(format!("answered {}", shown(&answer))),
-        Some(wanted) if super::found_since(&answer, wanted.as_bytes(), 0) => {
-            Ok(format!("received {wanted:?}"))
+        Some(receive) if holds(&answer, receive, 0) => {
+            Ok(format!("received {}", described(receive)))
         }
-        Some(wanted) => Err(format!("answer lacks {wanted:?}{}", got(&answer))),
+        Some(receive) => Err(format!(
+            "answer lacks {}{}",
+            described(receive),
+            got(&answer)
+        )),
     }
 }
