@@ -164,6 +164,14 @@ pub enum CheckKind {
     None,
     /// Always down (maintenance).
     Off,
+    /// MySQL or MariaDB: log in, run `request`, up when it returns a row.
+    Mysql(SqlCheck),
+    /// PostgreSQL: log in, run `request`, up when it returns a row.
+    Pgsql(SqlCheck),
+    /// LDAP: bind, search `request`, find `receive` in the entry's DN.
+    Ldap(LdapCheck),
+    /// LDAP over TLS (ldaps, implicit TLS).
+    Ldaps(LdapCheck),
     /// TCP send/expect (ldirectord's `simpletcp`).
     Tcp(SendExpect),
     /// UDP send/expect: a datagram, and an answer.
@@ -237,6 +245,20 @@ pub enum DnsProtocol {
     Tcp,
 }
 
+/// MySQL/PostgreSQL check settings (ldirectord's `login`, `passwd`,
+/// `database`, `request`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SqlCheck {
+    /// User to log in as.
+    pub login: String,
+    /// Its password (empty: none).
+    pub password: String,
+    /// Database to connect to (PostgreSQL's default: the user's name).
+    pub database: Option<String>,
+    /// The query; up when it returns at least one row.
+    pub request: String,
+}
+
 /// HTTP(S) check settings.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HttpCheck {
@@ -253,6 +275,20 @@ pub struct HttpCheck {
     pub method: String,
     /// Verify the certificate (https).
     pub verify: bool,
+}
+
+/// LDAP(S) check settings (ldirectord's `login`, `passwd`, `request`,
+/// `receive`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LdapCheck {
+    /// DN to bind as; `None`: an anonymous bind.
+    pub login: Option<String>,
+    /// Its password.
+    pub password: String,
+    /// DN of the entry searched for (scope base); empty: the root DSE.
+    pub request: String,
+    /// What the found entry's DN must contain or match.
+    pub receive: Option<Receive>,
 }
 
 /// What an answer must hold (an HTTP(S) body, a tcp or udp answer, a DNS

@@ -142,6 +142,10 @@ pub(crate) enum CheckType {
     External,
     None,
     Off,
+    Mysql,
+    Pgsql,
+    Ldap,
+    Ldaps,
     Tcp,
     Udp,
     Dns,
@@ -157,6 +161,10 @@ impl CheckType {
             CheckKind::External(_) => Self::External,
             CheckKind::None => Self::None,
             CheckKind::Off => Self::Off,
+            CheckKind::Mysql(_) => Self::Mysql,
+            CheckKind::Pgsql(_) => Self::Pgsql,
+            CheckKind::Ldap(_) => Self::Ldap,
+            CheckKind::Ldaps(_) => Self::Ldaps,
             CheckKind::Tcp(_) => Self::Tcp,
             CheckKind::Udp(_) => Self::Udp,
             CheckKind::Dns(_) => Self::Dns,
@@ -183,6 +191,10 @@ pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
         ("external", CheckType::External),
         ("none", CheckType::None),
         ("off", CheckType::Off),
+        ("mysql", CheckType::Mysql),
+        ("pgsql", CheckType::Pgsql),
+        ("ldap", CheckType::Ldap),
+        ("ldaps", CheckType::Ldaps),
     ],
     aliases: &[],
     any_case: false,
@@ -257,6 +269,10 @@ mod tests {
             CheckType::External,
             CheckType::None,
             CheckType::Off,
+            CheckType::Mysql,
+            CheckType::Pgsql,
+            CheckType::Ldap,
+            CheckType::Ldaps,
             CheckType::Tcp,
             CheckType::Udp,
             CheckType::Dns,
@@ -290,7 +306,7 @@ mod tests {
         );
         assert_eq!(
             CHECK_TYPE.parse("x").unwrap_err(),
-            "unknown check type `x` (connect, http, https, tcp, udp, dns, external, none or off)"
+            "unknown check type `x` (connect, http, https, tcp, udp, dns, external, none, off, mysql, pgsql, ldap or ldaps)"
         );
         assert_eq!(
             HTTP_METHOD.parse("x").unwrap_err(),

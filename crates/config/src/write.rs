@@ -7,8 +7,8 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::model::{
-    Check, CheckKind, Config, DnsCheck, Family, HttpCheck, Netmask, Real, Receive, SendExpect,
-    VirtualKey,
+    Check, CheckKind, Config, DnsCheck, Family, HttpCheck, LdapCheck, Netmask, Real, Receive,
+    SendExpect, SqlCheck, VirtualKey,
 };
 use crate::words::{
     CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SYNC_STATE,
@@ -127,6 +127,8 @@ fn check(c: &Check) -> String {
         }
         CheckKind::Tcp(s) | CheckKind::Udp(s) => parts.extend(send_expect(s)),
         CheckKind::Dns(d) => parts.extend(dns(d)),
+        CheckKind::Mysql(q) | CheckKind::Pgsql(q) => parts.extend(sql(q)),
+        CheckKind::Ldap(l) | CheckKind::Ldaps(l) => parts.extend(ldap(l)),
         _ => {}
     }
     format!("{{ {} }}", parts.join(", "))
@@ -161,6 +163,35 @@ fn send_expect(s: &SendExpect) -> Vec<String> {
     }
     if let Some(r) = &s.receive {
         parts.push(received(r));
+    }
+    parts
+}
+
+fn sql(q: &SqlCheck) -> Vec<String> {
+    let mut parts = vec![format!("login = {}", quote(&q.login))];
+    if !q.password.is_empty() {
+        parts.push(format!("password = {}", quote(&q.password)));
+    }
+    if let Some(d) = &q.database {
+        parts.push(format!("database = {}", quote(d)));
+    }
+    parts.push(format!("request = {}", quote(&q.request)));
+    parts
+}
+
+fn ldap(l: &LdapCheck) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(login) = &l.login {
+        parts.push(format!("login = {}", quote(login)));
+        parts.push(format!("password = {}", quote(&l.password)));
+    }
+    if !l.request.is_empty() {
+        parts.push(format!("request = {}", quote(&l.request)));
+    }
+    match &l.receive {
+        Some(Receive::Text(r)) => parts.push(format!("receive = {}", quote(r))),
+        Some(Receive::Regex(p)) => parts.push(format!("receive_regex = {}", quote(p.as_str()))),
+        None => {}
     }
     parts
 }

@@ -262,9 +262,9 @@ virtual=10.0.0.1:7000
     );
     assert_eq!(config.virtuals[3].check.port, Some(7001));
     // Still a warning for a service without its check.
-    let (_, warnings) = ldirectord("virtual=10.0.0.1:3306\n\treal=10.0.0.2:3306 gate\n");
+    let (_, warnings) = ldirectord("virtual=10.0.0.1:1521\n\treal=10.0.0.2:1521 gate\n");
     assert_eq!(
         warnings,
-        ["ld.cf:1:1: service: negotiate check for service mysql (ldirectord's default for port 3306) is not supported by ipvsctl; using a TCP connect check"]
+        ["ld.cf:1:1: service: negotiate check for service oracle (ldirectord's default for port 1521) is not supported by ipvsctl; using a TCP connect check"]
     );
 }

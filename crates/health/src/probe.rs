@@ -74,6 +74,10 @@ async fn probe<S>(target: &Target<S>) -> Result<String, String> {
         CheckKind::Dns(d) => check::dns::probe(addr, d, timeout).await,
         CheckKind::None => Ok("check type none".to_string()),
         CheckKind::Off => Err("check type off".to_string()),
+        CheckKind::Mysql(q) => within(timeout, crate::db::mysql::check(addr, q)).await,
+        CheckKind::Pgsql(q) => within(timeout, crate::db::pgsql::check(addr, q)).await,
+        CheckKind::Ldap(l) => within(timeout, crate::db::ldap::check(addr, l, false)).await,
+        CheckKind::Ldaps(l) => within(timeout, crate::db::ldap::check(addr, l, true)).await,
     }
 }
 

@@ -275,6 +275,23 @@ impl Reader<'_> {
                 "dns" => TomlCheck::Dns,
                 "simpletcp" if udp => TomlCheck::Udp,
                 "simpletcp" => TomlCheck::Tcp,
+                "mysql" | "pgsql" if v.login.is_none() || v.request.is_none() => {
+                    let from = match &service_origin {
+                        Some(origin) => format!(" (ldirectord's default for {origin})"),
+                        None => String::new(),
+                    };
+                    let message = format!(
+                        "negotiate check for service {service}{from} needs login and request \
+                         (ldirectord counts every real server as down without them); using a \
+                         TCP connect check"
+                    );
+                    self.warning(&service_place, Some("service"), message);
+                    TomlCheck::Connect
+                }
+                "mysql" => TomlCheck::Mysql,
+                "pgsql" => TomlCheck::Pgsql,
+                "ldap" => TomlCheck::Ldap,
+                "ldaps" => TomlCheck::Ldaps,
                 "none" => {
                     if v.checktype.is_none() && v.service.is_none() {
                         let message = format!(
@@ -310,6 +327,7 @@ impl Reader<'_> {
         let kind_name = CHECK_TYPE.name(kind);
         put(&mut t, "type", &type_key, &type_span, string(kind_name));
         if matches!(kind, TomlCheck::None | TomlCheck::Off) {
+            self.unused_sql_settings(v);
             return t;
         }
         if matches!(
@@ -320,6 +338,10 @@ impl Reader<'_> {
                 | TomlCheck::Tcp
                 | TomlCheck::Udp
                 | TomlCheck::Dns
+                | TomlCheck::Mysql
+                | TomlCheck::Pgsql
+                | TomlCheck::Ldap
+                | TomlCheck::Ldaps
         ) {
             if let Some(port) = &v.checkport {
                 put_at(&mut t, "port", port, Value::Integer(port.value));
@@ -390,9 +412,68 @@ impl Reader<'_> {
             TomlCheck::Tcp | TomlCheck::Udp | TomlCheck::Dns => {
                 self.sent_and_received(v, kind, &mut t);
             }
+            TomlCheck::Mysql | TomlCheck::Pgsql => sql_settings(&mut t, v),
+            TomlCheck::Ldap | TomlCheck::Ldaps => self.ldap_settings(&mut t, v),
             _ => {}
         }
+        if !matches!(
+            kind,
+            TomlCheck::Mysql | TomlCheck::Pgsql | TomlCheck::Ldap | TomlCheck::Ldaps
+        ) {
+            self.unused_sql_settings(v);
+        }
         t
+    }
+
+    /// An LDAP check's `login` and `password` (only both: ldirectord binds
+    /// anonymously otherwise), `request` (the DN searched: ldirectord drops
+    /// its first character, the `/` the reader adds) and `receive` (a
+    /// regular expression in ldirectord).
+    fn ldap_settings(&mut self, t: &mut Table, v: &VirtualSpec) {
+        match (&v.login, &v.passwd) {
+            (Some(login), Some(passwd)) => {
+                put_at(t, "login", login, string(&login.value));
+                put_at(t, "password", passwd, string(&passwd.value));
+            }
+            (Some(at), None) | (None, Some(at)) => self.warning(
+                &at.key,
+                None,
+                "ignored: ldirectord binds with login and passwd only when both are set, and \
+                 anonymously otherwise",
+            ),
+            (None, None) => {}
+        }
+        if let Some(database) = &v.database {
+            self.warning(
+                &database.key,
+                None,
+                "ignored: database (only ldirectord's service-specific negotiate checks use it)",
+            );
+        }
+        if let Some(request) = &v.request {
+            let dn = request.value.strip_prefix('/').unwrap_or(&request.value);
+            put_at(t, "request", request, string(dn));
+        }
+        // ldirectord matches receive as a (Perl) regular expression.
+        if let Some(receive) = &v.receive {
+            put_at(t, "receive_regex", receive, string(&receive.value));
+        }
+    }
+
+    /// `login`, `passwd` and `database` on a check that does not use them.
+    fn unused_sql_settings(&mut self, v: &VirtualSpec) {
+        for (name, at) in [
+            ("login", &v.login),
+            ("passwd", &v.passwd),
+            ("database", &v.database),
+        ] {
+            if let Some(at) = at {
+                let message = format!(
+                    "ignored: {name} (only ldirectord's service-specific negotiate checks use it)"
+                );
+                self.warning(&at.key, None, message);
+            }
+        }
     }
 
     /// ldirectord's timeout for a check: a negotiate check's
@@ -426,6 +507,25 @@ impl Reader<'_> {
                 (default, v.key.clone(), v.line.clone())
             }
         }
+    }
+}
+
+/// A MySQL/PostgreSQL check's `login`, `password` (ldirectord's `passwd`),
+/// `database` and `request` (a query: ldirectord drops one leading `/`,
+/// which the reader added when it was missing).
+fn sql_settings(t: &mut Table, v: &VirtualSpec) {
+    for (name, at) in [
+        ("login", &v.login),
+        ("password", &v.passwd),
+        ("database", &v.database),
+    ] {
+        if let Some(at) = at {
+            put_at(t, name, at, string(&at.value));
+        }
+    }
+    if let Some(request) = &v.request {
+        let query = request.value.strip_prefix('/').unwrap_or(&request.value);
+        put_at(t, "request", request, string(query));
     }
 }
 

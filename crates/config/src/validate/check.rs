@@ -3,7 +3,9 @@
 //! its timing, and the settings of its type.
 
 use crate::fields::{Checker, Fields};
-use crate::model::{Check, CheckKind, HttpCheck, Pattern, Receive, StatusCodes, VirtualKey};
+use crate::model::{
+    Check, CheckKind, HttpCheck, LdapCheck, Pattern, Receive, SqlCheck, StatusCodes, VirtualKey,
+};
 use crate::tree::Value;
 use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
 
@@ -22,8 +24,13 @@ const HTTP_ONLY: &[&str] = &[
     "verify",
 ];
 
-/// The keys of [`HTTP_ONLY`] that tcp, udp and dns checks read too.
-const SENT_AND_RECEIVED: &[&str] = &["request", "receive", "receive_regex"];
+/// The keys of the checks that log in (besides `request` and `receive`),
+/// with the refusal for other types.
+const LOGIN_KEYS: &[(&str, &str)] = &[
+    ("login", "only for mysql, pgsql, ldap and ldaps checks"),
+    ("password", "only for mysql, pgsql, ldap and ldaps checks"),
+    ("database", "only for mysql and pgsql checks"),
+];
 
 /// The virtual's check, else the default check, else the implicit one
 /// (see [`check_kinds::implicit`]) with the default timing.
@@ -77,6 +84,9 @@ fn settings(
             c.has(key);
         }
         c.has("command");
+        for (key, _) in LOGIN_KEYS {
+            c.has(key);
+        }
         return None;
     };
     let kind = kind(checker, c, check_type, key);
@@ -97,20 +107,31 @@ fn kind(
     check_type: CheckType,
     virtual_key: Option<&VirtualKey>,
 ) -> Option<CheckKind> {
+    let is_sql = matches!(check_type, CheckType::Mysql | CheckType::Pgsql);
+    let is_ldap = matches!(check_type, CheckType::Ldap | CheckType::Ldaps);
     let probes = matches!(check_type, CheckType::Tcp | CheckType::Udp | CheckType::Dns);
+    // Keys of HTTP_ONLY that this type reads itself.
+    let own: &[&str] = match (is_sql, is_ldap || probes) {
+        (true, _) => &["request"],
+        (_, true) => &["request", "receive", "receive_regex"],
+        _ => &[],
+    };
     let http = if matches!(check_type, CheckType::Http | CheckType::Https) {
         http_check(checker, c)
     } else {
         for key in HTTP_ONLY {
-            let shared = SENT_AND_RECEIVED.contains(key);
-            if shared && probes {
+            if own.contains(key) {
                 continue;
             }
             if let Some(item) = c.get(key) {
-                let only = if shared {
-                    "only for http, https, tcp, udp and dns checks"
-                } else {
-                    "only for http and https checks"
+                let only = match *key {
+                    "request" => {
+                        "only for http, https, tcp, udp, dns, mysql, pgsql, ldap and ldaps checks"
+                    }
+                    "receive" | "receive_regex" => {
+                        "only for http, https, tcp, udp, dns, ldap and ldaps checks"
+                    }
+                    _ => "only for http and https checks",
                 };
                 checker.error(&item.span, Some(c.key(key)), only);
             }
@@ -136,6 +157,24 @@ fn kind(
         }
         None
     };
+    let sql = if is_sql {
+        sql_check(checker, c)
+    } else {
+        for (key, refusal) in LOGIN_KEYS {
+            if is_ldap && *key != "database" {
+                continue;
+            }
+            if let Some(item) = c.get(key) {
+                checker.error(&item.span, Some(c.key(key)), *refusal);
+            }
+        }
+        None
+    };
+    let ldap = if is_ldap {
+        ldap_check(checker, c)
+    } else {
+        None
+    };
     Some(match check_type {
         CheckType::Connect => CheckKind::Connect,
         CheckType::None => CheckKind::None,
@@ -146,6 +185,10 @@ fn kind(
         CheckType::Tcp => CheckKind::Tcp(check_kinds::send_expect(checker, c, false)?),
         CheckType::Udp => CheckKind::Udp(check_kinds::send_expect(checker, c, true)?),
         CheckType::Dns => CheckKind::Dns(check_kinds::dns(checker, c, virtual_key)?),
+        CheckType::Mysql => CheckKind::Mysql(sql?),
+        CheckType::Pgsql => CheckKind::Pgsql(sql?),
+        CheckType::Ldap => CheckKind::Ldap(ldap?),
+        CheckType::Ldaps => CheckKind::Ldaps(ldap?),
     })
 }
 
@@ -214,6 +257,48 @@ fn http_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<HttpCheck> {
         host,
         method: method?.to_string(),
         verify,
+    })
+}
+
+/// `login`, `password`, `database`, `request`: whom to log in as, where, and
+/// the query that must return a row.
+fn sql_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SqlCheck> {
+    let login = checker.string(c, "login").map(|(l, _)| l.to_string());
+    let password = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let database = checker.string(c, "database").map(|(d, _)| d.to_string());
+    let request = checker.string(c, "request").map(|(r, _)| r.to_string());
+    let mut missing = |key: &str, example: &str| {
+        checker.error(&c.span, Some(c.key(key)), format!("missing: {example}"));
+    };
+    if login.as_deref().is_none_or(str::is_empty) {
+        missing("login", "the user the check logs in as");
+    }
+    if request.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        missing(
+            "request",
+            "the query that must return a row, e.g. \"SELECT 1\"",
+        );
+    }
+    Some(SqlCheck {
+        login: login.filter(|l| !l.is_empty())?,
+        password: password.unwrap_or_default(),
+        database,
+        request: request.filter(|r| !r.trim().is_empty())?,
+    })
+}
+
+/// `login` (a DN; absent: an anonymous bind), `password`, `request` (the DN
+/// searched), `receive` or `receive_regex` (for the entry's DN).
+fn ldap_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<LdapCheck> {
+    let login = checker.string(c, "login").map(|(l, _)| l.to_string());
+    let password = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let request = checker.string(c, "request").map(|(r, _)| r.to_string());
+    let receive = receive(checker, c);
+    Some(LdapCheck {
+        login: login.filter(|l| !l.is_empty()),
+        password: password.unwrap_or_default(),
+        request: request.unwrap_or_default(),
+        receive: receive?,
     })
 }
 
