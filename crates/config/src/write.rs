@@ -7,10 +7,12 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::model::{
-    Check, CheckKind, Config, Family, HttpCheck, LdapCheck, Login, MailCheck, MailTls, Netmask,
-    Real, Receive, SqlCheck, VirtualKey,
+    Check, CheckKind, Config, DnsCheck, Family, HttpCheck, LdapCheck, Login, MailCheck, MailTls,
+    Netmask, Real, Receive, SendExpect, SqlCheck, VirtualKey,
 };
-use crate::words::{CheckType, CHECK_TYPE, FORWARD, PROTOCOL, SYNC_STATE};
+use crate::words::{
+    CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SYNC_STATE,
+};
 
 /// The configuration as TOML text, with a comment line on top.
 pub fn to_toml(config: &Config, header: &str) -> String {
@@ -123,13 +125,15 @@ fn check(c: &Check) -> String {
             let words: Vec<String> = command.iter().map(|w| quote(w)).collect();
             parts.push(format!("command = [{}]", words.join(", ")));
         }
+        CheckKind::Tcp(s) | CheckKind::Udp(s) => parts.extend(send_expect(s)),
+        CheckKind::Dns(d) => parts.extend(dns(d)),
         CheckKind::Smtp(m) | CheckKind::Pop(m) | CheckKind::Imap(m) => parts.extend(mail(m)),
         CheckKind::Nntp(login) => parts.extend(login.iter().flat_map(self::login)),
         CheckKind::Ftp(f) => {
             parts.extend(f.login.iter().flat_map(login));
             if let Some(fetch) = &f.fetch {
                 parts.push(format!("request = {}", quote(&fetch.request)));
-                parts.extend(receive(fetch.receive.as_ref()));
+                parts.extend(fetch.receive.as_ref().map(received));
             }
         }
         CheckKind::Mysql(q) | CheckKind::Pgsql(q) => parts.extend(sql(q)),
@@ -177,6 +181,17 @@ fn login(l: &Login) -> Vec<String> {
     parts
 }
 
+fn send_expect(s: &SendExpect) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(r) = &s.request {
+        parts.push(format!("request = {}", quote(r)));
+    }
+    if let Some(r) = &s.receive {
+        parts.push(received(r));
+    }
+    parts
+}
+
 fn sql(q: &SqlCheck) -> Vec<String> {
     let mut parts = vec![format!("login = {}", quote(&q.login))];
     if !q.password.is_empty() {
@@ -206,11 +221,24 @@ fn ldap(l: &LdapCheck) -> Vec<String> {
     parts
 }
 
+fn dns(d: &DnsCheck) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(q) = &d.query {
+        let question = format!("{} {}", q.name, DNS_RECORD.name(q.record));
+        parts.push(format!("request = {}", quote(&question)));
+    }
+    if let Some(r) = &d.receive {
+        parts.push(received(r));
+    }
+    parts.push(format!("protocol = \"{}\"", DNS_PROTOCOL.name(d.protocol)));
+    parts
+}
+
 /// `receive = "…"` or `receive_regex = "…"`.
-fn receive(r: Option<&Receive>) -> Option<String> {
-    match r? {
-        Receive::Text(r) => Some(format!("receive = {}", quote(r))),
-        Receive::Regex(p) => Some(format!("receive_regex = {}", quote(p.as_str()))),
+fn received(r: &Receive) -> String {
+    match r {
+        Receive::Text(text) => format!("receive = {}", quote(text)),
+        Receive::Regex(p) => format!("receive_regex = {}", quote(p.as_str())),
     }
 }
 

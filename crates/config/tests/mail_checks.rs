@@ -127,7 +127,7 @@ fn wrong_settings_are_refused_with_their_key() {
     );
     assert_eq!(
         refused(r#"type = "smtp", request = "/x""#),
-        ["virtual[0].check.request: only for http and https checks"]
+        ["virtual[0].check.request: only for http, https, tcp, udp, dns, mysql, pgsql, ldap, ldaps and ftp checks"]
     );
     assert_eq!(
         refused(r#"type = "http", login = "x""#),

@@ -313,7 +313,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     assert_eq!((check.rise, check.fall, check.port), (2, 3, Some(8080)));
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"connect\", receive = \"OK\" }\n"),
-        ["www.toml:3:39: virtual[0].check.receive: only for http and https checks"]
+        ["www.toml:3:39: virtual[0].check.receive: only for http, https, tcp, udp, dns, ldap, ldaps and ftp checks"]
     );
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"external\", command = [\"check.sh\"] }\n"),
@@ -321,7 +321,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     );
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"ping\" }\n"),
-        ["www.toml:3:18: virtual[0].check.type: unknown check type `ping` (connect, http, https, external, none, off, mysql, pgsql, ldap, ldaps, smtp, smtps, pop, pops, imap, imaps, nntp or ftp; also submission)"]
+        ["www.toml:3:18: virtual[0].check.type: unknown check type `ping` (connect, http, https, tcp, udp, dns, external, none, off, mysql, pgsql, ldap, ldaps, smtp, smtps, pop, pops, imap, imaps, nntp or ftp; also submission)"]
     );
 }
 

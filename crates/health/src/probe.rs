@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use config::model::{Pattern, Receive};
 
-use crate::{tls, CheckKind, CheckResult, HttpCheck, Target};
+use crate::{check, tls, CheckKind, CheckResult, HttpCheck, Target};
 
 /// Bodies are searched for `receive` (or matched with `receive_regex`) in
 /// their first 64 KiB only; nothing past that is read.
@@ -69,6 +69,9 @@ async fn probe<S>(target: &Target<S>) -> Result<String, String> {
         CheckKind::Http(h) => within(timeout, http(addr, h, false)).await,
         CheckKind::Https(h) => within(timeout, http(addr, h, true)).await,
         CheckKind::External(argv) => external(argv, target, addr, timeout).await,
+        CheckKind::Tcp(s) => check::tcp::probe(addr, s, timeout).await,
+        CheckKind::Udp(s) => check::udp::probe(addr, s, timeout).await,
+        CheckKind::Dns(d) => check::dns::probe(addr, d, timeout).await,
         CheckKind::Smtp(_)
         | CheckKind::Pop(_)
         | CheckKind::Imap(_)

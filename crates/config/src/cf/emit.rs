@@ -26,11 +26,11 @@ fn put(table: &mut Table, name: &str, key: &Range<usize>, span: &Range<usize>, v
     table.insert(Key::new(name, key.clone()), Item::new(span.clone(), value));
 }
 
-fn put_at<T>(table: &mut Table, name: &str, at: &At<T>, value: Value) {
+pub(super) fn put_at<T>(table: &mut Table, name: &str, at: &At<T>, value: Value) {
     put(table, name, &at.key, &at.span, value);
 }
 
-fn string(text: &str) -> Value {
+pub(super) fn string(text: &str) -> Value {
     Value::String(text.to_string())
 }
 
@@ -272,6 +272,9 @@ impl Reader<'_> {
             CheckType::Negotiate | CheckType::Combined(_) => match service {
                 "http" => TomlCheck::Http,
                 "https" => TomlCheck::Https,
+                "dns" => TomlCheck::Dns,
+                "simpletcp" if udp => TomlCheck::Udp,
+                "simpletcp" => TomlCheck::Tcp,
                 "mysql" | "pgsql" if v.login.is_none() || v.request.is_none() => {
                     let from = match &service_origin {
                         Some(origin) => format!(" (ldirectord's default for {origin})"),
@@ -340,6 +343,9 @@ impl Reader<'_> {
             TomlCheck::Http
                 | TomlCheck::Https
                 | TomlCheck::Connect
+                | TomlCheck::Tcp
+                | TomlCheck::Udp
+                | TomlCheck::Dns
                 | TomlCheck::Mysql
                 | TomlCheck::Pgsql
                 | TomlCheck::Ldap
@@ -411,6 +417,9 @@ impl Reader<'_> {
                     .map(|w| Item::new(span.clone(), string(w)))
                     .collect();
                 put(&mut t, "command", &key, &span, Value::Array(words));
+            }
+            TomlCheck::Tcp | TomlCheck::Udp | TomlCheck::Dns => {
+                self.sent_and_received(v, kind, &mut t);
             }
             TomlCheck::Mysql | TomlCheck::Pgsql => sql_settings(&mut t, v),
             TomlCheck::Ldap | TomlCheck::Ldaps => self.ldap_settings(&mut t, v),

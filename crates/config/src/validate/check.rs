@@ -4,11 +4,12 @@
 
 use crate::fields::{Checker, Fields};
 use crate::model::{
-    Check, CheckKind, HttpCheck, LdapCheck, Pattern, Receive, SqlCheck, StatusCodes,
+    Check, CheckKind, HttpCheck, LdapCheck, Pattern, Receive, SqlCheck, StatusCodes, VirtualKey,
 };
 use crate::tree::Value;
 use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
 
+use super::check_kinds::{self, DNS_ONLY};
 use super::mail;
 use super::values::{count, or_default, ranged, seconds};
 use super::Defaults;
@@ -36,12 +37,13 @@ const LOGIN_KEYS: &[(&str, &str)] = &[
     ("database", "only for mysql and pgsql checks"),
 ];
 
-/// The virtual's check, else the default check, else a connect check with
-/// the default timing.
+/// The virtual's check, else the default check, else the implicit one
+/// (see [`check_kinds::implicit`]) with the default timing.
 pub(super) fn check(
     checker: &mut Checker<'_>,
     v: &Fields<'_>,
     defaults: &Defaults<'_>,
+    key: Option<&VirtualKey>,
 ) -> Option<Check> {
     let own = if v.has("check") {
         Some(checker.table(v, "check")?)
@@ -51,7 +53,7 @@ pub(super) fn check(
     // A default check is read again by each virtual that uses it.
     let Some(c) = own.or_else(|| defaults.check.as_ref().map(Fields::again)) else {
         return Some(Check {
-            kind: CheckKind::Connect,
+            kind: check_kinds::implicit(checker, v, key)?,
             port: None,
             interval: defaults.interval,
             timeout: defaults.timeout,
@@ -59,11 +61,16 @@ pub(super) fn check(
             fall: defaults.fall,
         });
     };
-    checker.read(c, |checker, c| settings(checker, c, defaults))
+    checker.read(c, |checker, c| settings(checker, c, defaults, key))
 }
 
 /// `type`, `port`, the timing, and the settings of the type.
-fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) -> Option<Check> {
+fn settings(
+    checker: &mut Checker<'_>,
+    c: &Fields<'_>,
+    defaults: &Defaults<'_>,
+    key: Option<&VirtualKey>,
+) -> Option<Check> {
     let check_type = checker
         .word(c, "type", &CHECK_TYPE)
         .unwrap_or(Ok(CheckType::Connect))
@@ -78,6 +85,9 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
         for key in HTTP_ONLY {
             c.has(key);
         }
+        for key in DNS_ONLY {
+            c.has(key);
+        }
         c.has("command");
         for (key, _) in LOGIN_KEYS {
             c.has(key);
@@ -87,7 +97,7 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
         }
         return None;
     };
-    let kind = kind(checker, c, check_type);
+    let kind = kind(checker, c, check_type, key);
     Some(Check {
         kind: kind?,
         port,
@@ -99,15 +109,22 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
 }
 
 /// The check's kind with its settings; the settings of other types refused.
-fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Option<CheckKind> {
+fn kind(
+    checker: &mut Checker<'_>,
+    c: &Fields<'_>,
+    check_type: CheckType,
+    virtual_key: Option<&VirtualKey>,
+) -> Option<CheckKind> {
     let is_sql = matches!(check_type, CheckType::Mysql | CheckType::Pgsql);
     let is_ldap = matches!(check_type, CheckType::Ldap | CheckType::Ldaps);
+    let probes = matches!(check_type, CheckType::Tcp | CheckType::Udp | CheckType::Dns);
     let is_mail = mail::is_mail(check_type);
+    // ftp retrieves `request` and looks for `receive` in it.
+    let fetches = check_type == CheckType::Ftp;
     // Keys of HTTP_ONLY that this type reads itself.
-    let own: &[&str] = match (is_sql, is_ldap, check_type) {
-        (true, _, _) => &["request"],
-        // ftp retrieves `request` and looks for `receive` in it.
-        (_, true, _) | (_, _, CheckType::Ftp) => &["request", "receive", "receive_regex"],
+    let own: &[&str] = match (is_sql, is_ldap || probes || fetches) {
+        (true, _) => &["request"],
+        (_, true) => &["request", "receive", "receive_regex"],
         _ => &[],
     };
     let http = if matches!(check_type, CheckType::Http | CheckType::Https) {
@@ -118,15 +135,28 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
                 continue;
             }
             if let Some(item) = c.get(key) {
-                checker.error(
-                    &item.span,
-                    Some(c.key(key)),
-                    "only for http and https checks",
-                );
+                let only = match *key {
+                    "request" => {
+                        "only for http, https, tcp, udp, dns, mysql, pgsql, ldap, ldaps and ftp \
+                         checks"
+                    }
+                    "receive" | "receive_regex" => {
+                        "only for http, https, tcp, udp, dns, ldap, ldaps and ftp checks"
+                    }
+                    _ => "only for http and https checks",
+                };
+                checker.error(&item.span, Some(c.key(key)), only);
             }
         }
         None
     };
+    if check_type != CheckType::Dns {
+        for key in DNS_ONLY {
+            if let Some(item) = c.get(key) {
+                checker.error(&item.span, Some(c.key(key)), "only for dns checks");
+            }
+        }
+    }
     let command = if check_type == CheckType::External {
         command(checker, c)
     } else {
@@ -170,6 +200,9 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         CheckType::External => CheckKind::External(command?),
         CheckType::Http => CheckKind::Http(http?),
         CheckType::Https => CheckKind::Https(http?),
+        CheckType::Tcp => CheckKind::Tcp(check_kinds::send_expect(checker, c, false)?),
+        CheckType::Udp => CheckKind::Udp(check_kinds::send_expect(checker, c, true)?),
+        CheckType::Dns => CheckKind::Dns(check_kinds::dns(checker, c, virtual_key)?),
         CheckType::Mysql => CheckKind::Mysql(sql?),
         CheckType::Pgsql => CheckKind::Pgsql(sql?),
         CheckType::Ldap => CheckKind::Ldap(ldap?),

@@ -42,7 +42,7 @@ pub(super) fn virtual_(
     } else {
         defaults.fallback.clone()
     };
-    let check = check::check(checker, v, defaults);
+    let check = check::check(checker, v, defaults, key.as_ref());
 
     let default_port = match key {
         Some(VirtualKey::Address { address, .. }) => address.port(),
@@ -64,6 +64,9 @@ pub(super) fn virtual_(
             CheckKind::Connect
                 | CheckKind::Http(_)
                 | CheckKind::Https(_)
+                | CheckKind::Tcp(_)
+                | CheckKind::Udp(_)
+                | CheckKind::Dns(_)
                 | CheckKind::Smtp(_)
                 | CheckKind::Pop(_)
                 | CheckKind::Imap(_)
