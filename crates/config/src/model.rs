@@ -164,6 +164,113 @@ pub enum CheckKind {
     None,
     /// Always down (maintenance).
     Off,
+    /// MySQL or MariaDB: log in, run `request`, up when it returns a row.
+    Mysql(SqlCheck),
+    /// PostgreSQL: log in, run `request`, up when it returns a row.
+    Pgsql(SqlCheck),
+    /// LDAP: bind, search `request`, find `receive` in the entry's DN.
+    Ldap(LdapCheck),
+    /// LDAP over TLS (ldaps, implicit TLS).
+    Ldaps(LdapCheck),
+    /// TCP send/expect (ldirectord's `simpletcp`).
+    Tcp(SendExpect),
+    /// UDP send/expect: a datagram, and an answer.
+    Udp(SendExpect),
+    /// A DNS query.
+    Dns(DnsCheck),
+    /// SMTP (also `submission`; `smtps` with implicit TLS): the greeting,
+    /// EHLO, and AUTH when a login is set.
+    Smtp(MailCheck),
+    /// POP3 (`pops` with implicit TLS): the greeting, and USER/PASS when a
+    /// login is set.
+    Pop(MailCheck),
+    /// IMAP (`imaps` with implicit TLS): the greeting, and LOGIN when a
+    /// login is set.
+    Imap(MailCheck),
+    /// NNTP: the greeting, and AUTHINFO USER/PASS when a login is set.
+    Nntp(Option<Login>),
+    /// FTP: the greeting, a login (anonymous by default), and when asked
+    /// the retrieval of a file.
+    Ftp(FtpCheck),
+}
+
+/// What a `tcp` or `udp` check sends and what it waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SendExpect {
+    /// Sent once connected (tcp), or as the datagram (udp, where it is
+    /// required); `None`: nothing is sent.
+    pub request: Option<String>,
+    /// What the answer must hold; `None`: the connection (tcp) or any
+    /// answer (udp) is enough.
+    pub receive: Option<Receive>,
+}
+
+/// A DNS check's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsCheck {
+    /// What is asked; `None` asks `. SOA` and any reply but SERVFAIL is up.
+    pub query: Option<DnsQuery>,
+    /// What the text of one record of the answer must hold.
+    pub receive: Option<Receive>,
+    /// Over UDP (falling back on TCP for a truncated reply) or TCP.
+    pub protocol: DnsProtocol,
+}
+
+/// A DNS question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsQuery {
+    /// A domain name, or an IP address (asked as PTR of its reverse name).
+    pub name: String,
+    /// The record type asked.
+    pub record: DnsRecord,
+}
+
+/// The record types a DNS check may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnsRecord {
+    /// IPv4 address.
+    A,
+    /// IPv6 address.
+    Aaaa,
+    /// Alias.
+    Cname,
+    /// Mail exchanger.
+    Mx,
+    /// Name server.
+    Ns,
+    /// Pointer (reverse lookup).
+    Ptr,
+    /// Start of authority.
+    Soa,
+    /// Service location.
+    Srv,
+    /// Text.
+    Txt,
+    /// Certification authority authorization.
+    Caa,
+}
+
+/// The transport of a DNS check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnsProtocol {
+    /// UDP.
+    Udp,
+    /// TCP (each message with its two-byte length).
+    Tcp,
+}
+
+/// MySQL/PostgreSQL check settings (ldirectord's `login`, `passwd`,
+/// `database`, `request`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SqlCheck {
+    /// User to log in as.
+    pub login: String,
+    /// Its password (empty: none).
+    pub password: String,
+    /// Database to connect to (PostgreSQL's default: the user's name).
+    pub database: Option<String>,
+    /// The query; up when it returns at least one row.
+    pub request: String,
 }
 
 /// HTTP(S) check settings.
@@ -184,7 +291,22 @@ pub struct HttpCheck {
     pub verify: bool,
 }
 
-/// What the body of an HTTP(S) answer must hold (in its first 64 KiB).
+/// LDAP(S) check settings (ldirectord's `login`, `passwd`, `request`,
+/// `receive`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LdapCheck {
+    /// DN to bind as; `None`: an anonymous bind.
+    pub login: Option<String>,
+    /// Its password.
+    pub password: String,
+    /// DN of the entry searched for (scope base); empty: the root DSE.
+    pub request: String,
+    /// What the found entry's DN must contain or match.
+    pub receive: Option<Receive>,
+}
+
+/// What an answer must hold (an HTTP(S) body, a tcp or udp answer, a DNS
+/// answer record's text; in its first 64 KiB).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Receive {
     /// This text, as written (`receive`).
@@ -199,6 +321,55 @@ impl From<&str> for Receive {
     fn from(text: &str) -> Self {
         Self::Text(text.to_string())
     }
+}
+
+/// How a mail check (smtp, pop, imap) uses TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MailTls {
+    /// None.
+    #[default]
+    Plain,
+    /// Upgraded after the greeting (STARTTLS, POP's STLS).
+    StartTls,
+    /// From the first byte (`smtps`, `pops`, `imaps`).
+    Implicit,
+}
+
+/// A user and password to log in with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// User name (`login`).
+    pub user: String,
+    /// Password (`password`; empty when not set).
+    pub password: String,
+}
+
+/// SMTP, POP3 and IMAP check settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MailCheck {
+    /// TLS, if any.
+    pub tls: MailTls,
+    /// Log in, when set.
+    pub login: Option<Login>,
+}
+
+/// FTP check settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FtpCheck {
+    /// `None`: anonymous (ldirectord's default).
+    pub login: Option<Login>,
+    /// A file to retrieve (passive mode) after the login.
+    pub fetch: Option<FtpFetch>,
+}
+
+/// The file an FTP check retrieves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FtpFetch {
+    /// Its path (`request`).
+    pub request: String,
+    /// What its first 64 KiB must contain (`receive`) or match
+    /// (`receive_regex`).
+    pub receive: Option<Receive>,
 }
 
 /// A health check with its timing.

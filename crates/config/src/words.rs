@@ -4,7 +4,9 @@
 //! and a word that is none of them gets a message listing them (the idea of
 //! cargo-deny's `enum_deser!`).
 
-use crate::model::{CheckKind, Family, Forward, Protocol, SyncRole};
+use crate::model::{
+    CheckKind, DnsProtocol, DnsRecord, Family, Forward, MailTls, Protocol, SyncRole,
+};
 
 /// The words of one key.
 pub(crate) struct Words<T: 'static> {
@@ -142,6 +144,21 @@ pub(crate) enum CheckType {
     External,
     None,
     Off,
+    Mysql,
+    Pgsql,
+    Ldap,
+    Ldaps,
+    Tcp,
+    Udp,
+    Dns,
+    Smtp,
+    Smtps,
+    Pop,
+    Pops,
+    Imap,
+    Imaps,
+    Nntp,
+    Ftp,
 }
 
 impl CheckType {
@@ -154,6 +171,21 @@ impl CheckType {
             CheckKind::External(_) => Self::External,
             CheckKind::None => Self::None,
             CheckKind::Off => Self::Off,
+            CheckKind::Mysql(_) => Self::Mysql,
+            CheckKind::Pgsql(_) => Self::Pgsql,
+            CheckKind::Ldap(_) => Self::Ldap,
+            CheckKind::Ldaps(_) => Self::Ldaps,
+            CheckKind::Tcp(_) => Self::Tcp,
+            CheckKind::Udp(_) => Self::Udp,
+            CheckKind::Dns(_) => Self::Dns,
+            CheckKind::Smtp(m) if m.tls == MailTls::Implicit => Self::Smtps,
+            CheckKind::Smtp(_) => Self::Smtp,
+            CheckKind::Pop(m) if m.tls == MailTls::Implicit => Self::Pops,
+            CheckKind::Pop(_) => Self::Pop,
+            CheckKind::Imap(m) if m.tls == MailTls::Implicit => Self::Imaps,
+            CheckKind::Imap(_) => Self::Imap,
+            CheckKind::Nntp(_) => Self::Nntp,
+            CheckKind::Ftp(_) => Self::Ftp,
         }
     }
 }
@@ -171,11 +203,27 @@ pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
         ("connect", CheckType::Connect),
         ("http", CheckType::Http),
         ("https", CheckType::Https),
+        ("tcp", CheckType::Tcp),
+        ("udp", CheckType::Udp),
+        ("dns", CheckType::Dns),
         ("external", CheckType::External),
         ("none", CheckType::None),
         ("off", CheckType::Off),
+        ("mysql", CheckType::Mysql),
+        ("pgsql", CheckType::Pgsql),
+        ("ldap", CheckType::Ldap),
+        ("ldaps", CheckType::Ldaps),
+        ("smtp", CheckType::Smtp),
+        ("smtps", CheckType::Smtps),
+        ("pop", CheckType::Pop),
+        ("pops", CheckType::Pops),
+        ("imap", CheckType::Imap),
+        ("imaps", CheckType::Imaps),
+        ("nntp", CheckType::Nntp),
+        ("ftp", CheckType::Ftp),
     ],
-    aliases: &[],
+    // ldirectord's submission check is its smtp check.
+    aliases: &[("submission", CheckType::Smtp)],
     any_case: false,
     refusal: Refusal::Unknown("check type"),
 };
@@ -186,6 +234,33 @@ pub(crate) const HTTP_METHOD: Words<&str> = Words {
     aliases: &[],
     any_case: true,
     refusal: Refusal::IsNotOneOf,
+};
+
+/// A DNS check's `protocol`.
+pub(crate) const DNS_PROTOCOL: Words<DnsProtocol> = Words {
+    words: &[("udp", DnsProtocol::Udp), ("tcp", DnsProtocol::Tcp)],
+    aliases: &[],
+    any_case: false,
+    refusal: Refusal::IsNot("a DNS protocol"),
+};
+
+/// The record type in a DNS check's `request`, in any case.
+pub(crate) const DNS_RECORD: Words<DnsRecord> = Words {
+    words: &[
+        ("A", DnsRecord::A),
+        ("AAAA", DnsRecord::Aaaa),
+        ("CNAME", DnsRecord::Cname),
+        ("MX", DnsRecord::Mx),
+        ("NS", DnsRecord::Ns),
+        ("PTR", DnsRecord::Ptr),
+        ("SOA", DnsRecord::Soa),
+        ("SRV", DnsRecord::Srv),
+        ("TXT", DnsRecord::Txt),
+        ("CAA", DnsRecord::Caa),
+    ],
+    aliases: &[],
+    any_case: true,
+    refusal: Refusal::Unknown("record type"),
 };
 
 #[cfg(test)]
@@ -221,8 +296,40 @@ mod tests {
             CheckType::External,
             CheckType::None,
             CheckType::Off,
+            CheckType::Mysql,
+            CheckType::Pgsql,
+            CheckType::Ldap,
+            CheckType::Ldaps,
+            CheckType::Tcp,
+            CheckType::Udp,
+            CheckType::Dns,
+            CheckType::Smtp,
+            CheckType::Smtps,
+            CheckType::Pop,
+            CheckType::Pops,
+            CheckType::Imap,
+            CheckType::Imaps,
+            CheckType::Nntp,
+            CheckType::Ftp,
         ] {
             assert_ne!(CHECK_TYPE.name(check), "");
+        }
+        for protocol in [DnsProtocol::Udp, DnsProtocol::Tcp] {
+            assert_ne!(DNS_PROTOCOL.name(protocol), "");
+        }
+        for record in [
+            DnsRecord::A,
+            DnsRecord::Aaaa,
+            DnsRecord::Cname,
+            DnsRecord::Mx,
+            DnsRecord::Ns,
+            DnsRecord::Ptr,
+            DnsRecord::Soa,
+            DnsRecord::Srv,
+            DnsRecord::Txt,
+            DnsRecord::Caa,
+        ] {
+            assert_ne!(DNS_RECORD.name(record), "");
         }
     }
 
@@ -234,7 +341,9 @@ mod tests {
         );
         assert_eq!(
             CHECK_TYPE.parse("x").unwrap_err(),
-            "unknown check type `x` (connect, http, https, external, none or off)"
+            "unknown check type `x` (connect, http, https, tcp, udp, dns, external, none, off, \
+             mysql, pgsql, ldap, ldaps, smtp, smtps, pop, pops, imap, imaps, nntp or ftp; also \
+             submission)"
         );
         assert_eq!(
             HTTP_METHOD.parse("x").unwrap_err(),

@@ -7,9 +7,12 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::model::{
-    Check, CheckKind, Config, Family, HttpCheck, Netmask, Real, Receive, VirtualKey,
+    Check, CheckKind, Config, DnsCheck, Family, HttpCheck, LdapCheck, Login, MailCheck, MailTls,
+    Netmask, Real, Receive, SendExpect, SqlCheck, VirtualKey,
 };
-use crate::words::{CheckType, CHECK_TYPE, FORWARD, PROTOCOL, SYNC_STATE};
+use crate::words::{
+    CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SYNC_STATE,
+};
 
 /// The configuration as TOML text, with a comment line on top.
 pub fn to_toml(config: &Config, header: &str) -> String {
@@ -122,6 +125,19 @@ fn check(c: &Check) -> String {
             let words: Vec<String> = command.iter().map(|w| quote(w)).collect();
             parts.push(format!("command = [{}]", words.join(", ")));
         }
+        CheckKind::Tcp(s) | CheckKind::Udp(s) => parts.extend(send_expect(s)),
+        CheckKind::Dns(d) => parts.extend(dns(d)),
+        CheckKind::Smtp(m) | CheckKind::Pop(m) | CheckKind::Imap(m) => parts.extend(mail(m)),
+        CheckKind::Nntp(login) => parts.extend(login.iter().flat_map(self::login)),
+        CheckKind::Ftp(f) => {
+            parts.extend(f.login.iter().flat_map(login));
+            if let Some(fetch) = &f.fetch {
+                parts.push(format!("request = {}", quote(&fetch.request)));
+                parts.extend(fetch.receive.as_ref().map(received));
+            }
+        }
+        CheckKind::Mysql(q) | CheckKind::Pgsql(q) => parts.extend(sql(q)),
+        CheckKind::Ldap(l) | CheckKind::Ldaps(l) => parts.extend(ldap(l)),
         _ => {}
     }
     format!("{{ {} }}", parts.join(", "))
@@ -147,6 +163,83 @@ fn http(h: &HttpCheck) -> Vec<String> {
         parts.push("verify = true".into());
     }
     parts
+}
+
+fn mail(m: &MailCheck) -> Vec<String> {
+    let mut parts: Vec<String> = m.login.iter().flat_map(login).collect();
+    if m.tls == MailTls::StartTls {
+        parts.push("starttls = true".into());
+    }
+    parts
+}
+
+fn login(l: &Login) -> Vec<String> {
+    let mut parts = vec![format!("login = {}", quote(&l.user))];
+    if !l.password.is_empty() {
+        parts.push(format!("password = {}", quote(&l.password)));
+    }
+    parts
+}
+
+fn send_expect(s: &SendExpect) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(r) = &s.request {
+        parts.push(format!("request = {}", quote(r)));
+    }
+    if let Some(r) = &s.receive {
+        parts.push(received(r));
+    }
+    parts
+}
+
+fn sql(q: &SqlCheck) -> Vec<String> {
+    let mut parts = vec![format!("login = {}", quote(&q.login))];
+    if !q.password.is_empty() {
+        parts.push(format!("password = {}", quote(&q.password)));
+    }
+    if let Some(d) = &q.database {
+        parts.push(format!("database = {}", quote(d)));
+    }
+    parts.push(format!("request = {}", quote(&q.request)));
+    parts
+}
+
+fn ldap(l: &LdapCheck) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(login) = &l.login {
+        parts.push(format!("login = {}", quote(login)));
+        parts.push(format!("password = {}", quote(&l.password)));
+    }
+    if !l.request.is_empty() {
+        parts.push(format!("request = {}", quote(&l.request)));
+    }
+    match &l.receive {
+        Some(Receive::Text(r)) => parts.push(format!("receive = {}", quote(r))),
+        Some(Receive::Regex(p)) => parts.push(format!("receive_regex = {}", quote(p.as_str()))),
+        None => {}
+    }
+    parts
+}
+
+fn dns(d: &DnsCheck) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(q) = &d.query {
+        let question = format!("{} {}", q.name, DNS_RECORD.name(q.record));
+        parts.push(format!("request = {}", quote(&question)));
+    }
+    if let Some(r) = &d.receive {
+        parts.push(received(r));
+    }
+    parts.push(format!("protocol = \"{}\"", DNS_PROTOCOL.name(d.protocol)));
+    parts
+}
+
+/// `receive = "…"` or `receive_regex = "…"`.
+fn received(r: &Receive) -> String {
+    match r {
+        Receive::Text(text) => format!("receive = {}", quote(text)),
+        Receive::Regex(p) => format!("receive_regex = {}", quote(p.as_str())),
+    }
 }
 
 /// A TOML basic string.

@@ -360,12 +360,71 @@ fn check_types() {
             "virtual[0].check.type = \"connect\" @3:12\nvirtual[0].check.timeout = 30 @1:1\n"
                 .to_string(),
             vec![
-                "ld.cf:4:10: service: negotiate check for service mysql is not supported by \
-                 ipvsctl; using a TCP connect check"
+                "ld.cf:4:10: service: negotiate check for service mysql needs login and \
+                 request (ldirectord counts every real server as down without them); using a \
+                 TCP connect check"
                     .to_string(),
                 "ld.cf:5:2: ignored: passwd (only ldirectord's service-specific negotiate checks \
                  use it)"
                     .to_string(),
+            ]
+        )
+    );
+    assert_eq!(
+        check(
+            "\tchecktype=negotiate\n\tservice=mysql\n\tlogin=\"check\"\n\tpasswd=\"x\"\n\
+             \tdatabase=\"app\"\n\trequest=\"SELECT 1 FROM t\"\n\tcheckport=3307\n"
+        ),
+        (
+            "virtual[0].check.type = \"mysql\" @3:12\n\
+             virtual[0].check.port = 3307 @9:12\n\
+             virtual[0].check.timeout = 30 @1:1\n\
+             virtual[0].check.login = \"check\" @5:9\n\
+             virtual[0].check.password = \"x\" @6:10\n\
+             virtual[0].check.database = \"app\" @7:12\n\
+             virtual[0].check.request = \"SELECT 1 FROM t\" @8:11\n"
+                .to_string(),
+            vec![]
+        ),
+        "the query keeps no leading / (ldirectord drops one)"
+    );
+    assert_eq!(
+        check("\tservice=pgsql\n\tlogin=check\n\trequest=\"/SELECT 1\"\n"),
+        (
+            "virtual[0].check.type = \"pgsql\" @3:10\n\
+             virtual[0].check.timeout = 30 @1:1\n\
+             virtual[0].check.login = \"check\" @4:8\n\
+             virtual[0].check.request = \"SELECT 1\" @5:11\n"
+                .to_string(),
+            vec![]
+        )
+    );
+    assert_eq!(
+        check(
+            "\tservice=ldap\n\tlogin=\"cn=check,dc=example,dc=com\"\n\tpasswd=\"x\"\n\
+             \trequest=\"dc=example,dc=com\"\n\treceive=\"example\"\n"
+        ),
+        (
+            "virtual[0].check.type = \"ldap\" @3:10\n\
+             virtual[0].check.timeout = 30 @1:1\n\
+             virtual[0].check.login = \"cn=check,dc=example,dc=com\" @4:9\n\
+             virtual[0].check.password = \"x\" @5:10\n\
+             virtual[0].check.request = \"dc=example,dc=com\" @6:11\n\
+             virtual[0].check.receive_regex = \"example\" @7:11\n"
+                .to_string(),
+            vec![]
+        ),
+        "the base DN keeps no leading / (ldirectord drops it)"
+    );
+    assert_eq!(
+        check("\tservice=ldaps\n\tlogin=\"cn=check\"\n"),
+        (
+            "virtual[0].check.type = \"ldaps\" @3:10\nvirtual[0].check.timeout = 30 @1:1\n"
+                .to_string(),
+            vec![
+                "ld.cf:4:2: ignored: ldirectord binds with login and passwd only when both are \
+                 set, and anonymously otherwise"
+                    .to_string()
             ]
         )
     );
@@ -436,7 +495,8 @@ virtual=10.0.0.1:https
         warnings,
         [
             "ld.cf:1:1: service: negotiate check for service mysql (ldirectord's default for \
-             port 3306) is not supported by ipvsctl; using a TCP connect check",
+                 port 3306) needs login and request (ldirectord counts every real server as down \
+                 without them); using a TCP connect check",
             "ld.cf:3:1: no health check: ldirectord's default negotiate check has no test for \
              port 9312, so every real server counts as up; write checktype = connect for a \
              connection check",

@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use config::model::{CheckKind, Family, Forward, Netmask, Protocol, Real, SyncRole, VirtualKey};
+use config::model::{
+    CheckKind, Family, Forward, Netmask, Protocol, Real, Receive, SyncRole, VirtualKey,
+};
 use config::source::SourceFile;
 use config::{toml_file, validate, Config};
 
@@ -311,7 +313,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     assert_eq!((check.rise, check.fall, check.port), (2, 3, Some(8080)));
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"connect\", receive = \"OK\" }\n"),
-        ["www.toml:3:39: virtual[0].check.receive: only for http and https checks"]
+        ["www.toml:3:39: virtual[0].check.receive: only for http, https, tcp, udp, dns, ldap, ldaps and ftp checks"]
     );
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"external\", command = [\"check.sh\"] }\n"),
@@ -319,7 +321,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     );
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"ping\" }\n"),
-        ["www.toml:3:18: virtual[0].check.type: unknown check type `ping` (connect, http, https, external, none or off)"]
+        ["www.toml:3:18: virtual[0].check.type: unknown check type `ping` (connect, http, https, tcp, udp, dns, external, none, off, mysql, pgsql, ldap, ldaps, smtp, smtps, pop, pops, imap, imaps, nntp or ftp; also submission)"]
     );
 }
 
@@ -370,5 +372,103 @@ fn sync_and_mixed_family_destinations_are_refused_together() {
     assert_eq!(
         errors(text),
         ["www.toml:5:1: tcp 10.0.0.1:80 has a real of the other address family ([2001:db8::2]:80), and [sync] is set at www.toml:1:1: the kernel's sync daemon does not work with mixed-family destinations"]
+    );
+}
+
+#[test]
+fn sql_checks_need_a_login_and_a_query() {
+    let config = load(
+        r#"[[virtual]]
+address = "10.0.0.1:3306"
+check = { type = "mysql", login = "check", password = "s3cret", database = "app", request = "SELECT 1 FROM up" }
+[[virtual]]
+address = "10.0.0.1:5432"
+check = { type = "pgsql", login = "check", request = "SELECT 1" }
+"#,
+    )
+    .unwrap();
+    let CheckKind::Mysql(my) = &config.virtuals[0].check.kind else {
+        panic!("{:?}", config.virtuals[0].check)
+    };
+    assert_eq!(
+        (
+            my.login.as_str(),
+            my.password.as_str(),
+            my.database.as_deref()
+        ),
+        ("check", "s3cret", Some("app"))
+    );
+    assert_eq!(my.request, "SELECT 1 FROM up", "no / added to a query");
+    let CheckKind::Pgsql(pg) = &config.virtuals[1].check.kind else {
+        panic!("{:?}", config.virtuals[1].check)
+    };
+    assert_eq!((pg.password.as_str(), pg.database.as_deref()), ("", None));
+    let written = config::write::to_toml(&config, "");
+    let again = load(&written).unwrap();
+    assert_eq!(
+        again.virtuals[0].check, config.virtuals[0].check,
+        "written back as read:\n{written}"
+    );
+    assert_eq!(again.virtuals[1].check, config.virtuals[1].check);
+    assert_eq!(
+        errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"pgsql\" }\n"),
+        [
+            "www.toml:3:9: virtual[0].check.login: missing: the user the check logs in as",
+            "www.toml:3:9: virtual[0].check.request: missing: the query that must return a row, e.g. \"SELECT 1\"",
+        ]
+    );
+    assert_eq!(
+        errors(
+            "[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"http\", login = \"x\" }\n"
+        ),
+        ["www.toml:3:34: virtual[0].check.login: only for the checks that log in: mysql, pgsql, ldap(s), smtp(s), pop(s), imap(s), nntp and ftp"]
+    );
+}
+
+#[test]
+fn ldap_checks_bind_and_search() {
+    let config = load(
+        r#"[[virtual]]
+address = "10.0.0.1:389"
+check = { type = "ldap", login = "cn=check,dc=example,dc=com", password = "s3cret", request = "dc=example,dc=com", receive = "example" }
+[[virtual]]
+address = "10.0.0.1:636"
+check = { type = "ldaps" }
+"#,
+    )
+    .unwrap();
+    let CheckKind::Ldap(l) = &config.virtuals[0].check.kind else {
+        panic!("{:?}", config.virtuals[0].check)
+    };
+    assert_eq!(l.login.as_deref(), Some("cn=check,dc=example,dc=com"));
+    assert_eq!(
+        (l.password.as_str(), l.request.as_str(), l.receive.as_ref()),
+        (
+            "s3cret",
+            "dc=example,dc=com",
+            Some(&Receive::from("example"))
+        )
+    );
+    let CheckKind::Ldaps(anonymous) = &config.virtuals[1].check.kind else {
+        panic!("{:?}", config.virtuals[1].check)
+    };
+    assert_eq!(
+        (anonymous.login.as_deref(), anonymous.request.as_str()),
+        (None, ""),
+        "an anonymous bind and the root DSE"
+    );
+    let written = config::write::to_toml(&config, "");
+    let again = load(&written).unwrap();
+    assert_eq!(
+        again.virtuals[0].check, config.virtuals[0].check,
+        "{written}"
+    );
+    assert_eq!(
+        again.virtuals[1].check, config.virtuals[1].check,
+        "{written}"
+    );
+    assert_eq!(
+        errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"ldap\", database = \"x\" }\n"),
+        ["www.toml:3:37: virtual[0].check.database: only for mysql and pgsql checks"]
     );
 }

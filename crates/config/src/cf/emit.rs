@@ -26,11 +26,11 @@ fn put(table: &mut Table, name: &str, key: &Range<usize>, span: &Range<usize>, v
     table.insert(Key::new(name, key.clone()), Item::new(span.clone(), value));
 }
 
-fn put_at<T>(table: &mut Table, name: &str, at: &At<T>, value: Value) {
+pub(super) fn put_at<T>(table: &mut Table, name: &str, at: &At<T>, value: Value) {
     put(table, name, &at.key, &at.span, value);
 }
 
-fn string(text: &str) -> Value {
+pub(super) fn string(text: &str) -> Value {
     Value::String(text.to_string())
 }
 
@@ -272,6 +272,33 @@ impl Reader<'_> {
             CheckType::Negotiate | CheckType::Combined(_) => match service {
                 "http" => TomlCheck::Http,
                 "https" => TomlCheck::Https,
+                "dns" => TomlCheck::Dns,
+                "simpletcp" if udp => TomlCheck::Udp,
+                "simpletcp" => TomlCheck::Tcp,
+                "mysql" | "pgsql" if v.login.is_none() || v.request.is_none() => {
+                    let from = match &service_origin {
+                        Some(origin) => format!(" (ldirectord's default for {origin})"),
+                        None => String::new(),
+                    };
+                    let message = format!(
+                        "negotiate check for service {service}{from} needs login and request \
+                         (ldirectord counts every real server as down without them); using a \
+                         TCP connect check"
+                    );
+                    self.warning(&service_place, Some("service"), message);
+                    TomlCheck::Connect
+                }
+                "mysql" => TomlCheck::Mysql,
+                "pgsql" => TomlCheck::Pgsql,
+                "ldap" => TomlCheck::Ldap,
+                "ldaps" => TomlCheck::Ldaps,
+                "smtp" | "submission" => TomlCheck::Smtp,
+                "pop" => TomlCheck::Pop,
+                "pops" => TomlCheck::Pops,
+                "imap" => TomlCheck::Imap,
+                "imaps" => TomlCheck::Imaps,
+                "nntp" => TomlCheck::Nntp,
+                "ftp" => TomlCheck::Ftp,
                 "none" => {
                     if v.checktype.is_none() && v.service.is_none() {
                         let message = format!(
@@ -306,13 +333,25 @@ impl Reader<'_> {
         let mut t = Table::default();
         let kind_name = CHECK_TYPE.name(kind);
         put(&mut t, "type", &type_key, &type_span, string(kind_name));
+        self.unused_login(v, kind);
         if matches!(kind, TomlCheck::None | TomlCheck::Off) {
+            self.unused_sql_settings(v);
             return t;
         }
         if matches!(
             kind,
-            TomlCheck::Http | TomlCheck::Https | TomlCheck::Connect
-        ) {
+            TomlCheck::Http
+                | TomlCheck::Https
+                | TomlCheck::Connect
+                | TomlCheck::Tcp
+                | TomlCheck::Udp
+                | TomlCheck::Dns
+                | TomlCheck::Mysql
+                | TomlCheck::Pgsql
+                | TomlCheck::Ldap
+                | TomlCheck::Ldaps
+        ) || is_mail(kind)
+        {
             if let Some(port) = &v.checkport {
                 put_at(&mut t, "port", port, Value::Integer(port.value));
             } else if matches!(target, Target::Fwmark(_))
@@ -379,9 +418,123 @@ impl Reader<'_> {
                     .collect();
                 put(&mut t, "command", &key, &span, Value::Array(words));
             }
+            TomlCheck::Tcp | TomlCheck::Udp | TomlCheck::Dns => {
+                self.sent_and_received(v, kind, &mut t);
+            }
+            TomlCheck::Mysql | TomlCheck::Pgsql => sql_settings(&mut t, v),
+            TomlCheck::Ldap | TomlCheck::Ldaps => self.ldap_settings(&mut t, v),
+            TomlCheck::Pop | TomlCheck::Pops | TomlCheck::Imap | TomlCheck::Imaps => {
+                login(&mut t, v, false);
+            }
+            TomlCheck::Ftp => {
+                login(&mut t, v, true);
+                if let Some(receive) = &v.receive {
+                    if v.request.is_none() {
+                        self.warning(
+                            &receive.span,
+                            Some("receive"),
+                            "ignored: without a request ldirectord's ftp check retrieves \
+                             nothing to look in; ipvsctl checks the login only",
+                        );
+                    }
+                }
+                if let Some(request) = &v.request {
+                    put_at(&mut t, "request", request, string(&request.value));
+                    // ldirectord matches receive as a (Perl) regular expression.
+                    if let Some(receive) = &v.receive {
+                        put_at(&mut t, "receive_regex", receive, string(&receive.value));
+                    }
+                }
+            }
             _ => {}
         }
+        if !matches!(
+            kind,
+            TomlCheck::Mysql | TomlCheck::Pgsql | TomlCheck::Ldap | TomlCheck::Ldaps
+        ) && !is_mail(kind)
+        {
+            self.unused_sql_settings(v);
+        }
         t
+    }
+
+    /// An LDAP check's `login` and `password` (only both: ldirectord binds
+    /// anonymously otherwise), `request` (the DN searched: ldirectord drops
+    /// its first character, the `/` the reader adds) and `receive` (a
+    /// regular expression in ldirectord).
+    fn ldap_settings(&mut self, t: &mut Table, v: &VirtualSpec) {
+        match (&v.login, &v.passwd) {
+            (Some(login), Some(passwd)) => {
+                put_at(t, "login", login, string(&login.value));
+                put_at(t, "password", passwd, string(&passwd.value));
+            }
+            (Some(at), None) | (None, Some(at)) => self.warning(
+                &at.key,
+                None,
+                "ignored: ldirectord binds with login and passwd only when both are set, and \
+                 anonymously otherwise",
+            ),
+            (None, None) => {}
+        }
+        if let Some(database) = &v.database {
+            self.warning(
+                &database.key,
+                None,
+                "ignored: database (only ldirectord's service-specific negotiate checks use it)",
+            );
+        }
+        if let Some(request) = &v.request {
+            let dn = request.value.strip_prefix('/').unwrap_or(&request.value);
+            put_at(t, "request", request, string(dn));
+        }
+        // ldirectord matches receive as a (Perl) regular expression.
+        if let Some(receive) = &v.receive {
+            put_at(t, "receive_regex", receive, string(&receive.value));
+        }
+    }
+
+    /// `login`, `passwd` and `database` on a check that does not use them.
+    fn unused_sql_settings(&mut self, v: &VirtualSpec) {
+        for (name, at) in [
+            ("login", &v.login),
+            ("passwd", &v.passwd),
+            ("database", &v.database),
+        ] {
+            if let Some(at) = at {
+                let message = format!(
+                    "ignored: {name} (only ldirectord's service-specific negotiate checks use it)"
+                );
+                self.warning(&at.key, None, message);
+            }
+        }
+    }
+
+    /// `login`, `passwd` and `database` where a line-protocol check does not
+    /// use them: ldirectord's smtp and nntp checks never log in, its pop and
+    /// imap checks only with a login, and none uses a database.
+    fn unused_login(&mut self, v: &VirtualSpec, kind: TomlCheck) {
+        if !is_mail(kind) {
+            return;
+        }
+        let name = CHECK_TYPE.name(kind);
+        let logs_in = !matches!(kind, TomlCheck::Smtp | TomlCheck::Nntp);
+        let mut unused = vec![("database", &v.database)];
+        if !logs_in {
+            unused.extend([("login", &v.login), ("passwd", &v.passwd)]);
+        } else if v.login.is_none() && kind != TomlCheck::Ftp {
+            unused.push(("passwd", &v.passwd));
+        }
+        for (directive, at) in unused {
+            if let Some(at) = at {
+                let why = match directive {
+                    "database" => format!("ldirectord's {name} check does not use it"),
+                    "passwd" if logs_in => "ldirectord logs in only when login is set".to_string(),
+                    _ => format!("ldirectord's {name} check does not log in"),
+                };
+                let key = at.key.clone();
+                self.warning(&key, None, format!("ignored: {directive} ({why})"));
+            }
+        }
     }
 
     /// ldirectord's timeout for a check: a negotiate check's
@@ -415,6 +568,52 @@ impl Reader<'_> {
                 (default, v.key.clone(), v.line.clone())
             }
         }
+    }
+}
+
+/// Whether a check type is one of the line-protocol checks.
+fn is_mail(kind: TomlCheck) -> bool {
+    matches!(
+        kind,
+        TomlCheck::Smtp
+            | TomlCheck::Pop
+            | TomlCheck::Pops
+            | TomlCheck::Imap
+            | TomlCheck::Imaps
+            | TomlCheck::Nntp
+            | TomlCheck::Ftp
+    )
+}
+
+/// `login` and `passwd` as the check's `login` and `password`; a password
+/// without a login only for ftp (whose login is anonymous by default).
+fn login(t: &mut Table, v: &VirtualSpec, ftp: bool) {
+    if let Some(login) = &v.login {
+        put_at(t, "login", login, string(&login.value));
+    }
+    if let Some(passwd) = &v.passwd {
+        if v.login.is_some() || ftp {
+            put_at(t, "password", passwd, string(&passwd.value));
+        }
+    }
+}
+
+/// A MySQL/PostgreSQL check's `login`, `password` (ldirectord's `passwd`),
+/// `database` and `request` (a query: ldirectord drops one leading `/`,
+/// which the reader added when it was missing).
+fn sql_settings(t: &mut Table, v: &VirtualSpec) {
+    for (name, at) in [
+        ("login", &v.login),
+        ("password", &v.passwd),
+        ("database", &v.database),
+    ] {
+        if let Some(at) = at {
+            put_at(t, name, at, string(&at.value));
+        }
+    }
+    if let Some(request) = &v.request {
+        let query = request.value.strip_prefix('/').unwrap_or(&request.value);
+        put_at(t, "request", request, string(query));
     }
 }
 

@@ -84,6 +84,9 @@ pub(super) struct VirtualSpec {
     pub(super) receive: Option<At<String>>,
     pub(super) virtualhost: Option<At<String>>,
     pub(super) httpmethod: Option<At<String>>,
+    pub(super) login: Option<At<String>>,
+    pub(super) passwd: Option<At<String>>,
+    pub(super) database: Option<At<String>>,
     pub(super) name: Option<At<String>>,
     pub(super) reals: Vec<RealSpec>,
 }

@@ -3,10 +3,14 @@
 //! its timing, and the settings of its type.
 
 use crate::fields::{Checker, Fields};
-use crate::model::{Check, CheckKind, HttpCheck, Pattern, Receive, StatusCodes};
+use crate::model::{
+    Check, CheckKind, HttpCheck, LdapCheck, Pattern, Receive, SqlCheck, StatusCodes, VirtualKey,
+};
 use crate::tree::Value;
 use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
 
+use super::check_kinds::{self, DNS_ONLY};
+use super::mail;
 use super::values::{count, or_default, ranged, seconds};
 use super::Defaults;
 
@@ -21,12 +25,25 @@ const HTTP_ONLY: &[&str] = &[
     "verify",
 ];
 
-/// The virtual's check, else the default check, else a connect check with
-/// the default timing.
+/// Why `login` and `password` are refused on a check of another type.
+const LOGS_IN: &str = "only for the checks that log in: mysql, pgsql, ldap(s), smtp(s), \
+                       pop(s), imap(s), nntp and ftp";
+
+/// The keys of the checks that log in (besides `request` and `receive`),
+/// with the refusal for other types.
+const LOGIN_KEYS: &[(&str, &str)] = &[
+    ("login", LOGS_IN),
+    ("password", LOGS_IN),
+    ("database", "only for mysql and pgsql checks"),
+];
+
+/// The virtual's check, else the default check, else the implicit one
+/// (see [`check_kinds::implicit`]) with the default timing.
 pub(super) fn check(
     checker: &mut Checker<'_>,
     v: &Fields<'_>,
     defaults: &Defaults<'_>,
+    key: Option<&VirtualKey>,
 ) -> Option<Check> {
     let own = if v.has("check") {
         Some(checker.table(v, "check")?)
@@ -36,7 +53,7 @@ pub(super) fn check(
     // A default check is read again by each virtual that uses it.
     let Some(c) = own.or_else(|| defaults.check.as_ref().map(Fields::again)) else {
         return Some(Check {
-            kind: CheckKind::Connect,
+            kind: check_kinds::implicit(checker, v, key)?,
             port: None,
             interval: defaults.interval,
             timeout: defaults.timeout,
@@ -44,11 +61,16 @@ pub(super) fn check(
             fall: defaults.fall,
         });
     };
-    checker.read(c, |checker, c| settings(checker, c, defaults))
+    checker.read(c, |checker, c| settings(checker, c, defaults, key))
 }
 
 /// `type`, `port`, the timing, and the settings of the type.
-fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) -> Option<Check> {
+fn settings(
+    checker: &mut Checker<'_>,
+    c: &Fields<'_>,
+    defaults: &Defaults<'_>,
+    key: Option<&VirtualKey>,
+) -> Option<Check> {
     let check_type = checker
         .word(c, "type", &CHECK_TYPE)
         .unwrap_or(Ok(CheckType::Connect))
@@ -63,10 +85,19 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
         for key in HTTP_ONLY {
             c.has(key);
         }
+        for key in DNS_ONLY {
+            c.has(key);
+        }
         c.has("command");
+        for (key, _) in LOGIN_KEYS {
+            c.has(key);
+        }
+        for key in mail::MAIL_ONLY {
+            c.has(key);
+        }
         return None;
     };
-    let kind = kind(checker, c, check_type);
+    let kind = kind(checker, c, check_type, key);
     Some(Check {
         kind: kind?,
         port,
@@ -78,21 +109,54 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
 }
 
 /// The check's kind with its settings; the settings of other types refused.
-fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Option<CheckKind> {
+fn kind(
+    checker: &mut Checker<'_>,
+    c: &Fields<'_>,
+    check_type: CheckType,
+    virtual_key: Option<&VirtualKey>,
+) -> Option<CheckKind> {
+    let is_sql = matches!(check_type, CheckType::Mysql | CheckType::Pgsql);
+    let is_ldap = matches!(check_type, CheckType::Ldap | CheckType::Ldaps);
+    let probes = matches!(check_type, CheckType::Tcp | CheckType::Udp | CheckType::Dns);
+    let is_mail = mail::is_mail(check_type);
+    // ftp retrieves `request` and looks for `receive` in it.
+    let fetches = check_type == CheckType::Ftp;
+    // Keys of HTTP_ONLY that this type reads itself.
+    let own: &[&str] = match (is_sql, is_ldap || probes || fetches) {
+        (true, _) => &["request"],
+        (_, true) => &["request", "receive", "receive_regex"],
+        _ => &[],
+    };
     let http = if matches!(check_type, CheckType::Http | CheckType::Https) {
         http_check(checker, c)
     } else {
         for key in HTTP_ONLY {
+            if own.contains(key) {
+                continue;
+            }
             if let Some(item) = c.get(key) {
-                checker.error(
-                    &item.span,
-                    Some(c.key(key)),
-                    "only for http and https checks",
-                );
+                let only = match *key {
+                    "request" => {
+                        "only for http, https, tcp, udp, dns, mysql, pgsql, ldap, ldaps and ftp \
+                         checks"
+                    }
+                    "receive" | "receive_regex" => {
+                        "only for http, https, tcp, udp, dns, ldap, ldaps and ftp checks"
+                    }
+                    _ => "only for http and https checks",
+                };
+                checker.error(&item.span, Some(c.key(key)), only);
             }
         }
         None
     };
+    if check_type != CheckType::Dns {
+        for key in DNS_ONLY {
+            if let Some(item) = c.get(key) {
+                checker.error(&item.span, Some(c.key(key)), "only for dns checks");
+            }
+        }
+    }
     let command = if check_type == CheckType::External {
         command(checker, c)
     } else {
@@ -105,6 +169,30 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         }
         None
     };
+    let sql = if is_sql {
+        sql_check(checker, c)
+    } else {
+        for (key, refusal) in LOGIN_KEYS {
+            if (is_ldap || is_mail) && *key != "database" {
+                continue;
+            }
+            if let Some(item) = c.get(key) {
+                checker.error(&item.span, Some(c.key(key)), *refusal);
+            }
+        }
+        None
+    };
+    let ldap = if is_ldap {
+        ldap_check(checker, c)
+    } else {
+        None
+    };
+    let line = if is_mail {
+        mail::kind(checker, c, check_type)
+    } else {
+        mail::refuse(checker, c);
+        None
+    };
     Some(match check_type {
         CheckType::Connect => CheckKind::Connect,
         CheckType::None => CheckKind::None,
@@ -112,6 +200,21 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         CheckType::External => CheckKind::External(command?),
         CheckType::Http => CheckKind::Http(http?),
         CheckType::Https => CheckKind::Https(http?),
+        CheckType::Tcp => CheckKind::Tcp(check_kinds::send_expect(checker, c, false)?),
+        CheckType::Udp => CheckKind::Udp(check_kinds::send_expect(checker, c, true)?),
+        CheckType::Dns => CheckKind::Dns(check_kinds::dns(checker, c, virtual_key)?),
+        CheckType::Mysql => CheckKind::Mysql(sql?),
+        CheckType::Pgsql => CheckKind::Pgsql(sql?),
+        CheckType::Ldap => CheckKind::Ldap(ldap?),
+        CheckType::Ldaps => CheckKind::Ldaps(ldap?),
+        CheckType::Smtp
+        | CheckType::Smtps
+        | CheckType::Pop
+        | CheckType::Pops
+        | CheckType::Imap
+        | CheckType::Imaps
+        | CheckType::Nntp
+        | CheckType::Ftp => line?,
     })
 }
 
@@ -183,9 +286,51 @@ fn http_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<HttpCheck> {
     })
 }
 
+/// `login`, `password`, `database`, `request`: whom to log in as, where, and
+/// the query that must return a row.
+fn sql_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SqlCheck> {
+    let login = checker.string(c, "login").map(|(l, _)| l.to_string());
+    let password = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let database = checker.string(c, "database").map(|(d, _)| d.to_string());
+    let request = checker.string(c, "request").map(|(r, _)| r.to_string());
+    let mut missing = |key: &str, example: &str| {
+        checker.error(&c.span, Some(c.key(key)), format!("missing: {example}"));
+    };
+    if login.as_deref().is_none_or(str::is_empty) {
+        missing("login", "the user the check logs in as");
+    }
+    if request.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        missing(
+            "request",
+            "the query that must return a row, e.g. \"SELECT 1\"",
+        );
+    }
+    Some(SqlCheck {
+        login: login.filter(|l| !l.is_empty())?,
+        password: password.unwrap_or_default(),
+        database,
+        request: request.filter(|r| !r.trim().is_empty())?,
+    })
+}
+
+/// `login` (a DN; absent: an anonymous bind), `password`, `request` (the DN
+/// searched), `receive` or `receive_regex` (for the entry's DN).
+fn ldap_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<LdapCheck> {
+    let login = checker.string(c, "login").map(|(l, _)| l.to_string());
+    let password = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let request = checker.string(c, "request").map(|(r, _)| r.to_string());
+    let receive = receive(checker, c);
+    Some(LdapCheck {
+        login: login.filter(|l| !l.is_empty()),
+        password: password.unwrap_or_default(),
+        request: request.unwrap_or_default(),
+        receive: receive?,
+    })
+}
+
 /// `receive` (a substring) or `receive_regex` (a regular expression), not
 /// both. `Some(None)`: neither; `None`: refused.
-fn receive(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Option<Receive>> {
+pub(super) fn receive(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Option<Receive>> {
     let text = checker.string(c, "receive");
     let regex = checker.string(c, "receive_regex");
     match (text, regex) {

@@ -10,6 +10,8 @@
 //! read from it (see `fields`).
 
 mod check;
+mod check_kinds;
+mod mail;
 mod merge;
 mod reals;
 mod sync;

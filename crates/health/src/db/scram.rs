@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The client side of SCRAM-SHA-256 (RFC 5802, RFC 7677) as PostgreSQL
+//! uses it: no channel binding (`n,,`), the user name left empty (the
+//! server takes it from the startup message). The password is used as
+//! written (no SASLprep), which is the same for ASCII passwords.
+
+use std::num::NonZeroU32;
+
+use ring::{digest, hmac, pbkdf2};
+
+/// A server asking for more rounds than this is refused: a check runs every
+/// few seconds, and PostgreSQL's default is 4096.
+const MAX_ITERATIONS: u32 = 100_000;
+
+/// The exchange so far, after the client's first message.
+pub(super) struct Scram {
+    nonce: String,
+    client_first_bare: String,
+}
+
+/// What the server's last message must prove.
+pub(super) struct Expected {
+    server_signature: Vec<u8>,
+}
+
+impl Scram {
+    /// Starts with `nonce` (printable, no comma): the client's first
+    /// message, and the state.
+    pub(super) fn start(nonce: &str) -> (String, Self) {
+        let client_first_bare = format!("n=,r={nonce}");
+        let first = format!("n,,{client_first_bare}");
+        (
+            first,
+            Self {
+                nonce: nonce.to_string(),
+                client_first_bare,
+            },
+        )
+    }
+
+    /// The client's final message for the server's first one, and what the
+    /// server's final message must hold.
+    pub(super) fn finish(
+        &self,
+        server_first: &str,
+        password: &str,
+    ) -> Result<(String, Expected), String> {
+        let mut nonce = None;
+        let mut salt = None;
+        let mut iterations = None;
+        for attribute in server_first.split(',') {
+            match attribute.split_once('=') {
+                Some(("r", v)) => nonce = Some(v),
+                Some(("s", v)) => salt = Some(v),
+                Some(("i", v)) => iterations = Some(v),
+                _ => {}
+            }
+        }
+        let garbled = || "garbled SCRAM challenge".to_string();
+        let nonce = nonce.ok_or_else(garbled)?;
+        if !nonce.starts_with(&self.nonce) || nonce.len() == self.nonce.len() {
+            return Err("SCRAM challenge with a wrong nonce".to_string());
+        }
+        let salt = base64_decode(salt.ok_or_else(garbled)?).ok_or_else(garbled)?;
+        let iterations: u32 = iterations
+            .ok_or_else(garbled)?
+            .parse()
+            .map_err(|_| garbled())?;
+        if iterations > MAX_ITERATIONS {
+            return Err(format!(
+                "SCRAM iteration count {iterations} is above {MAX_ITERATIONS}"
+            ));
+        }
+        let iterations = NonZeroU32::new(iterations).ok_or_else(garbled)?;
+        let mut salted = [0u8; 32];
+        pbkdf2::derive(
+            pbkdf2::PBKDF2_HMAC_SHA256,
+            iterations,
+            &salt,
+            password.as_bytes(),
+            &mut salted,
+        );
+        let salted = hmac::Key::new(hmac::HMAC_SHA256, &salted);
+        let client_key = hmac::sign(&salted, b"Client Key");
+        let stored_key = digest::digest(&digest::SHA256, client_key.as_ref());
+        let without_proof = format!("c=biws,r={nonce}");
+        let auth_message = format!("{},{server_first},{without_proof}", self.client_first_bare);
+        let stored_key = hmac::Key::new(hmac::HMAC_SHA256, stored_key.as_ref());
+        let client_signature = hmac::sign(&stored_key, auth_message.as_bytes());
+        let proof = super::xor(client_key.as_ref(), client_signature.as_ref());
+        let server_key = hmac::sign(&salted, b"Server Key");
+        let server_key = hmac::Key::new(hmac::HMAC_SHA256, server_key.as_ref());
+        let server_signature = hmac::sign(&server_key, auth_message.as_bytes());
+        Ok((
+            format!("{without_proof},p={}", base64_encode(&proof)),
+            Expected {
+                server_signature: server_signature.as_ref().to_vec(),
+            },
+        ))
+    }
+}
+
+impl Expected {
+    /// Checks the server's final message (`v=` its signature).
+    pub(super) fn verify(&self, server_final: &str) -> Result<(), String> {
+        if let Some(error) = server_final.strip_prefix("e=") {
+            return Err(format!("SCRAM error {error}"));
+        }
+        let signature = server_final
+            .split(',')
+            .find_map(|a| a.strip_prefix("v="))
+            .and_then(base64_decode);
+        if signature.as_deref() == Some(self.server_signature.as_slice()) {
+            Ok(())
+        } else {
+            Err("the server did not prove it knows the password (SCRAM)".to_string())
+        }
+    }
+}
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding.
+pub(super) fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Standard base64, padding optional; `None` when it is not base64.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut n = 0u32;
+    let mut bits = 0;
+    for c in text.bytes() {
+        let value = ALPHABET.iter().position(|a| *a == c)? as u32;
+        n = n << 6 | value;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((n >> bits) as u8);
+            n &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_both_ways() {
+        for (bytes, text) in [
+            (&b""[..], ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg=="),
+            (b"\xff\xfe\x00", "//4A"),
+        ] {
+            assert_eq!(base64_encode(bytes), text);
+            assert_eq!(base64_decode(text).as_deref(), Some(bytes));
+        }
+        assert_eq!(base64_decode("a*b"), None);
+    }
+
+    /// RFC 7677's example (user "user", password "pencil"), with the user
+    /// name in the first message as the RFC has it.
+    #[test]
+    fn rfc7677_example() {
+        let scram = Scram {
+            nonce: "rOprNGfwEbeRWgbNEkqO".to_string(),
+            client_first_bare: "n=user,r=rOprNGfwEbeRWgbNEkqO".to_string(),
+        };
+        let server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,\
+                            s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+        let (last, expected) = scram.finish(server_first, "pencil").unwrap();
+        assert_eq!(
+            last,
+            "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,\
+             p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+        );
+        expected
+            .verify("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+            .unwrap();
+        assert!(expected.verify("v=AAAA").is_err());
+        assert!(expected.verify("e=invalid-proof").is_err());
+    }
+
+    #[test]
+    fn a_challenge_must_extend_our_nonce_and_stay_cheap() {
+        let (first, scram) = Scram::start("abc");
+        assert_eq!(first, "n,,n=,r=abc");
+        assert!(scram.finish("r=xyz1,s=AAAA,i=4096", "p").is_err());
+        assert!(scram.finish("r=abc,s=AAAA,i=4096", "p").is_err());
+        assert!(scram.finish("r=abc1,s=AAAA,i=1000000000", "p").is_err());
+        assert!(scram.finish("r=abc1,s=AAAA,i=0", "p").is_err());
+        assert!(scram.finish("garbage", "p").is_err());
+        assert!(scram.finish("r=abc1,s=AAAA,i=1", "p").is_ok());
+    }
+}
