@@ -3,7 +3,8 @@
 //! slot, then taking a permit (bounding the descriptors held by checks),
 //! probing, and recording the result under the target's own lock — the lock
 //! `reconcile` takes to retire a target, so a removed target never sends a
-//! transition after `reconcile` returns.
+//! transition after `reconcile` returns. The tasks run on the current
+//! runtime, or are spread over the runtimes given to [`Engine::start_on`].
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -98,6 +98,25 @@
 //! at most min(4096, RLIMIT_NOFILE/2) descriptors (a semaphore: an external
 //! check counts two); a check that waited for a permit keeps its phase.
 //!
+//! # The engine's own cost
+//!
+//! A connect check costs the kernel's handshake, which every checker pays,
+//! and the engine's share, kept small (measured with callgrind instruction
+//! counts, `strace -c` and `bench_checks`' ratio to a bare connect+close):
+//! - The checking tasks run on current-thread runtimes on threads of their
+//!   own ([`Engine::start_on`]; the daemon has two): a check's timer, connect
+//!   and wake-ups stay on one thread, with no futex wake-ups or work stealing
+//!   between threads, and the table writes never hold up a check.
+//! - A connect check is run inline in its task: `check_once`'s future holds
+//!   the state of every kind (several KiB), and moving it into a box per
+//!   check was half the engine's instructions.
+//! - Its connect (`connect`) skips tokio's `getsockopt(SO_ERROR)` when the
+//!   connect's readiness says it succeeded: socket, connect, epoll add and
+//!   delete, close.
+//! - It reads the clock three times (start, wall time, end): in the lab VM,
+//!   whose clocksource (HPET) has no vDSO, each read is a system call.
+//! - Its "connected in 0.4 ms" is written without the formatter.
+//!
 //! # HTTP stack: hyper 1 + hyper-util + tokio-rustls (ring)
 //!
 //! Chosen over reqwest 0.13 (`rustls-no-provider` + rustls/ring), measured
