@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::http_values::{Pattern, StatusCodes};
+pub use crate::secret::Secret;
 use crate::source::Location;
 
 /// The whole desired state, from one or more files.
@@ -266,7 +267,7 @@ pub struct SqlCheck {
     /// User to log in as.
     pub login: String,
     /// Its password (empty: none).
-    pub password: String,
+    pub password: Secret,
     /// Database to connect to (PostgreSQL's default: the user's name).
     pub database: Option<String>,
     /// The query; up when it returns at least one row.
@@ -298,7 +299,7 @@ pub struct LdapCheck {
     /// DN to bind as; `None`: an anonymous bind.
     pub login: Option<String>,
     /// Its password.
-    pub password: String,
+    pub password: Secret,
     /// DN of the entry searched for (scope base); empty: the root DSE.
     pub request: String,
     /// What the found entry's DN must contain or match.
@@ -340,8 +341,8 @@ pub enum MailTls {
 pub struct Login {
     /// User name (`login`).
     pub user: String,
-    /// Password (`password`; empty when not set).
-    pub password: String,
+    /// Password (`password` or `password_file`; empty when not set).
+    pub password: Secret,
 }
 
 /// SMTP, POP3 and IMAP check settings.

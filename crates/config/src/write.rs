@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::model::{
     Check, CheckKind, Config, DnsCheck, Family, HttpCheck, LdapCheck, Login, MailCheck, MailTls,
-    Netmask, Real, Receive, SendExpect, SqlCheck, VirtualKey,
+    Netmask, Real, Receive, Secret, SendExpect, SqlCheck, VirtualKey,
 };
 use crate::words::{
     CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SYNC_STATE,
@@ -175,10 +175,21 @@ fn mail(m: &MailCheck) -> Vec<String> {
 
 fn login(l: &Login) -> Vec<String> {
     let mut parts = vec![format!("login = {}", quote(&l.user))];
-    if !l.password.is_empty() {
-        parts.push(format!("password = {}", quote(&l.password)));
-    }
+    parts.extend(password(&l.password));
     parts
+}
+
+/// `password_file` when it came from one (never the text read from it),
+/// else `password` when set.
+fn password(p: &Secret) -> Option<String> {
+    match p.file() {
+        Some(file) => Some(format!(
+            "password_file = {}",
+            quote(&file.display().to_string())
+        )),
+        None if p.is_empty() => None,
+        None => Some(format!("password = {}", quote(p.as_str()))),
+    }
 }
 
 fn send_expect(s: &SendExpect) -> Vec<String> {
@@ -194,9 +205,7 @@ fn send_expect(s: &SendExpect) -> Vec<String> {
 
 fn sql(q: &SqlCheck) -> Vec<String> {
     let mut parts = vec![format!("login = {}", quote(&q.login))];
-    if !q.password.is_empty() {
-        parts.push(format!("password = {}", quote(&q.password)));
-    }
+    parts.extend(password(&q.password));
     if let Some(d) = &q.database {
         parts.push(format!("database = {}", quote(d)));
     }
@@ -208,7 +217,7 @@ fn ldap(l: &LdapCheck) -> Vec<String> {
     let mut parts = Vec::new();
     if let Some(login) = &l.login {
         parts.push(format!("login = {}", quote(login)));
-        parts.push(format!("password = {}", quote(&l.password)));
+        parts.extend(password(&l.password));
     }
     if !l.request.is_empty() {
         parts.push(format!("request = {}", quote(&l.request)));

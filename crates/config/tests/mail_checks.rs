@@ -28,7 +28,7 @@ fn kind(check: &str) -> Result<CheckKind, Vec<String>> {
 fn login(user: &str, password: &str) -> Option<Login> {
     Some(Login {
         user: user.to_string(),
-        password: password.to_string(),
+        password: password.into(),
     })
 }
 

@@ -42,7 +42,7 @@ async fn run_within(addr: SocketAddr, kind: CheckKind, ms: u64) -> CheckResult {
 fn login(user: &str, password: &str) -> Option<Login> {
     Some(Login {
         user: user.to_string(),
-        password: password.to_string(),
+        password: password.into(),
     })
 }
 

@@ -11,6 +11,7 @@ use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
 
 use super::check_kinds::{self, DNS_ONLY};
 use super::mail;
+use super::password;
 use super::values::{count, or_default, ranged, seconds};
 use super::Defaults;
 
@@ -34,6 +35,7 @@ const LOGS_IN: &str = "only for the checks that log in: mysql, pgsql, ldap(s), s
 const LOGIN_KEYS: &[(&str, &str)] = &[
     ("login", LOGS_IN),
     ("password", LOGS_IN),
+    ("password_file", LOGS_IN),
     ("database", "only for mysql and pgsql checks"),
 ];
 
@@ -290,7 +292,8 @@ fn http_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<HttpCheck> {
 /// the query that must return a row.
 fn sql_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SqlCheck> {
     let login = checker.string(c, "login").map(|(l, _)| l.to_string());
-    let password = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let inline = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let password = password::password(checker, c, Some(inline));
     let database = checker.string(c, "database").map(|(d, _)| d.to_string());
     let request = checker.string(c, "request").map(|(r, _)| r.to_string());
     let mut missing = |key: &str, example: &str| {
@@ -307,7 +310,7 @@ fn sql_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SqlCheck> {
     }
     Some(SqlCheck {
         login: login.filter(|l| !l.is_empty())?,
-        password: password.unwrap_or_default(),
+        password: password?.unwrap_or_default(),
         database,
         request: request.filter(|r| !r.trim().is_empty())?,
     })
@@ -317,12 +320,13 @@ fn sql_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SqlCheck> {
 /// searched), `receive` or `receive_regex` (for the entry's DN).
 fn ldap_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<LdapCheck> {
     let login = checker.string(c, "login").map(|(l, _)| l.to_string());
-    let password = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let inline = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let password = password::password(checker, c, Some(inline));
     let request = checker.string(c, "request").map(|(r, _)| r.to_string());
     let receive = receive(checker, c);
     Some(LdapCheck {
         login: login.filter(|l| !l.is_empty()),
-        password: password.unwrap_or_default(),
+        password: password?.unwrap_or_default(),
         request: request.unwrap_or_default(),
         receive: receive?,
     })

@@ -19,7 +19,7 @@ use config::model::{LdapCheck, Pattern, Receive, SqlCheck};
 fn sql(login: &str, password: &str, database: Option<&str>, request: &str) -> SqlCheck {
     SqlCheck {
         login: login.to_string(),
-        password: password.to_string(),
+        password: password.into(),
         database: database.map(str::to_string),
         request: request.to_string(),
     }
@@ -221,7 +221,7 @@ async fn pgsql_against_postgresql() {
 fn ldap(login: Option<(&str, &str)>, request: &str, receive: Option<&str>) -> LdapCheck {
     LdapCheck {
         login: login.map(|(dn, _)| dn.to_string()),
-        password: login.map(|(_, p)| p.to_string()).unwrap_or_default(),
+        password: login.map(|(_, p)| p).unwrap_or_default().into(),
         request: request.to_string(),
         receive: receive.map(Receive::from),
     }
