@@ -172,6 +172,43 @@ pub enum CheckKind {
     Ldap(LdapCheck),
     /// LDAP over TLS (ldaps, implicit TLS).
     Ldaps(LdapCheck),
+    /// RADIUS: an Access-Request; up on Access-Accept.
+    Radius(RadiusCheck),
+    /// SIP: an OPTIONS request; up on `200`.
+    Sip(SipCheck),
+    /// ICMP echo (ping).
+    Ping,
+}
+
+/// RADIUS check settings (ldirectord's `login`, `passwd`, `secret`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RadiusCheck {
+    /// User-Name.
+    pub login: String,
+    /// User-Password (hidden with the secret, RFC 2865).
+    pub password: String,
+    /// The secret shared with the server.
+    pub secret: String,
+}
+
+/// SIP check settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SipCheck {
+    /// The user part of the request URI (ldirectord's `login`: `sip:LOGIN`);
+    /// `None`: the server itself (`sip:IP:PORT`).
+    pub login: Option<String>,
+    /// UDP or TCP.
+    pub transport: SipTransport,
+}
+
+/// What a SIP check's OPTIONS goes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SipTransport {
+    /// A datagram (the default).
+    #[default]
+    Udp,
+    /// A TCP connection.
+    Tcp,
 }
 
 /// MySQL/PostgreSQL check settings (ldirectord's `login`, `passwd`,

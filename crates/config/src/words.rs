@@ -4,7 +4,7 @@
 //! and a word that is none of them gets a message listing them (the idea of
 //! cargo-deny's `enum_deser!`).
 
-use crate::model::{CheckKind, Family, Forward, Protocol, SyncRole};
+use crate::model::{CheckKind, Family, Forward, Protocol, SipTransport, SyncRole};
 
 /// The words of one key.
 pub(crate) struct Words<T: 'static> {
@@ -146,6 +146,9 @@ pub(crate) enum CheckType {
     Pgsql,
     Ldap,
     Ldaps,
+    Radius,
+    Sip,
+    Ping,
 }
 
 impl CheckType {
@@ -162,6 +165,9 @@ impl CheckType {
             CheckKind::Pgsql(_) => Self::Pgsql,
             CheckKind::Ldap(_) => Self::Ldap,
             CheckKind::Ldaps(_) => Self::Ldaps,
+            CheckKind::Radius(_) => Self::Radius,
+            CheckKind::Sip(_) => Self::Sip,
+            CheckKind::Ping => Self::Ping,
         }
     }
 }
@@ -186,6 +192,9 @@ pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
         ("pgsql", CheckType::Pgsql),
         ("ldap", CheckType::Ldap),
         ("ldaps", CheckType::Ldaps),
+        ("radius", CheckType::Radius),
+        ("sip", CheckType::Sip),
+        ("ping", CheckType::Ping),
     ],
     aliases: &[],
     any_case: false,
@@ -197,6 +206,14 @@ pub(crate) const HTTP_METHOD: Words<&str> = Words {
     words: &[("GET", "GET"), ("HEAD", "HEAD")],
     aliases: &[],
     any_case: true,
+    refusal: Refusal::IsNotOneOf,
+};
+
+/// A SIP check's `transport`.
+pub(crate) const SIP_TRANSPORT: Words<SipTransport> = Words {
+    words: &[("udp", SipTransport::Udp), ("tcp", SipTransport::Tcp)],
+    aliases: &[],
+    any_case: false,
     refusal: Refusal::IsNotOneOf,
 };
 
@@ -237,6 +254,9 @@ mod tests {
             CheckType::Pgsql,
             CheckType::Ldap,
             CheckType::Ldaps,
+            CheckType::Radius,
+            CheckType::Sip,
+            CheckType::Ping,
         ] {
             assert_ne!(CHECK_TYPE.name(check), "");
         }
@@ -250,7 +270,7 @@ mod tests {
         );
         assert_eq!(
             CHECK_TYPE.parse("x").unwrap_err(),
-            "unknown check type `x` (connect, http, https, external, none, off, mysql, pgsql, ldap or ldaps)"
+            "unknown check type `x` (connect, http, https, external, none, off, mysql, pgsql, ldap, ldaps, radius, sip or ping)"
         );
         assert_eq!(
             HTTP_METHOD.parse("x").unwrap_err(),

@@ -7,10 +7,10 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::model::{
-    Check, CheckKind, Config, Family, HttpCheck, LdapCheck, Netmask, Real, Receive, SqlCheck,
-    VirtualKey,
+    Check, CheckKind, Config, Family, HttpCheck, LdapCheck, Netmask, RadiusCheck, Real, Receive,
+    SipCheck, SqlCheck, VirtualKey,
 };
-use crate::words::{CheckType, CHECK_TYPE, FORWARD, PROTOCOL, SYNC_STATE};
+use crate::words::{CheckType, CHECK_TYPE, FORWARD, PROTOCOL, SIP_TRANSPORT, SYNC_STATE};
 
 /// The configuration as TOML text, with a comment line on top.
 pub fn to_toml(config: &Config, header: &str) -> String {
@@ -125,6 +125,8 @@ fn check(c: &Check) -> String {
         }
         CheckKind::Mysql(q) | CheckKind::Pgsql(q) => parts.extend(sql(q)),
         CheckKind::Ldap(l) | CheckKind::Ldaps(l) => parts.extend(ldap(l)),
+        CheckKind::Radius(r) => parts.extend(radius(r)),
+        CheckKind::Sip(s) => parts.extend(sip(s)),
         _ => {}
     }
     format!("{{ {} }}", parts.join(", "))
@@ -178,6 +180,26 @@ fn ldap(l: &LdapCheck) -> Vec<String> {
         Some(Receive::Regex(p)) => parts.push(format!("receive_regex = {}", quote(p.as_str()))),
         None => {}
     }
+    parts
+}
+
+fn radius(r: &RadiusCheck) -> Vec<String> {
+    vec![
+        format!("login = {}", quote(&r.login)),
+        format!("password = {}", quote(&r.password)),
+        format!("secret = {}", quote(&r.secret)),
+    ]
+}
+
+fn sip(s: &SipCheck) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(login) = &s.login {
+        parts.push(format!("login = {}", quote(login)));
+    }
+    parts.push(format!(
+        "transport = \"{}\"",
+        SIP_TRANSPORT.name(s.transport)
+    ));
     parts
 }
 

@@ -258,17 +258,10 @@ impl Reader<'_> {
             CheckType::Off => TomlCheck::Off,
             CheckType::On => TomlCheck::None,
             CheckType::External => TomlCheck::External,
-            CheckType::Connect => {
-                if udp {
-                    self.warning(
-                        &type_span,
-                        Some("checktype"),
-                        "on a UDP virtual ldirectord's connect check is an ICMP ping; \
-                         ipvsctl runs its connect check",
-                    );
-                }
-                TomlCheck::Connect
-            }
+            CheckType::Ping => TomlCheck::Ping,
+            // On a UDP virtual ldirectord's connect check is an ICMP ping.
+            CheckType::Connect if udp => TomlCheck::Ping,
+            CheckType::Connect => TomlCheck::Connect,
             CheckType::Negotiate | CheckType::Combined(_) => match service {
                 "http" => TomlCheck::Http,
                 "https" => TomlCheck::Https,
@@ -289,6 +282,23 @@ impl Reader<'_> {
                 "pgsql" => TomlCheck::Pgsql,
                 "ldap" => TomlCheck::Ldap,
                 "ldaps" => TomlCheck::Ldaps,
+                "radius" if v.login.is_none() || v.secret.is_none() => {
+                    let using = if udp {
+                        TomlCheck::Ping
+                    } else {
+                        TomlCheck::Connect
+                    };
+                    let message = format!(
+                        "negotiate check for service radius needs login and secret \
+                         (ldirectord counts every real server as down without them); using a \
+                         {} check",
+                        CHECK_TYPE.name(using)
+                    );
+                    self.warning(&service_place, Some("service"), message);
+                    using
+                }
+                "radius" => TomlCheck::Radius,
+                "sip" => TomlCheck::Sip,
                 "none" => {
                     if v.checktype.is_none() && v.service.is_none() {
                         let message = format!(
@@ -324,7 +334,7 @@ impl Reader<'_> {
         let kind_name = CHECK_TYPE.name(kind);
         put(&mut t, "type", &type_key, &type_span, string(kind_name));
         if matches!(kind, TomlCheck::None | TomlCheck::Off) {
-            self.unused_sql_settings(v);
+            self.unused_sql_settings(v, &[]);
             return t;
         }
         if matches!(
@@ -336,6 +346,8 @@ impl Reader<'_> {
                 | TomlCheck::Pgsql
                 | TomlCheck::Ldap
                 | TomlCheck::Ldaps
+                | TomlCheck::Radius
+                | TomlCheck::Sip
         ) {
             if let Some(port) = &v.checkport {
                 put_at(&mut t, "port", port, Value::Integer(port.value));
@@ -405,14 +417,18 @@ impl Reader<'_> {
             }
             TomlCheck::Mysql | TomlCheck::Pgsql => sql_settings(&mut t, v),
             TomlCheck::Ldap | TomlCheck::Ldaps => self.ldap_settings(&mut t, v),
+            TomlCheck::Radius => radius_settings(&mut t, v),
+            TomlCheck::Sip => sip_settings(&mut t, v, udp),
             _ => {}
         }
-        if !matches!(
-            kind,
-            TomlCheck::Mysql | TomlCheck::Pgsql | TomlCheck::Ldap | TomlCheck::Ldaps
-        ) {
-            self.unused_sql_settings(v);
-        }
+        let used: &[&str] = match kind {
+            TomlCheck::Mysql | TomlCheck::Pgsql => &["login", "passwd", "database"],
+            TomlCheck::Ldap | TomlCheck::Ldaps => &["login", "passwd", "database"],
+            TomlCheck::Radius => &["login", "passwd", "secret"],
+            TomlCheck::Sip => &["login"],
+            _ => &[],
+        };
+        self.unused_sql_settings(v, used);
         t
     }
 
@@ -451,13 +467,18 @@ impl Reader<'_> {
         }
     }
 
-    /// `login`, `passwd` and `database` on a check that does not use them.
-    fn unused_sql_settings(&mut self, v: &VirtualSpec) {
+    /// `login`, `passwd`, `database` and `secret` on a check that does not
+    /// use them (`used`: those it uses, or warns about itself).
+    fn unused_sql_settings(&mut self, v: &VirtualSpec, used: &[&str]) {
         for (name, at) in [
             ("login", &v.login),
             ("passwd", &v.passwd),
             ("database", &v.database),
+            ("secret", &v.secret),
         ] {
+            if used.contains(&name) {
+                continue;
+            }
             if let Some(at) = at {
                 let message = format!(
                     "ignored: {name} (only ldirectord's service-specific negotiate checks use it)"
@@ -499,6 +520,35 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+/// A RADIUS check's `login`, `password` (ldirectord's `passwd`; empty when
+/// absent, as in ldirectord) and `secret`.
+fn radius_settings(t: &mut Table, v: &VirtualSpec) {
+    for (name, at) in [
+        ("login", &v.login),
+        ("password", &v.passwd),
+        ("secret", &v.secret),
+    ] {
+        if let Some(at) = at {
+            put_at(t, name, at, string(&at.value));
+        }
+    }
+}
+
+/// A SIP check's `login` (the request URI's user, as in ldirectord; without
+/// it ldirectord asks for `ldirectord@HOSTNAME`, ipvsctl for the server
+/// itself) and `transport`: ldirectord sends over the virtual's protocol.
+fn sip_settings(t: &mut Table, v: &VirtualSpec, udp: bool) {
+    if let Some(login) = &v.login {
+        put_at(t, "login", login, string(&login.value));
+    }
+    let (key, span) = match &v.protocol {
+        Some(p) => (p.key.clone(), p.span.clone()),
+        None => (v.key.clone(), v.line.clone()),
+    };
+    let transport = if udp { "udp" } else { "tcp" };
+    put(t, "transport", &key, &span, string(transport));
 }
 
 /// A MySQL/PostgreSQL check's `login`, `password` (ldirectord's `passwd`),

@@ -4,10 +4,11 @@
 
 use crate::fields::{Checker, Fields};
 use crate::model::{
-    Check, CheckKind, HttpCheck, LdapCheck, Pattern, Receive, SqlCheck, StatusCodes,
+    Check, CheckKind, HttpCheck, LdapCheck, Pattern, RadiusCheck, Receive, SipCheck, SipTransport,
+    SqlCheck, StatusCodes,
 };
 use crate::tree::Value;
-use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
+use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD, SIP_TRANSPORT};
 
 use super::values::{count, or_default, ranged, seconds};
 use super::Defaults;
@@ -26,9 +27,11 @@ const HTTP_ONLY: &[&str] = &[
 /// The keys of the checks that log in (besides `request` and `receive`),
 /// with the refusal for other types.
 const LOGIN_KEYS: &[(&str, &str)] = &[
-    ("login", "only for mysql, pgsql, ldap and ldaps checks"),
-    ("password", "only for mysql, pgsql, ldap and ldaps checks"),
+    ("login", "only for mysql, pgsql, ldap, ldaps, radius and sip checks"),
+    ("password", "only for mysql, pgsql, ldap, ldaps and radius checks"),
     ("database", "only for mysql and pgsql checks"),
+    ("secret", "only for radius checks"),
+    ("transport", "only for sip checks"),
 ];
 
 /// The virtual's check, else the default check, else a connect check with
@@ -94,6 +97,13 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
 fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Option<CheckKind> {
     let is_sql = matches!(check_type, CheckType::Mysql | CheckType::Pgsql);
     let is_ldap = matches!(check_type, CheckType::Ldap | CheckType::Ldaps);
+    // Keys of LOGIN_KEYS that this type reads itself (besides sql's).
+    let own_login: &[&str] = match check_type {
+        CheckType::Ldap | CheckType::Ldaps => &["login", "password"],
+        CheckType::Radius => &["login", "password", "secret"],
+        CheckType::Sip => &["login", "transport"],
+        _ => &[],
+    };
     // Keys of HTTP_ONLY that this type reads itself.
     let own: &[&str] = match (is_sql, is_ldap) {
         (true, _) => &["request"],
@@ -133,7 +143,7 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         sql_check(checker, c)
     } else {
         for (key, refusal) in LOGIN_KEYS {
-            if is_ldap && *key != "database" {
+            if own_login.contains(key) {
                 continue;
             }
             if let Some(item) = c.get(key) {
@@ -158,6 +168,9 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         CheckType::Pgsql => CheckKind::Pgsql(sql?),
         CheckType::Ldap => CheckKind::Ldap(ldap?),
         CheckType::Ldaps => CheckKind::Ldaps(ldap?),
+        CheckType::Radius => CheckKind::Radius(radius_check(checker, c)?),
+        CheckType::Sip => CheckKind::Sip(sip_check(checker, c)?),
+        CheckType::Ping => CheckKind::Ping,
     })
 }
 
@@ -268,6 +281,42 @@ fn ldap_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<LdapCheck> {
         password: password.unwrap_or_default(),
         request: request.unwrap_or_default(),
         receive: receive?,
+    })
+}
+
+/// `login`, `password` and `secret`: the Access-Request's user, password
+/// and the secret shared with the server (login and secret required).
+fn radius_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<RadiusCheck> {
+    let login = checker.string(c, "login").map(|(l, _)| l.to_string());
+    let password = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let secret = checker.string(c, "secret").map(|(s, _)| s.to_string());
+    let mut missing = |key: &str, example: &str| {
+        checker.error(&c.span, Some(c.key(key)), format!("missing: {example}"));
+    };
+    if login.as_deref().is_none_or(str::is_empty) {
+        missing("login", "the user of the Access-Request");
+    }
+    if secret.as_deref().is_none_or(str::is_empty) {
+        missing("secret", "the secret shared with the RADIUS server");
+    }
+    Some(RadiusCheck {
+        login: login.filter(|l| !l.is_empty())?,
+        password: password.unwrap_or_default(),
+        secret: secret.filter(|s| !s.is_empty())?,
+    })
+}
+
+/// `login` (the request URI's user; absent: the server itself) and
+/// `transport` (`udp`, the default, or `tcp`).
+fn sip_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SipCheck> {
+    let login = checker.string(c, "login").map(|(l, _)| l.to_string());
+    let transport = checker
+        .word(c, "transport", &SIP_TRANSPORT)
+        .unwrap_or(Ok(SipTransport::Udp))
+        .ok();
+    Some(SipCheck {
+        login: login.filter(|l| !l.is_empty()),
+        transport: transport?,
     })
 }
 
