@@ -1044,12 +1044,14 @@ fn radius_sip_and_ping_checks() {
             "virtual[0].check.type = \"ping\" @1:1\n\
              virtual[0].check.timeout = 30 @1:1\n"
                 .to_string(),
-            vec!["ld.cf:1:1: service: negotiate check for service radius needs login and secret \
+            vec![
+                "ld.cf:1:1: service: negotiate check for service radius needs login and secret \
                   (ldirectord counts every real server as down without them); using a ping check"
-                .to_string(),
+                    .to_string(),
                 "ld.cf:4:2: ignored: login (only ldirectord's service-specific negotiate checks \
                  use it)"
-                    .to_string()]
+                    .to_string()
+            ]
         )
     );
     // sip: over the virtual's protocol, as ldirectord; login is the URI's user.
@@ -1067,7 +1069,10 @@ fn radius_sip_and_ping_checks() {
     let (sip_tcp, warnings) = checks(
         "virtual=10.0.0.1:5060\n\treal=10.0.0.2 gate\n\tservice=sip\n\tsecret=x\n\tpasswd=y\n",
     );
-    assert!(sip_tcp.contains("virtual[0].check.transport = \"tcp\" @1:1\n"), "{sip_tcp}");
+    assert!(
+        sip_tcp.contains("virtual[0].check.transport = \"tcp\" @1:1\n"),
+        "{sip_tcp}"
+    );
     assert_eq!(
         warnings,
         [

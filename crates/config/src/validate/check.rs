@@ -27,8 +27,14 @@ const HTTP_ONLY: &[&str] = &[
 /// The keys of the checks that log in (besides `request` and `receive`),
 /// with the refusal for other types.
 const LOGIN_KEYS: &[(&str, &str)] = &[
-    ("login", "only for mysql, pgsql, ldap, ldaps, radius and sip checks"),
-    ("password", "only for mysql, pgsql, ldap, ldaps and radius checks"),
+    (
+        "login",
+        "only for mysql, pgsql, ldap, ldaps, radius and sip checks",
+    ),
+    (
+        "password",
+        "only for mysql, pgsql, ldap, ldaps and radius checks",
+    ),
     ("database", "only for mysql and pgsql checks"),
     ("secret", "only for radius checks"),
     ("transport", "only for sip checks"),

@@ -55,6 +55,7 @@ pub(crate) async fn check(ip: IpAddr, timeout: Duration) -> Result<String, Strin
     let deadline = Instant::now() + timeout;
     let exchange = async {
         let (socket, kind) = open(ip).map_err(|e| format!("cannot open an ICMP socket: {e}"))?;
+        connect(&socket, ip).map_err(|e| e.to_string())?;
         // SAFETY: the AsyncFd owns the OwnedFd, which stays open and the
         // same descriptor until both are dropped.
         let socket = unsafe { AsyncFd::register(socket) }.map_err(|e| e.to_string())?;
@@ -99,16 +100,11 @@ pub(crate) async fn check(ip: IpAddr, timeout: Duration) -> Result<String, Strin
     };
     tokio::time::timeout_at(deadline, exchange)
         .await
-        .unwrap_or_else(|_| {
-            Err(format!(
-                "no echo reply within {}",
-                timeout_text(timeout)
-            ))
-        })
+        .unwrap_or_else(|_| Err(format!("no echo reply within {}", timeout_text(timeout))))
         .map_err(|why| format!("ping: {why}"))
 }
 
-/// A datagram ICMP socket when allowed, else a raw one, connected to `ip`.
+/// A datagram ICMP socket for `ip`'s family when allowed, else a raw one.
 fn open(ip: IpAddr) -> io::Result<(OwnedFd, Kind)> {
     let (domain, protocol) = match ip {
         IpAddr::V4(_) => (libc::AF_INET, libc::IPPROTO_ICMP),
@@ -136,7 +132,6 @@ fn open(ip: IpAddr) -> io::Result<(OwnedFd, Kind)> {
         }
         Err(e) => return Err(e),
     };
-    connect(&fd, ip)?;
     Ok((fd, kind))
 }
 
@@ -273,10 +268,17 @@ mod tests {
     #[test]
     fn the_checksum_is_rfc1071s() {
         // RFC 1071's example: 0x0001 0xf203 0xf4f5 0xf6f7 sums to 0xddf2.
-        assert_eq!(checksum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]), !0xddf2);
+        assert_eq!(
+            checksum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]),
+            !0xddf2
+        );
         let v4: IpAddr = "127.0.0.1".parse().unwrap();
         let echo = echo_request(v4, 7, 9, b"abc");
-        assert_eq!(checksum(&echo), 0, "a packet with its checksum sums to zero");
+        assert_eq!(
+            checksum(&echo),
+            0,
+            "a packet with its checksum sums to zero"
+        );
     }
 
     #[test]
@@ -286,14 +288,31 @@ mod tests {
         let mut reply = echo_request(v4, 7, 9, payload);
         reply[0] = ECHO_REPLY_V4;
         assert!(is_our_reply(&reply, v4, Kind::Datagram, 1, &[9], payload));
-        assert!(is_our_reply(&reply, v4, Kind::Raw, 1, &[9], payload) == false);
+        assert!(
+            !is_our_reply(&reply, v4, Kind::Raw, 1, &[9], payload),
+            "raw: the id counts"
+        );
         let mut with_header = vec![0x45; 20];
         with_header.extend_from_slice(&reply);
         assert!(is_our_reply(&with_header, v4, Kind::Raw, 7, &[9], payload));
         assert!(!is_our_reply(&reply, v4, Kind::Datagram, 7, &[8], payload));
-        assert!(!is_our_reply(&reply, v4, Kind::Datagram, 7, &[9], b"other payload..."));
+        assert!(!is_our_reply(
+            &reply,
+            v4,
+            Kind::Datagram,
+            7,
+            &[9],
+            b"other payload..."
+        ));
         let request = echo_request(v4, 7, 9, payload);
-        assert!(!is_our_reply(&request, v4, Kind::Datagram, 7, &[9], payload));
+        assert!(!is_our_reply(
+            &request,
+            v4,
+            Kind::Datagram,
+            7,
+            &[9],
+            payload
+        ));
         assert!(!is_our_reply(&[], v4, Kind::Raw, 7, &[9], payload));
     }
 }

@@ -293,7 +293,10 @@ mod tests {
             "750c783e6ab0b503eaa86e310a5db738"
         );
         assert_eq!(
-            md5::hex(&hmac_md5(&[0xaa; 80], b"Test Using Larger Than Block-Size Key - Hash Key First")),
+            md5::hex(&hmac_md5(
+                &[0xaa; 80],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
             "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd"
         );
     }
@@ -368,7 +371,15 @@ mod tests {
         assert_eq!(usize::from(u16::from_be_bytes([p[2], p[3]])), p.len());
         let attrs = attributes(&p[20..]).unwrap();
         let kinds: Vec<u8> = attrs.iter().map(|(k, _)| *k).collect();
-        assert_eq!(kinds, [MESSAGE_AUTHENTICATOR, USER_NAME, USER_PASSWORD, NAS_IP_ADDRESS]);
+        assert_eq!(
+            kinds,
+            [
+                MESSAGE_AUTHENTICATOR,
+                USER_NAME,
+                USER_PASSWORD,
+                NAS_IP_ADDRESS
+            ]
+        );
         let mut zeroed = p.clone();
         zeroed[22..38].fill(0);
         assert_eq!(hmac_md5(b"s3", &zeroed), p[22..38]);

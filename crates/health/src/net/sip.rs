@@ -81,12 +81,10 @@ async fn over_udp(addr: SocketAddr, s: &SipCheck) -> Result<String, String> {
 }
 
 async fn over_tcp(addr: SocketAddr, s: &SipCheck) -> Result<String, String> {
-    let mut stream = TcpStream::connect(addr)
-        .await
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::ConnectionRefused => "connect refused".to_string(),
-            _ => format!("connect failed: {e}"),
-        })?;
+    let mut stream = TcpStream::connect(addr).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => "connect refused".to_string(),
+        _ => format!("connect failed: {e}"),
+    })?;
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().map_err(|e| e.to_string())?;
     let (request, call_id) = options(addr, local, s, "TCP")?;
@@ -276,7 +274,10 @@ mod tests {
             transport: SipTransport::Udp,
         };
         let (request, call_id) = options(server, local, &s, "UDP").unwrap();
-        assert!(request.starts_with("OPTIONS sip:[::1]:5060 SIP/2.0\r\n"), "{request}");
+        assert!(
+            request.starts_with("OPTIONS sip:[::1]:5060 SIP/2.0\r\n"),
+            "{request}"
+        );
         assert!(request.contains("\r\nVia: SIP/2.0/UDP [::1]:40000;branch=z9hG4bK"));
         assert!(request.contains(&format!("\r\nCall-ID: {call_id}\r\n")));
         assert!(request.ends_with("\r\nContent-Length: 0\r\n\r\n"));
