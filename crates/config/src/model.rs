@@ -172,12 +172,83 @@ pub enum CheckKind {
     Ldap(LdapCheck),
     /// LDAP over TLS (ldaps, implicit TLS).
     Ldaps(LdapCheck),
+    /// TCP send/expect (ldirectord's `simpletcp`).
+    Tcp(SendExpect),
+    /// UDP send/expect: a datagram, and an answer.
+    Udp(SendExpect),
+    /// A DNS query.
+    Dns(DnsCheck),
     /// RADIUS: an Access-Request; up on Access-Accept.
     Radius(RadiusCheck),
     /// SIP: an OPTIONS request; up on `200`.
     Sip(SipCheck),
     /// ICMP echo (ping).
     Ping,
+}
+
+/// What a `tcp` or `udp` check sends and what it waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SendExpect {
+    /// Sent once connected (tcp), or as the datagram (udp, where it is
+    /// required); `None`: nothing is sent.
+    pub request: Option<String>,
+    /// What the answer must hold; `None`: the connection (tcp) or any
+    /// answer (udp) is enough.
+    pub receive: Option<Receive>,
+}
+
+/// A DNS check's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsCheck {
+    /// What is asked; `None` asks `. SOA` and any reply but SERVFAIL is up.
+    pub query: Option<DnsQuery>,
+    /// What the text of one record of the answer must hold.
+    pub receive: Option<Receive>,
+    /// Over UDP (falling back on TCP for a truncated reply) or TCP.
+    pub protocol: DnsProtocol,
+}
+
+/// A DNS question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsQuery {
+    /// A domain name, or an IP address (asked as PTR of its reverse name).
+    pub name: String,
+    /// The record type asked.
+    pub record: DnsRecord,
+}
+
+/// The record types a DNS check may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnsRecord {
+    /// IPv4 address.
+    A,
+    /// IPv6 address.
+    Aaaa,
+    /// Alias.
+    Cname,
+    /// Mail exchanger.
+    Mx,
+    /// Name server.
+    Ns,
+    /// Pointer (reverse lookup).
+    Ptr,
+    /// Start of authority.
+    Soa,
+    /// Service location.
+    Srv,
+    /// Text.
+    Txt,
+    /// Certification authority authorization.
+    Caa,
+}
+
+/// The transport of a DNS check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnsProtocol {
+    /// UDP.
+    Udp,
+    /// TCP (each message with its two-byte length).
+    Tcp,
 }
 
 /// RADIUS check settings (ldirectord's `login`, `passwd`, `secret`).
@@ -257,7 +328,8 @@ pub struct LdapCheck {
     pub receive: Option<Receive>,
 }
 
-/// What the body of an HTTP(S) answer must hold (in its first 64 KiB).
+/// What an answer must hold (an HTTP(S) body, a tcp or udp answer, a DNS
+/// answer record's text; in its first 64 KiB).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Receive {
     /// This text, as written (`receive`).

@@ -4,7 +4,9 @@
 //! and a word that is none of them gets a message listing them (the idea of
 //! cargo-deny's `enum_deser!`).
 
-use crate::model::{CheckKind, Family, Forward, Protocol, SipTransport, SyncRole};
+use crate::model::{
+    CheckKind, DnsProtocol, DnsRecord, Family, Forward, Protocol, SipTransport, SyncRole,
+};
 
 /// The words of one key.
 pub(crate) struct Words<T: 'static> {
@@ -146,6 +148,9 @@ pub(crate) enum CheckType {
     Pgsql,
     Ldap,
     Ldaps,
+    Tcp,
+    Udp,
+    Dns,
     Radius,
     Sip,
     Ping,
@@ -165,6 +170,9 @@ impl CheckType {
             CheckKind::Pgsql(_) => Self::Pgsql,
             CheckKind::Ldap(_) => Self::Ldap,
             CheckKind::Ldaps(_) => Self::Ldaps,
+            CheckKind::Tcp(_) => Self::Tcp,
+            CheckKind::Udp(_) => Self::Udp,
+            CheckKind::Dns(_) => Self::Dns,
             CheckKind::Radius(_) => Self::Radius,
             CheckKind::Sip(_) => Self::Sip,
             CheckKind::Ping => Self::Ping,
@@ -185,6 +193,9 @@ pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
         ("connect", CheckType::Connect),
         ("http", CheckType::Http),
         ("https", CheckType::Https),
+        ("tcp", CheckType::Tcp),
+        ("udp", CheckType::Udp),
+        ("dns", CheckType::Dns),
         ("external", CheckType::External),
         ("none", CheckType::None),
         ("off", CheckType::Off),
@@ -209,7 +220,34 @@ pub(crate) const HTTP_METHOD: Words<&str> = Words {
     refusal: Refusal::IsNotOneOf,
 };
 
-/// A SIP check's `transport`.
+/// A DNS check's `protocol`.
+pub(crate) const DNS_PROTOCOL: Words<DnsProtocol> = Words {
+    words: &[("udp", DnsProtocol::Udp), ("tcp", DnsProtocol::Tcp)],
+    aliases: &[],
+    any_case: false,
+    refusal: Refusal::IsNot("a DNS protocol"),
+};
+
+/// The record type in a DNS check's `request`, in any case.
+pub(crate) const DNS_RECORD: Words<DnsRecord> = Words {
+    words: &[
+        ("A", DnsRecord::A),
+        ("AAAA", DnsRecord::Aaaa),
+        ("CNAME", DnsRecord::Cname),
+        ("MX", DnsRecord::Mx),
+        ("NS", DnsRecord::Ns),
+        ("PTR", DnsRecord::Ptr),
+        ("SOA", DnsRecord::Soa),
+        ("SRV", DnsRecord::Srv),
+        ("TXT", DnsRecord::Txt),
+        ("CAA", DnsRecord::Caa),
+    ],
+    aliases: &[],
+    any_case: true,
+    refusal: Refusal::Unknown("record type"),
+};
+
+/// A SIP check's `protocol`.
 pub(crate) const SIP_TRANSPORT: Words<SipTransport> = Words {
     words: &[("udp", SipTransport::Udp), ("tcp", SipTransport::Tcp)],
     aliases: &[],
@@ -254,11 +292,31 @@ mod tests {
             CheckType::Pgsql,
             CheckType::Ldap,
             CheckType::Ldaps,
+            CheckType::Tcp,
+            CheckType::Udp,
+            CheckType::Dns,
             CheckType::Radius,
             CheckType::Sip,
             CheckType::Ping,
         ] {
             assert_ne!(CHECK_TYPE.name(check), "");
+        }
+        for protocol in [DnsProtocol::Udp, DnsProtocol::Tcp] {
+            assert_ne!(DNS_PROTOCOL.name(protocol), "");
+        }
+        for record in [
+            DnsRecord::A,
+            DnsRecord::Aaaa,
+            DnsRecord::Cname,
+            DnsRecord::Mx,
+            DnsRecord::Ns,
+            DnsRecord::Ptr,
+            DnsRecord::Soa,
+            DnsRecord::Srv,
+            DnsRecord::Txt,
+            DnsRecord::Caa,
+        ] {
+            assert_ne!(DNS_RECORD.name(record), "");
         }
     }
 
@@ -270,7 +328,7 @@ mod tests {
         );
         assert_eq!(
             CHECK_TYPE.parse("x").unwrap_err(),
-            "unknown check type `x` (connect, http, https, external, none, off, mysql, pgsql, ldap, ldaps, radius, sip or ping)"
+            "unknown check type `x` (connect, http, https, tcp, udp, dns, external, none, off, mysql, pgsql, ldap, ldaps, radius, sip or ping)"
         );
         assert_eq!(
             HTTP_METHOD.parse("x").unwrap_err(),

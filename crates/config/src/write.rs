@@ -7,10 +7,12 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::model::{
-    Check, CheckKind, Config, Family, HttpCheck, LdapCheck, Netmask, RadiusCheck, Real, Receive,
-    SipCheck, SqlCheck, VirtualKey,
+    Check, CheckKind, Config, DnsCheck, Family, HttpCheck, LdapCheck, Netmask, RadiusCheck, Real,
+    Receive, SendExpect, SipCheck, SqlCheck, VirtualKey,
 };
-use crate::words::{CheckType, CHECK_TYPE, FORWARD, PROTOCOL, SIP_TRANSPORT, SYNC_STATE};
+use crate::words::{
+    CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SIP_TRANSPORT, SYNC_STATE,
+};
 
 /// The configuration as TOML text, with a comment line on top.
 pub fn to_toml(config: &Config, header: &str) -> String {
@@ -123,6 +125,8 @@ fn check(c: &Check) -> String {
             let words: Vec<String> = command.iter().map(|w| quote(w)).collect();
             parts.push(format!("command = [{}]", words.join(", ")));
         }
+        CheckKind::Tcp(s) | CheckKind::Udp(s) => parts.extend(send_expect(s)),
+        CheckKind::Dns(d) => parts.extend(dns(d)),
         CheckKind::Mysql(q) | CheckKind::Pgsql(q) => parts.extend(sql(q)),
         CheckKind::Ldap(l) | CheckKind::Ldaps(l) => parts.extend(ldap(l)),
         CheckKind::Radius(r) => parts.extend(radius(r)),
@@ -150,6 +154,17 @@ fn http(h: &HttpCheck) -> Vec<String> {
     parts.push(format!("method = \"{}\"", h.method));
     if h.verify {
         parts.push("verify = true".into());
+    }
+    parts
+}
+
+fn send_expect(s: &SendExpect) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(r) = &s.request {
+        parts.push(format!("request = {}", quote(r)));
+    }
+    if let Some(r) = &s.receive {
+        parts.push(received(r));
     }
     parts
 }
@@ -183,6 +198,27 @@ fn ldap(l: &LdapCheck) -> Vec<String> {
     parts
 }
 
+fn dns(d: &DnsCheck) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(q) = &d.query {
+        let question = format!("{} {}", q.name, DNS_RECORD.name(q.record));
+        parts.push(format!("request = {}", quote(&question)));
+    }
+    if let Some(r) = &d.receive {
+        parts.push(received(r));
+    }
+    parts.push(format!("protocol = \"{}\"", DNS_PROTOCOL.name(d.protocol)));
+    parts
+}
+
+/// `receive = "…"` or `receive_regex = "…"`.
+fn received(r: &Receive) -> String {
+    match r {
+        Receive::Text(text) => format!("receive = {}", quote(text)),
+        Receive::Regex(p) => format!("receive_regex = {}", quote(p.as_str())),
+    }
+}
+
 fn radius(r: &RadiusCheck) -> Vec<String> {
     vec![
         format!("login = {}", quote(&r.login)),
@@ -197,7 +233,7 @@ fn sip(s: &SipCheck) -> Vec<String> {
         parts.push(format!("login = {}", quote(login)));
     }
     parts.push(format!(
-        "transport = \"{}\"",
+        "protocol = \"{}\"",
         SIP_TRANSPORT.name(s.transport)
     ));
     parts

@@ -293,6 +293,17 @@ fn read_files_hold_what_ldirectord_reads() {
         text(&v[1], &["protocol"]),
         Some(Value::String("udp".into()))
     );
+    // Their `service=dns` is a dns check now, no longer a connect check.
+    for dns in &v[..2] {
+        assert_eq!(
+            text(dns, &["check", "type"]),
+            Some(Value::String("dns".into()))
+        );
+        assert_eq!(
+            text(dns, &["check", "request"]),
+            Some(Value::String("vip-ldap.de.prod".into()))
+        );
+    }
     assert_eq!(
         text(&v[2], &["address"]),
         Some(Value::String("10.0.16.2:80".into()))
@@ -348,4 +359,24 @@ fn truncated_files_do_not_panic() {
             }
         });
     }
+}
+
+/// The services whose negotiate check ipvsctl still replaces with a connect
+/// check, with a warning; each service ipvsctl checks leaves this list.
+#[test]
+fn only_services_without_their_check_are_downgraded() {
+    let Some(dir) = corpus() else { return };
+    let mut downgraded: Vec<String> = FILES
+        .iter()
+        .filter_map(|&(name, _)| read(&dir, name).1.ok())
+        .flat_map(|(_, warnings)| warnings)
+        .filter_map(|w| {
+            let (_, rest) = w.split_once("negotiate check for service ")?;
+            rest.contains("using a")
+                .then(|| rest.split_whitespace().next().unwrap_or("").to_string())
+        })
+        .collect();
+    downgraded.sort();
+    downgraded.dedup();
+    assert_eq!(downgraded, ["imaps", "pops", "smtp"]);
 }

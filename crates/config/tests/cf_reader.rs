@@ -1061,7 +1061,7 @@ fn radius_sip_and_ping_checks() {
             "virtual[0].check.type = \"sip\" @1:1\n\
              virtual[0].check.timeout = 30 @1:1\n\
              virtual[0].check.login = \"alice\" @4:8\n\
-             virtual[0].check.transport = \"udp\" @3:11\n"
+             virtual[0].check.protocol = \"udp\" @3:11\n"
                 .to_string(),
             vec![]
         )
@@ -1070,7 +1070,7 @@ fn radius_sip_and_ping_checks() {
         "virtual=10.0.0.1:5060\n\treal=10.0.0.2 gate\n\tservice=sip\n\tsecret=x\n\tpasswd=y\n",
     );
     assert!(
-        sip_tcp.contains("virtual[0].check.transport = \"tcp\" @1:1\n"),
+        sip_tcp.contains("virtual[0].check.protocol = \"tcp\" @1:1\n"),
         "{sip_tcp}"
     );
     assert_eq!(

@@ -313,7 +313,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     assert_eq!((check.rise, check.fall, check.port), (2, 3, Some(8080)));
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"connect\", receive = \"OK\" }\n"),
-        ["www.toml:3:39: virtual[0].check.receive: only for http and https checks"]
+        ["www.toml:3:39: virtual[0].check.receive: only for http, https, tcp, udp, dns, ldap and ldaps checks"]
     );
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"external\", command = [\"check.sh\"] }\n"),
@@ -321,7 +321,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     );
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"icmp\" }\n"),
-        ["www.toml:3:18: virtual[0].check.type: unknown check type `icmp` (connect, http, https, external, none, off, mysql, pgsql, ldap, ldaps, radius, sip or ping)"]
+        ["www.toml:3:18: virtual[0].check.type: unknown check type `icmp` (connect, http, https, tcp, udp, dns, external, none, off, mysql, pgsql, ldap, ldaps, radius, sip or ping)"]
     );
 }
 
@@ -484,7 +484,7 @@ check = { type = "radius", login = "check", password = "pw", secret = "s3" }
 [[virtual]]
 address = "10.0.0.1:5060"
 protocol = "udp"
-check = { type = "sip", login = "alice", transport = "tcp" }
+check = { type = "sip", login = "alice", protocol = "tcp" }
 [[virtual]]
 address = "10.0.0.1:5060"
 check = { type = "sip" }
@@ -528,17 +528,17 @@ check = { type = "ping" }
         ]
     );
     assert_eq!(
-        errors("[[virtual]]\naddress = \"10.0.0.1:5060\"\ncheck = { type = \"sip\", transport = \"sctp\", password = \"x\" }\n"),
+        errors("[[virtual]]\naddress = \"10.0.0.1:5060\"\ncheck = { type = \"sip\", protocol = \"sctp\", password = \"x\" }\n"),
         [
-            "www.toml:3:37: virtual[0].check.transport: `sctp` is not udp or tcp",
-            "www.toml:3:56: virtual[0].check.password: only for mysql, pgsql, ldap, ldaps and radius checks",
+            "www.toml:3:36: virtual[0].check.protocol: `sctp` is not udp or tcp",
+            "www.toml:3:55: virtual[0].check.password: only for mysql, pgsql, ldap, ldaps and radius checks",
         ]
     );
     assert_eq!(
-        errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"ping\", secret = \"x\", transport = \"udp\" }\n"),
+        errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"ping\", secret = \"x\", protocol = \"udp\" }\n"),
         [
             "www.toml:3:35: virtual[0].check.secret: only for radius checks",
-            "www.toml:3:52: virtual[0].check.transport: only for sip checks",
+            "www.toml:3:51: virtual[0].check.protocol: only for dns and sip checks",
         ]
     );
 }

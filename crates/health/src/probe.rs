@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use config::model::{Pattern, Receive};
 
-use crate::{tls, CheckKind, CheckResult, HttpCheck, Target};
+use crate::{check, tls, CheckKind, CheckResult, HttpCheck, Target};
 
 /// Bodies are searched for `receive` (or matched with `receive_regex`) in
 /// their first 64 KiB only; nothing past that is read.
@@ -69,6 +69,9 @@ async fn probe<S>(target: &Target<S>) -> Result<String, String> {
         CheckKind::Http(h) => within(timeout, http(addr, h, false)).await,
         CheckKind::Https(h) => within(timeout, http(addr, h, true)).await,
         CheckKind::External(argv) => external(argv, target, addr, timeout).await,
+        CheckKind::Tcp(s) => check::tcp::probe(addr, s, timeout).await,
+        CheckKind::Udp(s) => check::udp::probe(addr, s, timeout).await,
+        CheckKind::Dns(d) => check::dns::probe(addr, d, timeout).await,
         CheckKind::None => Ok("check type none".to_string()),
         CheckKind::Off => Err("check type off".to_string()),
         CheckKind::Mysql(q) => within(timeout, crate::db::mysql::check(addr, q)).await,

@@ -2,7 +2,8 @@
 //! `ipvsctl run` with real direct-routing traffic through the VIP (the site
 //! of `common::dr_site`): reals fail and come back, the sorry page,
 //! quiescent, HTTP body checks, reload, kill -9 and restart, SIGTERM,
-//! cleanstop. Cross-checked with `ipvsadm`. Run inside the lab (`scripts/test`).
+//! cleanstop, and a UDP DNS virtual under a `dns` check. Cross-checked with
+//! `ipvsadm`. Run inside the lab (`scripts/test`).
 //!
 //! Every test builds its own site and starts its own daemon, and drops both
 //! at its end (the daemon first).
@@ -427,4 +428,96 @@ fn cleanstop_removes_the_managed_services_on_exit() {
     director.check(saved().is_empty(), "services are left");
     let log = director.daemon.log();
     director.check(log.contains("cleanstop"), "the log does not say cleanstop");
+}
+
+/// dnsmasq (Debian's, copied into the VM by scripts/test) answering DNS on
+/// port 53 of a real's namespace, the VIP included (it listens on the
+/// wildcard address and answers from the address asked).
+struct DnsServer(Child);
+
+impl DnsServer {
+    fn start(site: &Site, real: &str) -> DnsServer {
+        let dnsmasq = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"]
+            .into_iter()
+            .find(|p| Path::new(p).is_file())
+            .expect("dnsmasq in the VM (scripts/test passes it with --file)");
+        // `ip netns exec` execs: the child is dnsmasq itself. `--user=`
+        // keeps root (the VM has no user database).
+        let child = Command::new("/sbin/ip")
+            .args(["netns", "exec", &site.netns(real), dnsmasq])
+            .args([
+                "--keep-in-foreground",
+                "--conf-file=/dev/null",
+                "--no-hosts",
+                "--no-resolv",
+                "--user=",
+                "--pid-file=",
+                "--port=53",
+                "--local=/example.com/",
+                "--host-record=www.example.com,192.0.2.10",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        DnsServer(child)
+    }
+}
+
+impl Drop for DnsServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+#[ignore = "needs an IPVS kernel: scripts/lab"]
+fn a_dns_check_takes_a_udp_real_out_and_back() {
+    const D1: &str = "192.168.0.4:53";
+    const D2: &str = "192.168.0.5:53";
+    let state = namespace();
+    let site = Site::new(&state);
+    let mut r1 = Some(DnsServer::start(&site, "r1"));
+    let _r2 = DnsServer::start(&site, "r2");
+    let config = write(
+        &state,
+        "dns.toml",
+        r#"[[virtual]]
+name = "dns"
+address = "192.168.0.3:53"
+protocol = "udp"
+scheduler = "rr"
+check = { type = "dns", request = "www.example.com", receive = "192.0.2.10", interval = 0.5, timeout = 0.5, rise = 1, fall = 2 }
+
+  [[virtual.real]]
+  address = "192.168.0.4"
+
+  [[virtual.real]]
+  address = "192.168.0.5"
+"#,
+    );
+    let daemon = Daemon::start(&state, &config, "daemon.log");
+    let until = |seconds, what: &str, ready: &mut dyn FnMut() -> bool| {
+        assert!(wait_for(seconds, ready), "{what}\n{}", daemon.context());
+    };
+    until(15, "the reals did not come up", &mut || {
+        in_table(D1) && in_table(D2)
+    });
+    // Its DNS server gone, r1 answers with ICMP port unreachable.
+    r1.take();
+    until(15, "192.168.0.4:53 stayed in the table", &mut || {
+        !in_table(D1)
+    });
+    let log = daemon.log();
+    assert!(
+        log.contains("real 192.168.0.4:53 of udp 192.168.0.3:53 down: DNS: port unreachable"),
+        "{}",
+        daemon.context()
+    );
+    assert!(in_table(D2), "{}", daemon.context());
+    r1 = Some(DnsServer::start(&site, "r1"));
+    until(15, "192.168.0.4:53 did not come back", &mut || in_table(D1));
+    drop(daemon);
+    drop(r1);
 }

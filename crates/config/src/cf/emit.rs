@@ -26,11 +26,11 @@ fn put(table: &mut Table, name: &str, key: &Range<usize>, span: &Range<usize>, v
     table.insert(Key::new(name, key.clone()), Item::new(span.clone(), value));
 }
 
-fn put_at<T>(table: &mut Table, name: &str, at: &At<T>, value: Value) {
+pub(super) fn put_at<T>(table: &mut Table, name: &str, at: &At<T>, value: Value) {
     put(table, name, &at.key, &at.span, value);
 }
 
-fn string(text: &str) -> Value {
+pub(super) fn string(text: &str) -> Value {
     Value::String(text.to_string())
 }
 
@@ -265,6 +265,9 @@ impl Reader<'_> {
             CheckType::Negotiate | CheckType::Combined(_) => match service {
                 "http" => TomlCheck::Http,
                 "https" => TomlCheck::Https,
+                "dns" => TomlCheck::Dns,
+                "simpletcp" if udp => TomlCheck::Udp,
+                "simpletcp" => TomlCheck::Tcp,
                 "mysql" | "pgsql" if v.login.is_none() || v.request.is_none() => {
                     let from = match &service_origin {
                         Some(origin) => format!(" (ldirectord's default for {origin})"),
@@ -342,6 +345,9 @@ impl Reader<'_> {
             TomlCheck::Http
                 | TomlCheck::Https
                 | TomlCheck::Connect
+                | TomlCheck::Tcp
+                | TomlCheck::Udp
+                | TomlCheck::Dns
                 | TomlCheck::Mysql
                 | TomlCheck::Pgsql
                 | TomlCheck::Ldap
@@ -414,6 +420,9 @@ impl Reader<'_> {
                     .map(|w| Item::new(span.clone(), string(w)))
                     .collect();
                 put(&mut t, "command", &key, &span, Value::Array(words));
+            }
+            TomlCheck::Tcp | TomlCheck::Udp | TomlCheck::Dns => {
+                self.sent_and_received(v, kind, &mut t);
             }
             TomlCheck::Mysql | TomlCheck::Pgsql => sql_settings(&mut t, v),
             TomlCheck::Ldap | TomlCheck::Ldaps => self.ldap_settings(&mut t, v),
@@ -538,7 +547,7 @@ fn radius_settings(t: &mut Table, v: &VirtualSpec) {
 
 /// A SIP check's `login` (the request URI's user, as in ldirectord; without
 /// it ldirectord asks for `ldirectord@HOSTNAME`, ipvsctl for the server
-/// itself) and `transport`: ldirectord sends over the virtual's protocol.
+/// itself) and `protocol`: ldirectord sends over the virtual's protocol.
 fn sip_settings(t: &mut Table, v: &VirtualSpec, udp: bool) {
     if let Some(login) = &v.login {
         put_at(t, "login", login, string(&login.value));
@@ -548,7 +557,7 @@ fn sip_settings(t: &mut Table, v: &VirtualSpec, udp: bool) {
         None => (v.key.clone(), v.line.clone()),
     };
     let transport = if udp { "udp" } else { "tcp" };
-    put(t, "transport", &key, &span, string(transport));
+    put(t, "protocol", &key, &span, string(transport));
 }
 
 /// A MySQL/PostgreSQL check's `login`, `password` (ldirectord's `passwd`),

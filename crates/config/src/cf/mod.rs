@@ -22,6 +22,7 @@
 mod address;
 mod directives;
 mod emit;
+mod emit_kinds;
 mod lexer;
 mod services;
 mod spec;

@@ -5,11 +5,12 @@
 use crate::fields::{Checker, Fields};
 use crate::model::{
     Check, CheckKind, HttpCheck, LdapCheck, Pattern, RadiusCheck, Receive, SipCheck, SipTransport,
-    SqlCheck, StatusCodes,
+    SqlCheck, StatusCodes, VirtualKey,
 };
 use crate::tree::Value;
 use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD, SIP_TRANSPORT};
 
+use super::check_kinds::{self, DNS_ONLY};
 use super::values::{count, or_default, ranged, seconds};
 use super::Defaults;
 
@@ -37,15 +38,15 @@ const LOGIN_KEYS: &[(&str, &str)] = &[
     ),
     ("database", "only for mysql and pgsql checks"),
     ("secret", "only for radius checks"),
-    ("transport", "only for sip checks"),
 ];
 
-/// The virtual's check, else the default check, else a connect check with
-/// the default timing.
+/// The virtual's check, else the default check, else the implicit one
+/// (see [`check_kinds::implicit`]) with the default timing.
 pub(super) fn check(
     checker: &mut Checker<'_>,
     v: &Fields<'_>,
     defaults: &Defaults<'_>,
+    key: Option<&VirtualKey>,
 ) -> Option<Check> {
     let own = if v.has("check") {
         Some(checker.table(v, "check")?)
@@ -55,7 +56,7 @@ pub(super) fn check(
     // A default check is read again by each virtual that uses it.
     let Some(c) = own.or_else(|| defaults.check.as_ref().map(Fields::again)) else {
         return Some(Check {
-            kind: CheckKind::Connect,
+            kind: check_kinds::implicit(checker, v, key)?,
             port: None,
             interval: defaults.interval,
             timeout: defaults.timeout,
@@ -63,11 +64,16 @@ pub(super) fn check(
             fall: defaults.fall,
         });
     };
-    checker.read(c, |checker, c| settings(checker, c, defaults))
+    checker.read(c, |checker, c| settings(checker, c, defaults, key))
 }
 
 /// `type`, `port`, the timing, and the settings of the type.
-fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) -> Option<Check> {
+fn settings(
+    checker: &mut Checker<'_>,
+    c: &Fields<'_>,
+    defaults: &Defaults<'_>,
+    key: Option<&VirtualKey>,
+) -> Option<Check> {
     let check_type = checker
         .word(c, "type", &CHECK_TYPE)
         .unwrap_or(Ok(CheckType::Connect))
@@ -82,13 +88,16 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
         for key in HTTP_ONLY {
             c.has(key);
         }
+        for key in DNS_ONLY {
+            c.has(key);
+        }
         c.has("command");
         for (key, _) in LOGIN_KEYS {
             c.has(key);
         }
         return None;
     };
-    let kind = kind(checker, c, check_type);
+    let kind = kind(checker, c, check_type, key);
     Some(Check {
         kind: kind?,
         port,
@@ -100,18 +109,24 @@ fn settings(checker: &mut Checker<'_>, c: &Fields<'_>, defaults: &Defaults<'_>) 
 }
 
 /// The check's kind with its settings; the settings of other types refused.
-fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Option<CheckKind> {
+fn kind(
+    checker: &mut Checker<'_>,
+    c: &Fields<'_>,
+    check_type: CheckType,
+    virtual_key: Option<&VirtualKey>,
+) -> Option<CheckKind> {
     let is_sql = matches!(check_type, CheckType::Mysql | CheckType::Pgsql);
     let is_ldap = matches!(check_type, CheckType::Ldap | CheckType::Ldaps);
+    let probes = matches!(check_type, CheckType::Tcp | CheckType::Udp | CheckType::Dns);
     // Keys of LOGIN_KEYS that this type reads itself (besides sql's).
     let own_login: &[&str] = match check_type {
         CheckType::Ldap | CheckType::Ldaps => &["login", "password"],
         CheckType::Radius => &["login", "password", "secret"],
-        CheckType::Sip => &["login", "transport"],
+        CheckType::Sip => &["login"],
         _ => &[],
     };
     // Keys of HTTP_ONLY that this type reads itself.
-    let own: &[&str] = match (is_sql, is_ldap) {
+    let own: &[&str] = match (is_sql, is_ldap || probes) {
         (true, _) => &["request"],
         (_, true) => &["request", "receive", "receive_regex"],
         _ => &[],
@@ -124,15 +139,27 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
                 continue;
             }
             if let Some(item) = c.get(key) {
-                checker.error(
-                    &item.span,
-                    Some(c.key(key)),
-                    "only for http and https checks",
-                );
+                let only = match *key {
+                    "request" => {
+                        "only for http, https, tcp, udp, dns, mysql, pgsql, ldap and ldaps checks"
+                    }
+                    "receive" | "receive_regex" => {
+                        "only for http, https, tcp, udp, dns, ldap and ldaps checks"
+                    }
+                    _ => "only for http and https checks",
+                };
+                checker.error(&item.span, Some(c.key(key)), only);
             }
         }
         None
     };
+    if !matches!(check_type, CheckType::Dns | CheckType::Sip) {
+        for key in DNS_ONLY {
+            if let Some(item) = c.get(key) {
+                checker.error(&item.span, Some(c.key(key)), "only for dns and sip checks");
+            }
+        }
+    }
     let command = if check_type == CheckType::External {
         command(checker, c)
     } else {
@@ -170,6 +197,9 @@ fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, check_type: CheckType) -> Opt
         CheckType::External => CheckKind::External(command?),
         CheckType::Http => CheckKind::Http(http?),
         CheckType::Https => CheckKind::Https(http?),
+        CheckType::Tcp => CheckKind::Tcp(check_kinds::send_expect(checker, c, false)?),
+        CheckType::Udp => CheckKind::Udp(check_kinds::send_expect(checker, c, true)?),
+        CheckType::Dns => CheckKind::Dns(check_kinds::dns(checker, c, virtual_key)?),
         CheckType::Mysql => CheckKind::Mysql(sql?),
         CheckType::Pgsql => CheckKind::Pgsql(sql?),
         CheckType::Ldap => CheckKind::Ldap(ldap?),
@@ -313,11 +343,11 @@ fn radius_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<RadiusCheck
 }
 
 /// `login` (the request URI's user; absent: the server itself) and
-/// `transport` (`udp`, the default, or `tcp`).
+/// `protocol` (`udp`, the default, or `tcp`; the key a dns check has too).
 fn sip_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SipCheck> {
     let login = checker.string(c, "login").map(|(l, _)| l.to_string());
     let transport = checker
-        .word(c, "transport", &SIP_TRANSPORT)
+        .word(c, "protocol", &SIP_TRANSPORT)
         .unwrap_or(Ok(SipTransport::Udp))
         .ok();
     Some(SipCheck {
@@ -328,7 +358,7 @@ fn sip_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SipCheck> {
 
 /// `receive` (a substring) or `receive_regex` (a regular expression), not
 /// both. `Some(None)`: neither; `None`: refused.
-fn receive(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Option<Receive>> {
+pub(super) fn receive(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Option<Receive>> {
     let text = checker.string(c, "receive");
     let regex = checker.string(c, "receive_regex");
     match (text, regex) {

@@ -10,6 +10,7 @@
 //! read from it (see `fields`).
 
 mod check;
+mod check_kinds;
 mod merge;
 mod reals;
 mod sync;

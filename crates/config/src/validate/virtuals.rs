@@ -42,7 +42,7 @@ pub(super) fn virtual_(
     } else {
         defaults.fallback.clone()
     };
-    let check = check::check(checker, v, defaults);
+    let check = check::check(checker, v, defaults, key.as_ref());
 
     let default_port = match key {
         Some(VirtualKey::Address { address, .. }) => address.port(),
@@ -61,7 +61,12 @@ pub(super) fn virtual_(
     if let Some(c) = &check {
         let probes_a_port = matches!(
             c.kind,
-            CheckKind::Connect | CheckKind::Http(_) | CheckKind::Https(_)
+            CheckKind::Connect
+                | CheckKind::Http(_)
+                | CheckKind::Https(_)
+                | CheckKind::Tcp(_)
+                | CheckKind::Udp(_)
+                | CheckKind::Dns(_)
         );
         if probes_a_port && c.port.is_none() && reals.iter().any(|r| r.address.port() == 0) {
             let span = v.get("check").map_or(v.span.clone(), |i| i.span.clone());

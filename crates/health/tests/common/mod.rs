@@ -2,6 +2,8 @@
 //! Test servers on 127.0.0.1 (real sockets, no mocks) and target builders.
 #![allow(dead_code)]
 
+pub mod dnsmasq;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -136,6 +136,13 @@ impl Site {
         format!("{}{name}", self.tag)
     }
 
+    /// The name of a real's (`r1`, `r2`) network namespace, to run other
+    /// servers in it with `ip netns exec`.
+    pub fn netns(&self, real: &str) -> String {
+        Site::address(real);
+        self.namespace(real)
+    }
+
     /// Writes a page of a real (`r1`, `r2`) or of the sorry server (`sorry`).
     pub fn page(&self, server: &str, file: &str, text: &str) {
         let root = self.dir.join(format!("www-{server}"));
