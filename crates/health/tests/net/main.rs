@@ -355,3 +355,83 @@ fn ping_fails_when_nothing_answers() {
         assert_failed(&silent, "ping: no echo reply within 1s");
     }
 }
+
+/// This thread's CPU time (user + system).
+fn thread_cpu() -> Duration {
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    let tv = |t: libc::timeval| {
+        Duration::new(
+            t.tv_sec as u64,
+            u32::try_from(t.tv_usec).unwrap_or(0) * 1000,
+        )
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// µs of this thread's CPU per check, `n` checks one after the other on a
+/// current-thread runtime; every check must pass.
+fn cpu_per_check(addr: SocketAddr, kind: CheckKind, n: u32) -> f64 {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let t = target(addr, check(kind));
+        runtime.block_on(async {
+            let r = check_once(&t).await;
+            assert!(r.ok, "{r:?}");
+            let before = thread_cpu();
+            for _ in 0..n {
+                let r = check_once(&t).await;
+                assert!(r.ok, "{r:?}");
+            }
+            (thread_cpu() - before).as_secs_f64() * 1e6 / f64::from(n)
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+/// CPU per check of each kind against its real server, beside a TCP
+/// connect check to a listener on loopback (the floor). Not a pass/fail
+/// test: `cargo test -p health --test net -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement; run with --ignored --nocapture"]
+fn cpu_per_check_of_each_kind() {
+    let n = 500;
+    let radius_server = servers::freeradius();
+    let sip_server = servers::kamailio();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let floor_addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            drop(stream);
+        }
+    });
+    let waiting = tokio::runtime::Runtime::new().unwrap();
+    waiting.block_on(async {
+        wait_until_up(radius_server.v4, &radius("check", "pw", servers::SECRET)).await;
+        wait_until_up(sip_server.v4, &sip(None, SipTransport::Udp)).await;
+        wait_until_up(sip_server.v4, &sip(None, SipTransport::Tcp)).await;
+    });
+    let connect = cpu_per_check(floor_addr, CheckKind::Connect, n);
+    println!("connect (floor)   {connect:7.1} µs/check");
+    for (name, addr, kind) in [
+        (
+            "radius",
+            radius_server.v4,
+            radius("check", "pw", servers::SECRET),
+        ),
+        ("sip (udp)", sip_server.v4, sip(None, SipTransport::Udp)),
+        ("sip (tcp)", sip_server.v4, sip(None, SipTransport::Tcp)),
+        ("ping (127.0.0.1)", floor_addr, CheckKind::Ping),
+    ] {
+        let us = cpu_per_check(addr, kind, n);
+        println!(
+            "{name:<17} {us:7.1} µs/check ({:.2}× connect)",
+            us / connect
+        );
+    }
+}
