@@ -178,6 +178,20 @@ pub enum CheckKind {
     Udp(SendExpect),
     /// A DNS query.
     Dns(DnsCheck),
+    /// SMTP (also `submission`; `smtps` with implicit TLS): the greeting,
+    /// EHLO, and AUTH when a login is set.
+    Smtp(MailCheck),
+    /// POP3 (`pops` with implicit TLS): the greeting, and USER/PASS when a
+    /// login is set.
+    Pop(MailCheck),
+    /// IMAP (`imaps` with implicit TLS): the greeting, and LOGIN when a
+    /// login is set.
+    Imap(MailCheck),
+    /// NNTP: the greeting, and AUTHINFO USER/PASS when a login is set.
+    Nntp(Option<Login>),
+    /// FTP: the greeting, a login (anonymous by default), and when asked
+    /// the retrieval of a file.
+    Ftp(FtpCheck),
     /// RADIUS: an Access-Request; up on Access-Accept.
     Radius(RadiusCheck),
     /// SIP: an OPTIONS request; up on `200`.
@@ -344,6 +358,55 @@ impl From<&str> for Receive {
     fn from(text: &str) -> Self {
         Self::Text(text.to_string())
     }
+}
+
+/// How a mail check (smtp, pop, imap) uses TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MailTls {
+    /// None.
+    #[default]
+    Plain,
+    /// Upgraded after the greeting (STARTTLS, POP's STLS).
+    StartTls,
+    /// From the first byte (`smtps`, `pops`, `imaps`).
+    Implicit,
+}
+
+/// A user and password to log in with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// User name (`login`).
+    pub user: String,
+    /// Password (`password`; empty when not set).
+    pub password: String,
+}
+
+/// SMTP, POP3 and IMAP check settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MailCheck {
+    /// TLS, if any.
+    pub tls: MailTls,
+    /// Log in, when set.
+    pub login: Option<Login>,
+}
+
+/// FTP check settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FtpCheck {
+    /// `None`: anonymous (ldirectord's default).
+    pub login: Option<Login>,
+    /// A file to retrieve (passive mode) after the login.
+    pub fetch: Option<FtpFetch>,
+}
+
+/// The file an FTP check retrieves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FtpFetch {
+    /// Its path (`request`).
+    pub request: String,
+    /// What its first 64 KiB must contain (`receive`) or match
+    /// (`receive_regex`).
+    pub receive: Option<Receive>,
 }
 
 /// A health check with its timing.

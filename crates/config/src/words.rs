@@ -5,7 +5,7 @@
 //! cargo-deny's `enum_deser!`).
 
 use crate::model::{
-    CheckKind, DnsProtocol, DnsRecord, Family, Forward, Protocol, SipTransport, SyncRole,
+    CheckKind, DnsProtocol, DnsRecord, Family, Forward, MailTls, Protocol, SipTransport, SyncRole,
 };
 
 /// The words of one key.
@@ -151,6 +151,14 @@ pub(crate) enum CheckType {
     Tcp,
     Udp,
     Dns,
+    Smtp,
+    Smtps,
+    Pop,
+    Pops,
+    Imap,
+    Imaps,
+    Nntp,
+    Ftp,
     Radius,
     Sip,
     Ping,
@@ -173,6 +181,14 @@ impl CheckType {
             CheckKind::Tcp(_) => Self::Tcp,
             CheckKind::Udp(_) => Self::Udp,
             CheckKind::Dns(_) => Self::Dns,
+            CheckKind::Smtp(m) if m.tls == MailTls::Implicit => Self::Smtps,
+            CheckKind::Smtp(_) => Self::Smtp,
+            CheckKind::Pop(m) if m.tls == MailTls::Implicit => Self::Pops,
+            CheckKind::Pop(_) => Self::Pop,
+            CheckKind::Imap(m) if m.tls == MailTls::Implicit => Self::Imaps,
+            CheckKind::Imap(_) => Self::Imap,
+            CheckKind::Nntp(_) => Self::Nntp,
+            CheckKind::Ftp(_) => Self::Ftp,
             CheckKind::Radius(_) => Self::Radius,
             CheckKind::Sip(_) => Self::Sip,
             CheckKind::Ping => Self::Ping,
@@ -203,11 +219,20 @@ pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
         ("pgsql", CheckType::Pgsql),
         ("ldap", CheckType::Ldap),
         ("ldaps", CheckType::Ldaps),
+        ("smtp", CheckType::Smtp),
+        ("smtps", CheckType::Smtps),
+        ("pop", CheckType::Pop),
+        ("pops", CheckType::Pops),
+        ("imap", CheckType::Imap),
+        ("imaps", CheckType::Imaps),
+        ("nntp", CheckType::Nntp),
+        ("ftp", CheckType::Ftp),
         ("radius", CheckType::Radius),
         ("sip", CheckType::Sip),
         ("ping", CheckType::Ping),
     ],
-    aliases: &[],
+    // ldirectord's submission check is its smtp check.
+    aliases: &[("submission", CheckType::Smtp)],
     any_case: false,
     refusal: Refusal::Unknown("check type"),
 };
@@ -295,6 +320,14 @@ mod tests {
             CheckType::Tcp,
             CheckType::Udp,
             CheckType::Dns,
+            CheckType::Smtp,
+            CheckType::Smtps,
+            CheckType::Pop,
+            CheckType::Pops,
+            CheckType::Imap,
+            CheckType::Imaps,
+            CheckType::Nntp,
+            CheckType::Ftp,
             CheckType::Radius,
             CheckType::Sip,
             CheckType::Ping,
@@ -328,7 +361,9 @@ mod tests {
         );
         assert_eq!(
             CHECK_TYPE.parse("x").unwrap_err(),
-            "unknown check type `x` (connect, http, https, tcp, udp, dns, external, none, off, mysql, pgsql, ldap, ldaps, radius, sip or ping)"
+            "unknown check type `x` (connect, http, https, tcp, udp, dns, external, none, off, \
+             mysql, pgsql, ldap, ldaps, smtp, smtps, pop, pops, imap, imaps, nntp, ftp, radius, \
+             sip or ping; also submission)"
         );
         assert_eq!(
             HTTP_METHOD.parse("x").unwrap_err(),

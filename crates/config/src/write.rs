@@ -7,8 +7,8 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::model::{
-    Check, CheckKind, Config, DnsCheck, Family, HttpCheck, LdapCheck, Netmask, RadiusCheck, Real,
-    Receive, SendExpect, SipCheck, SqlCheck, VirtualKey,
+    Check, CheckKind, Config, DnsCheck, Family, HttpCheck, LdapCheck, Login, MailCheck, MailTls,
+    Netmask, RadiusCheck, Real, Receive, SendExpect, SipCheck, SqlCheck, VirtualKey,
 };
 use crate::words::{
     CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SIP_TRANSPORT, SYNC_STATE,
@@ -127,6 +127,15 @@ fn check(c: &Check) -> String {
         }
         CheckKind::Tcp(s) | CheckKind::Udp(s) => parts.extend(send_expect(s)),
         CheckKind::Dns(d) => parts.extend(dns(d)),
+        CheckKind::Smtp(m) | CheckKind::Pop(m) | CheckKind::Imap(m) => parts.extend(mail(m)),
+        CheckKind::Nntp(login) => parts.extend(login.iter().flat_map(self::login)),
+        CheckKind::Ftp(f) => {
+            parts.extend(f.login.iter().flat_map(login));
+            if let Some(fetch) = &f.fetch {
+                parts.push(format!("request = {}", quote(&fetch.request)));
+                parts.extend(fetch.receive.as_ref().map(received));
+            }
+        }
         CheckKind::Mysql(q) | CheckKind::Pgsql(q) => parts.extend(sql(q)),
         CheckKind::Ldap(l) | CheckKind::Ldaps(l) => parts.extend(ldap(l)),
         CheckKind::Radius(r) => parts.extend(radius(r)),
@@ -154,6 +163,22 @@ fn http(h: &HttpCheck) -> Vec<String> {
     parts.push(format!("method = \"{}\"", h.method));
     if h.verify {
         parts.push("verify = true".into());
+    }
+    parts
+}
+
+fn mail(m: &MailCheck) -> Vec<String> {
+    let mut parts: Vec<String> = m.login.iter().flat_map(login).collect();
+    if m.tls == MailTls::StartTls {
+        parts.push("starttls = true".into());
+    }
+    parts
+}
+
+fn login(l: &Login) -> Vec<String> {
+    let mut parts = vec![format!("login = {}", quote(&l.user))];
+    if !l.password.is_empty() {
+        parts.push(format!("password = {}", quote(&l.password)));
     }
     parts
 }

@@ -378,5 +378,5 @@ fn only_services_without_their_check_are_downgraded() {
         .collect();
     downgraded.sort();
     downgraded.dedup();
-    assert_eq!(downgraded, ["imaps", "pops", "smtp"]);
+    assert_eq!(downgraded, Vec::<String>::new());
 }

@@ -90,7 +90,7 @@ fn a_bad_regex_is_refused_with_its_place() {
             "[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"connect\", receive_regex = \"x\" }\n"
         )
         .unwrap_err(),
-        ["w.toml:3:45: virtual[0].check.receive_regex: only for http, https, tcp, udp, dns, ldap and ldaps checks"]
+        ["w.toml:3:45: virtual[0].check.receive_regex: only for http, https, tcp, udp, dns, ldap, ldaps and ftp checks"]
     );
 }
 

@@ -313,7 +313,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     assert_eq!((check.rise, check.fall, check.port), (2, 3, Some(8080)));
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"connect\", receive = \"OK\" }\n"),
-        ["www.toml:3:39: virtual[0].check.receive: only for http, https, tcp, udp, dns, ldap and ldaps checks"]
+        ["www.toml:3:39: virtual[0].check.receive: only for http, https, tcp, udp, dns, ldap, ldaps and ftp checks"]
     );
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"external\", command = [\"check.sh\"] }\n"),
@@ -321,7 +321,7 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
     );
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"icmp\" }\n"),
-        ["www.toml:3:18: virtual[0].check.type: unknown check type `icmp` (connect, http, https, tcp, udp, dns, external, none, off, mysql, pgsql, ldap, ldaps, radius, sip or ping)"]
+        ["www.toml:3:18: virtual[0].check.type: unknown check type `icmp` (connect, http, https, tcp, udp, dns, external, none, off, mysql, pgsql, ldap, ldaps, smtp, smtps, pop, pops, imap, imaps, nntp, ftp, radius, sip or ping; also submission)"]
     );
 }
 
@@ -421,7 +421,7 @@ check = { type = "pgsql", login = "check", request = "SELECT 1" }
         errors(
             "[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"http\", login = \"x\" }\n"
         ),
-        ["www.toml:3:34: virtual[0].check.login: only for mysql, pgsql, ldap, ldaps, radius and sip checks"]
+        ["www.toml:3:34: virtual[0].check.login: only for sip and the checks that log in: mysql, pgsql, ldap(s), smtp(s), pop(s), imap(s), nntp, ftp and radius"]
     );
 }
 
@@ -531,7 +531,7 @@ check = { type = "ping" }
         errors("[[virtual]]\naddress = \"10.0.0.1:5060\"\ncheck = { type = \"sip\", protocol = \"sctp\", password = \"x\" }\n"),
         [
             "www.toml:3:36: virtual[0].check.protocol: `sctp` is not udp or tcp",
-            "www.toml:3:55: virtual[0].check.password: only for mysql, pgsql, ldap, ldaps and radius checks",
+            "www.toml:3:55: virtual[0].check.password: only for the checks that log in: mysql, pgsql, ldap(s), smtp(s), pop(s), imap(s), nntp, ftp and radius",
         ]
     );
     assert_eq!(

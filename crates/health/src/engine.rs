@@ -333,6 +333,8 @@ async fn run<S: ServiceId>(
     let interval = target.check.interval.max(SHORTEST_INTERVAL);
     let units = match target.check.kind {
         CheckKind::External(_) => 2,
+        // The control connection and the data connection.
+        CheckKind::Ftp(ref f) if f.fetch.is_some() => 2,
         _ => 1,
     };
     let mut slot = first;

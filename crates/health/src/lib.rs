@@ -11,6 +11,7 @@
 //! | `probe`    | one check: connect, http(s), external ([`check_once`])         |
 //! | `check`    | the tcp, udp and dns checks, a file each                       |
 //! | `tls`      | rustls client configurations, SNI                              |
+//! | `mail`     | the line protocols: smtp, pop, imap, nntp, ftp (`mail::line`)  |
 //! | `state`    | rise/fall: consecutive results to a change of health           |
 //! | `schedule` | the first check's offset in the interval; the next slot        |
 //! | `stats`    | checks run, in flight, start lateness ([`Stats`])              |
@@ -51,6 +52,16 @@
 //!   an empty answer, a wrong ID or question, or garbage are down, each
 //!   named. Without `request` it asks `. SOA` and any reply but SERVFAIL is
 //!   up (the server speaks DNS; the default of a UDP virtual on port 53).
+//! - `smtp` (`submission`, `smtps`), `pop`/`pops`, `imap`/`imaps`, `nntp`,
+//!   `ftp`: ldirectord's negotiate checks of these services, natively. The
+//!   greeting (220, `+OK`, `* OK`, 2xx, 220), EHLO for SMTP, and a login
+//!   when `login` is set (AUTH PLAIN or LOGIN, USER/PASS, LOGIN, AUTHINFO;
+//!   ftp always logs in, as anonymous by default, and may fetch `request`
+//!   in passive mode and look for `receive` in its first 64 KiB); implicit
+//!   TLS for the `s` types, STARTTLS (STLS) with `starttls = true`; then
+//!   QUIT (LOGOUT). Reply lines are read up to 8 KiB each and 64 KiB in
+//!   all; reasons read like `SMTP: banner 554 …` or `POP: login refused for
+//!   user 'check': -ERR [AUTH] Authentication failed.`
 //! - `mysql` (MySQL, MariaDB) and `pgsql`: log in as `login` with
 //!   `password` to `database`, run `request`, up at its first row (the rest
 //!   is not read); the server's own words on failure (`MySQL: Access denied
@@ -182,6 +193,7 @@ mod check;
 mod db;
 mod engine;
 mod limits;
+mod mail;
 mod net;
 mod probe;
 mod schedule;
@@ -195,6 +207,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
 pub use config::model::{Check, CheckKind, HttpCheck};
+pub use config::model::{FtpCheck, FtpFetch, Login, MailCheck, MailTls};
 pub use engine::Engine;
 pub use limits::{default_permits, raise_nofile_limit};
 pub use probe::check_once;

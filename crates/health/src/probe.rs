@@ -72,6 +72,11 @@ async fn probe<S>(target: &Target<S>) -> Result<String, String> {
         CheckKind::Tcp(s) => check::tcp::probe(addr, s, timeout).await,
         CheckKind::Udp(s) => check::udp::probe(addr, s, timeout).await,
         CheckKind::Dns(d) => check::dns::probe(addr, d, timeout).await,
+        CheckKind::Smtp(_)
+        | CheckKind::Pop(_)
+        | CheckKind::Imap(_)
+        | CheckKind::Nntp(_)
+        | CheckKind::Ftp(_) => crate::mail::check(addr, &target.check.kind, timeout).await,
         CheckKind::None => Ok("check type none".to_string()),
         CheckKind::Off => Err("check type off".to_string()),
         CheckKind::Mysql(q) => within(timeout, crate::db::mysql::check(addr, q)).await,

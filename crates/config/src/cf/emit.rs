@@ -285,6 +285,13 @@ impl Reader<'_> {
                 "pgsql" => TomlCheck::Pgsql,
                 "ldap" => TomlCheck::Ldap,
                 "ldaps" => TomlCheck::Ldaps,
+                "smtp" | "submission" => TomlCheck::Smtp,
+                "pop" => TomlCheck::Pop,
+                "pops" => TomlCheck::Pops,
+                "imap" => TomlCheck::Imap,
+                "imaps" => TomlCheck::Imaps,
+                "nntp" => TomlCheck::Nntp,
+                "ftp" => TomlCheck::Ftp,
                 "radius" if v.login.is_none() || v.secret.is_none() => {
                     let using = if udp {
                         TomlCheck::Ping
@@ -336,6 +343,7 @@ impl Reader<'_> {
         let mut t = Table::default();
         let kind_name = CHECK_TYPE.name(kind);
         put(&mut t, "type", &type_key, &type_span, string(kind_name));
+        self.unused_login(v, kind);
         if matches!(kind, TomlCheck::None | TomlCheck::Off) {
             self.unused_sql_settings(v, &[]);
             return t;
@@ -354,7 +362,8 @@ impl Reader<'_> {
                 | TomlCheck::Ldaps
                 | TomlCheck::Radius
                 | TomlCheck::Sip
-        ) {
+        ) || is_mail(kind)
+        {
             if let Some(port) = &v.checkport {
                 put_at(&mut t, "port", port, Value::Integer(port.value));
             } else if matches!(target, Target::Fwmark(_))
@@ -426,13 +435,38 @@ impl Reader<'_> {
             }
             TomlCheck::Mysql | TomlCheck::Pgsql => sql_settings(&mut t, v),
             TomlCheck::Ldap | TomlCheck::Ldaps => self.ldap_settings(&mut t, v),
+            TomlCheck::Pop | TomlCheck::Pops | TomlCheck::Imap | TomlCheck::Imaps => {
+                login(&mut t, v, false);
+            }
+            TomlCheck::Ftp => {
+                login(&mut t, v, true);
+                if let Some(receive) = &v.receive {
+                    if v.request.is_none() {
+                        self.warning(
+                            &receive.span,
+                            Some("receive"),
+                            "ignored: without a request ldirectord's ftp check retrieves \
+                             nothing to look in; ipvsctl checks the login only",
+                        );
+                    }
+                }
+                if let Some(request) = &v.request {
+                    put_at(&mut t, "request", request, string(&request.value));
+                    // ldirectord matches receive as a (Perl) regular expression.
+                    if let Some(receive) = &v.receive {
+                        put_at(&mut t, "receive_regex", receive, string(&receive.value));
+                    }
+                }
+            }
             TomlCheck::Radius => radius_settings(&mut t, v),
             TomlCheck::Sip => sip_settings(&mut t, v, udp),
             _ => {}
         }
         let used: &[&str] = match kind {
             TomlCheck::Mysql | TomlCheck::Pgsql => &["login", "passwd", "database"],
+            // (ldap and the line-protocol checks warn about their own)
             TomlCheck::Ldap | TomlCheck::Ldaps => &["login", "passwd", "database"],
+            k if is_mail(k) => &["login", "passwd", "database"],
             TomlCheck::Radius => &["login", "passwd", "secret"],
             TomlCheck::Sip => &["login"],
             _ => &[],
@@ -497,6 +531,34 @@ impl Reader<'_> {
         }
     }
 
+    /// `login`, `passwd` and `database` where a line-protocol check does not
+    /// use them: ldirectord's smtp and nntp checks never log in, its pop and
+    /// imap checks only with a login, and none uses a database.
+    fn unused_login(&mut self, v: &VirtualSpec, kind: TomlCheck) {
+        if !is_mail(kind) {
+            return;
+        }
+        let name = CHECK_TYPE.name(kind);
+        let logs_in = !matches!(kind, TomlCheck::Smtp | TomlCheck::Nntp);
+        let mut unused = vec![("database", &v.database)];
+        if !logs_in {
+            unused.extend([("login", &v.login), ("passwd", &v.passwd)]);
+        } else if v.login.is_none() && kind != TomlCheck::Ftp {
+            unused.push(("passwd", &v.passwd));
+        }
+        for (directive, at) in unused {
+            if let Some(at) = at {
+                let why = match directive {
+                    "database" => format!("ldirectord's {name} check does not use it"),
+                    "passwd" if logs_in => "ldirectord logs in only when login is set".to_string(),
+                    _ => format!("ldirectord's {name} check does not log in"),
+                };
+                let key = at.key.clone();
+                self.warning(&key, None, format!("ignored: {directive} ({why})"));
+            }
+        }
+    }
+
     /// ldirectord's timeout for a check: a negotiate check's
     /// negotiatetimeout, any other check's checktimeout, each falling back
     /// on the other, the virtual's before the global ones.
@@ -531,33 +593,31 @@ impl Reader<'_> {
     }
 }
 
-/// A RADIUS check's `login`, `password` (ldirectord's `passwd`; empty when
-/// absent, as in ldirectord) and `secret`.
-fn radius_settings(t: &mut Table, v: &VirtualSpec) {
-    for (name, at) in [
-        ("login", &v.login),
-        ("password", &v.passwd),
-        ("secret", &v.secret),
-    ] {
-        if let Some(at) = at {
-            put_at(t, name, at, string(&at.value));
-        }
-    }
+/// Whether a check type is one of the line-protocol checks.
+fn is_mail(kind: TomlCheck) -> bool {
+    matches!(
+        kind,
+        TomlCheck::Smtp
+            | TomlCheck::Pop
+            | TomlCheck::Pops
+            | TomlCheck::Imap
+            | TomlCheck::Imaps
+            | TomlCheck::Nntp
+            | TomlCheck::Ftp
+    )
 }
 
-/// A SIP check's `login` (the request URI's user, as in ldirectord; without
-/// it ldirectord asks for `ldirectord@HOSTNAME`, ipvsctl for the server
-/// itself) and `protocol`: ldirectord sends over the virtual's protocol.
-fn sip_settings(t: &mut Table, v: &VirtualSpec, udp: bool) {
+/// `login` and `passwd` as the check's `login` and `password`; a password
+/// without a login only for ftp (whose login is anonymous by default).
+fn login(t: &mut Table, v: &VirtualSpec, ftp: bool) {
     if let Some(login) = &v.login {
         put_at(t, "login", login, string(&login.value));
     }
-    let (key, span) = match &v.protocol {
-        Some(p) => (p.key.clone(), p.span.clone()),
-        None => (v.key.clone(), v.line.clone()),
-    };
-    let transport = if udp { "udp" } else { "tcp" };
-    put(t, "protocol", &key, &span, string(transport));
+    if let Some(passwd) = &v.passwd {
+        if v.login.is_some() || ftp {
+            put_at(t, "password", passwd, string(&passwd.value));
+        }
+    }
 }
 
 /// A MySQL/PostgreSQL check's `login`, `password` (ldirectord's `passwd`),
@@ -602,4 +662,33 @@ fn fallback_entry(f: &At<FallbackLine>) -> (Key, Item) {
     put(&mut t, "forward", &forward, &forward, string(line.forward));
     put(&mut t, "weight", &f.key, &f.span, Value::Integer(1));
     (key, Item::new(f.span.clone(), Value::Table(t)))
+}
+
+/// A RADIUS check's `login`, `password` (ldirectord's `passwd`; empty when
+/// absent, as in ldirectord) and `secret`.
+fn radius_settings(t: &mut Table, v: &VirtualSpec) {
+    for (name, at) in [
+        ("login", &v.login),
+        ("password", &v.passwd),
+        ("secret", &v.secret),
+    ] {
+        if let Some(at) = at {
+            put_at(t, name, at, string(&at.value));
+        }
+    }
+}
+
+/// A SIP check's `login` (the request URI's user, as in ldirectord; without
+/// it ldirectord asks for `ldirectord@HOSTNAME`, ipvsctl for the server
+/// itself) and `protocol`: ldirectord sends over the virtual's protocol.
+fn sip_settings(t: &mut Table, v: &VirtualSpec, udp: bool) {
+    if let Some(login) = &v.login {
+        put_at(t, "login", login, string(&login.value));
+    }
+    let (key, span) = match &v.protocol {
+        Some(p) => (p.key.clone(), p.span.clone()),
+        None => (v.key.clone(), v.line.clone()),
+    };
+    let transport = if udp { "udp" } else { "tcp" };
+    put(t, "protocol", &key, &span, string(transport));
 }

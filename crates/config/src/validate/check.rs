@@ -11,6 +11,7 @@ use crate::tree::Value;
 use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD, SIP_TRANSPORT};
 
 use super::check_kinds::{self, DNS_ONLY};
+use super::mail;
 use super::values::{count, or_default, ranged, seconds};
 use super::Defaults;
 
@@ -25,17 +26,19 @@ const HTTP_ONLY: &[&str] = &[
     "verify",
 ];
 
+/// Why `password` is refused on a check of another type.
+const LOGS_IN: &str = "only for the checks that log in: mysql, pgsql, ldap(s), smtp(s), \
+                       pop(s), imap(s), nntp, ftp and radius";
+
+/// Why `login` is refused on a check of another type.
+const LOGIN_OR_SIP: &str = "only for sip and the checks that log in: mysql, pgsql, ldap(s), \
+                            smtp(s), pop(s), imap(s), nntp, ftp and radius";
+
 /// The keys of the checks that log in (besides `request` and `receive`),
 /// with the refusal for other types.
 const LOGIN_KEYS: &[(&str, &str)] = &[
-    (
-        "login",
-        "only for mysql, pgsql, ldap, ldaps, radius and sip checks",
-    ),
-    (
-        "password",
-        "only for mysql, pgsql, ldap, ldaps and radius checks",
-    ),
+    ("login", LOGIN_OR_SIP),
+    ("password", LOGS_IN),
     ("database", "only for mysql and pgsql checks"),
     ("secret", "only for radius checks"),
 ];
@@ -95,6 +98,9 @@ fn settings(
         for (key, _) in LOGIN_KEYS {
             c.has(key);
         }
+        for key in mail::MAIL_ONLY {
+            c.has(key);
+        }
         return None;
     };
     let kind = kind(checker, c, check_type, key);
@@ -118,15 +124,18 @@ fn kind(
     let is_sql = matches!(check_type, CheckType::Mysql | CheckType::Pgsql);
     let is_ldap = matches!(check_type, CheckType::Ldap | CheckType::Ldaps);
     let probes = matches!(check_type, CheckType::Tcp | CheckType::Udp | CheckType::Dns);
+    let is_mail = mail::is_mail(check_type);
+    // ftp retrieves `request` and looks for `receive` in it.
+    let fetches = check_type == CheckType::Ftp;
     // Keys of LOGIN_KEYS that this type reads itself (besides sql's).
     let own_login: &[&str] = match check_type {
-        CheckType::Ldap | CheckType::Ldaps => &["login", "password"],
         CheckType::Radius => &["login", "password", "secret"],
         CheckType::Sip => &["login"],
+        _ if is_ldap || is_mail => &["login", "password"],
         _ => &[],
     };
     // Keys of HTTP_ONLY that this type reads itself.
-    let own: &[&str] = match (is_sql, is_ldap || probes) {
+    let own: &[&str] = match (is_sql, is_ldap || probes || fetches) {
         (true, _) => &["request"],
         (_, true) => &["request", "receive", "receive_regex"],
         _ => &[],
@@ -141,10 +150,11 @@ fn kind(
             if let Some(item) = c.get(key) {
                 let only = match *key {
                     "request" => {
-                        "only for http, https, tcp, udp, dns, mysql, pgsql, ldap and ldaps checks"
+                        "only for http, https, tcp, udp, dns, mysql, pgsql, ldap, ldaps and ftp \
+                         checks"
                     }
                     "receive" | "receive_regex" => {
-                        "only for http, https, tcp, udp, dns, ldap and ldaps checks"
+                        "only for http, https, tcp, udp, dns, ldap, ldaps and ftp checks"
                     }
                     _ => "only for http and https checks",
                 };
@@ -190,6 +200,12 @@ fn kind(
     } else {
         None
     };
+    let line = if is_mail {
+        mail::kind(checker, c, check_type)
+    } else {
+        mail::refuse(checker, c);
+        None
+    };
     Some(match check_type {
         CheckType::Connect => CheckKind::Connect,
         CheckType::None => CheckKind::None,
@@ -204,6 +220,14 @@ fn kind(
         CheckType::Pgsql => CheckKind::Pgsql(sql?),
         CheckType::Ldap => CheckKind::Ldap(ldap?),
         CheckType::Ldaps => CheckKind::Ldaps(ldap?),
+        CheckType::Smtp
+        | CheckType::Smtps
+        | CheckType::Pop
+        | CheckType::Pops
+        | CheckType::Imap
+        | CheckType::Imaps
+        | CheckType::Nntp
+        | CheckType::Ftp => line?,
         CheckType::Radius => CheckKind::Radius(radius_check(checker, c)?),
         CheckType::Sip => CheckKind::Sip(sip_check(checker, c)?),
         CheckType::Ping => CheckKind::Ping,

@@ -11,6 +11,7 @@
 
 mod check;
 mod check_kinds;
+mod mail;
 mod merge;
 mod reals;
 mod sync;

@@ -67,6 +67,11 @@ pub(super) fn virtual_(
                 | CheckKind::Tcp(_)
                 | CheckKind::Udp(_)
                 | CheckKind::Dns(_)
+                | CheckKind::Smtp(_)
+                | CheckKind::Pop(_)
+                | CheckKind::Imap(_)
+                | CheckKind::Nntp(_)
+                | CheckKind::Ftp(_)
         );
         if probes_a_port && c.port.is_none() && reals.iter().any(|r| r.address.port() == 0) {
             let span = v.get("check").map_or(v.span.clone(), |i| i.span.clone());
