@@ -193,6 +193,12 @@ pub enum CheckKind {
     /// FTP: the greeting, a login (anonymous by default), and when asked
     /// the retrieval of a file.
     Ftp(FtpCheck),
+    /// RADIUS: an Access-Request; up on Access-Accept.
+    Radius(RadiusCheck),
+    /// SIP: an OPTIONS request; up on `200`.
+    Sip(SipCheck),
+    /// ICMP echo (ping).
+    Ping,
 }
 
 /// What a `tcp` or `udp` check sends and what it waits for.
@@ -257,6 +263,37 @@ pub enum DnsProtocol {
     /// UDP.
     Udp,
     /// TCP (each message with its two-byte length).
+    Tcp,
+}
+
+/// RADIUS check settings (ldirectord's `login`, `passwd`, `secret`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RadiusCheck {
+    /// User-Name.
+    pub login: String,
+    /// User-Password (hidden with the secret, RFC 2865).
+    pub password: Secret,
+    /// The secret shared with the server.
+    pub secret: String,
+}
+
+/// SIP check settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SipCheck {
+    /// The user part of the request URI (ldirectord's `login`: `sip:LOGIN`);
+    /// `None`: the server itself (`sip:IP:PORT`).
+    pub login: Option<String>,
+    /// UDP or TCP.
+    pub transport: SipTransport,
+}
+
+/// What a SIP check's OPTIONS goes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SipTransport {
+    /// A datagram (the default).
+    #[default]
+    Udp,
+    /// A TCP connection.
     Tcp,
 }
 

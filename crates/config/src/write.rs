@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use crate::model::{
     Check, CheckKind, Config, DnsCheck, Family, HttpCheck, LdapCheck, Login, MailCheck, MailTls,
-    Netmask, Real, Receive, Secret, SendExpect, SqlCheck, VirtualKey,
+    Netmask, RadiusCheck, Real, Receive, Secret, SendExpect, SipCheck, SqlCheck, VirtualKey,
 };
 use crate::words::{
-    CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SYNC_STATE,
+    CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SIP_TRANSPORT, SYNC_STATE,
 };
 
 /// The configuration as TOML text, with a comment line on top.
@@ -138,6 +138,8 @@ fn check(c: &Check) -> String {
         }
         CheckKind::Mysql(q) | CheckKind::Pgsql(q) => parts.extend(sql(q)),
         CheckKind::Ldap(l) | CheckKind::Ldaps(l) => parts.extend(ldap(l)),
+        CheckKind::Radius(r) => parts.extend(radius(r)),
+        CheckKind::Sip(s) => parts.extend(sip(s)),
         _ => {}
     }
     format!("{{ {} }}", parts.join(", "))
@@ -249,6 +251,25 @@ fn received(r: &Receive) -> String {
         Receive::Text(text) => format!("receive = {}", quote(text)),
         Receive::Regex(p) => format!("receive_regex = {}", quote(p.as_str())),
     }
+}
+
+fn radius(r: &RadiusCheck) -> Vec<String> {
+    let mut parts = vec![format!("login = {}", quote(&r.login))];
+    parts.extend(password(&r.password));
+    parts.push(format!("secret = {}", quote(&r.secret)));
+    parts
+}
+
+fn sip(s: &SipCheck) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(login) = &s.login {
+        parts.push(format!("login = {}", quote(login)));
+    }
+    parts.push(format!(
+        "protocol = \"{}\"",
+        SIP_TRANSPORT.name(s.transport)
+    ));
+    parts
 }
 
 /// A TOML basic string.

@@ -140,3 +140,28 @@ fn what_is_refused() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn every_check_that_takes_a_password_takes_a_password_file() {
+    let dir = folder("kinds");
+    file(&dir, "pw", "s3cret\n", 0o600);
+    for check in [
+        r#"type = "mysql", login = "check", request = "SELECT 1""#,
+        r#"type = "pgsql", login = "check", request = "SELECT 1""#,
+        r#"type = "ldap", login = "cn=check""#,
+        r#"type = "imap", login = "check""#,
+        r#"type = "smtp", login = "check""#,
+        r#"type = "ftp", login = "check""#,
+        r#"type = "radius", login = "check", secret = "s""#,
+    ] {
+        let text = format!(
+            "[[virtual]]\naddress = \"10.0.0.1:1812\"\nprotocol = \"udp\"\n\
+             check = {{ {check}, password_file = \"pw\" }}\n"
+        );
+        let config = file(&dir, "c.toml", &text, 0o600);
+        let loaded = load(&[config]).unwrap_or_else(|d| panic!("{check}: {d:?}"));
+        let written = write::to_toml(&loaded.config, "");
+        assert!(!written.contains("s3cret"), "{check}: {written}");
+        assert!(written.contains("password_file = "), "{check}: {written}");
+    }
+}

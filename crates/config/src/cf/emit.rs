@@ -258,17 +258,10 @@ impl Reader<'_> {
             CheckType::Off => TomlCheck::Off,
             CheckType::On => TomlCheck::None,
             CheckType::External => TomlCheck::External,
-            CheckType::Connect => {
-                if udp {
-                    self.warning(
-                        &type_span,
-                        Some("checktype"),
-                        "on a UDP virtual ldirectord's connect check is an ICMP ping; \
-                         ipvsctl runs its connect check",
-                    );
-                }
-                TomlCheck::Connect
-            }
+            CheckType::Ping => TomlCheck::Ping,
+            // On a UDP virtual ldirectord's connect check is an ICMP ping.
+            CheckType::Connect if udp => TomlCheck::Ping,
+            CheckType::Connect => TomlCheck::Connect,
             CheckType::Negotiate | CheckType::Combined(_) => match service {
                 "http" => TomlCheck::Http,
                 "https" => TomlCheck::Https,
@@ -299,6 +292,23 @@ impl Reader<'_> {
                 "imaps" => TomlCheck::Imaps,
                 "nntp" => TomlCheck::Nntp,
                 "ftp" => TomlCheck::Ftp,
+                "radius" if v.login.is_none() || v.secret.is_none() => {
+                    let using = if udp {
+                        TomlCheck::Ping
+                    } else {
+                        TomlCheck::Connect
+                    };
+                    let message = format!(
+                        "negotiate check for service radius needs login and secret \
+                         (ldirectord counts every real server as down without them); using a \
+                         {} check",
+                        CHECK_TYPE.name(using)
+                    );
+                    self.warning(&service_place, Some("service"), message);
+                    using
+                }
+                "radius" => TomlCheck::Radius,
+                "sip" => TomlCheck::Sip,
                 "none" => {
                     if v.checktype.is_none() && v.service.is_none() {
                         let message = format!(
@@ -335,7 +345,7 @@ impl Reader<'_> {
         put(&mut t, "type", &type_key, &type_span, string(kind_name));
         self.unused_login(v, kind);
         if matches!(kind, TomlCheck::None | TomlCheck::Off) {
-            self.unused_sql_settings(v);
+            self.unused_sql_settings(v, &[]);
             return t;
         }
         if matches!(
@@ -350,6 +360,8 @@ impl Reader<'_> {
                 | TomlCheck::Pgsql
                 | TomlCheck::Ldap
                 | TomlCheck::Ldaps
+                | TomlCheck::Radius
+                | TomlCheck::Sip
         ) || is_mail(kind)
         {
             if let Some(port) = &v.checkport {
@@ -446,15 +458,20 @@ impl Reader<'_> {
                     }
                 }
             }
+            TomlCheck::Radius => radius_settings(&mut t, v),
+            TomlCheck::Sip => sip_settings(&mut t, v, udp),
             _ => {}
         }
-        if !matches!(
-            kind,
-            TomlCheck::Mysql | TomlCheck::Pgsql | TomlCheck::Ldap | TomlCheck::Ldaps
-        ) && !is_mail(kind)
-        {
-            self.unused_sql_settings(v);
-        }
+        let used: &[&str] = match kind {
+            TomlCheck::Mysql | TomlCheck::Pgsql => &["login", "passwd", "database"],
+            // (ldap and the line-protocol checks warn about their own)
+            TomlCheck::Ldap | TomlCheck::Ldaps => &["login", "passwd", "database"],
+            k if is_mail(k) => &["login", "passwd", "database"],
+            TomlCheck::Radius => &["login", "passwd", "secret"],
+            TomlCheck::Sip => &["login"],
+            _ => &[],
+        };
+        self.unused_sql_settings(v, used);
         t
     }
 
@@ -493,13 +510,18 @@ impl Reader<'_> {
         }
     }
 
-    /// `login`, `passwd` and `database` on a check that does not use them.
-    fn unused_sql_settings(&mut self, v: &VirtualSpec) {
+    /// `login`, `passwd`, `database` and `secret` on a check that does not
+    /// use them (`used`: those it uses, or warns about itself).
+    fn unused_sql_settings(&mut self, v: &VirtualSpec, used: &[&str]) {
         for (name, at) in [
             ("login", &v.login),
             ("passwd", &v.passwd),
             ("database", &v.database),
+            ("secret", &v.secret),
         ] {
+            if used.contains(&name) {
+                continue;
+            }
             if let Some(at) = at {
                 let message = format!(
                     "ignored: {name} (only ldirectord's service-specific negotiate checks use it)"
@@ -640,4 +662,33 @@ fn fallback_entry(f: &At<FallbackLine>) -> (Key, Item) {
     put(&mut t, "forward", &forward, &forward, string(line.forward));
     put(&mut t, "weight", &f.key, &f.span, Value::Integer(1));
     (key, Item::new(f.span.clone(), Value::Table(t)))
+}
+
+/// A RADIUS check's `login`, `password` (ldirectord's `passwd`; empty when
+/// absent, as in ldirectord) and `secret`.
+fn radius_settings(t: &mut Table, v: &VirtualSpec) {
+    for (name, at) in [
+        ("login", &v.login),
+        ("password", &v.passwd),
+        ("secret", &v.secret),
+    ] {
+        if let Some(at) = at {
+            put_at(t, name, at, string(&at.value));
+        }
+    }
+}
+
+/// A SIP check's `login` (the request URI's user, as in ldirectord; without
+/// it ldirectord asks for `ldirectord@HOSTNAME`, ipvsctl for the server
+/// itself) and `protocol`: ldirectord sends over the virtual's protocol.
+fn sip_settings(t: &mut Table, v: &VirtualSpec, udp: bool) {
+    if let Some(login) = &v.login {
+        put_at(t, "login", login, string(&login.value));
+    }
+    let (key, span) = match &v.protocol {
+        Some(p) => (p.key.clone(), p.span.clone()),
+        None => (v.key.clone(), v.line.clone()),
+    };
+    let transport = if udp { "udp" } else { "tcp" };
+    put(t, "protocol", &key, &span, string(transport));
 }
