@@ -13,6 +13,7 @@
 //! | [`validate`]  | raw document to [`model::Config`], one file per TOML table   |
 //! | [`model`]     | the checked configuration                                    |
 //! | `http_values` | an http check's regex ([`model::Pattern`]) and status codes  |
+//! | `secret`      | a check's password, inline or from `password_file`           |
 //! | [`write`](mod@write) | [`model::Config`] back to TOML (`ipvsctl convert`)           |
 //! | [`diagnostic`]| `FILE:LINE:COL: KEY: message`                                |
 //! | [`load`](mod@load) | files to a [`model::Config`]: read, parse, validate          |
@@ -24,6 +25,7 @@ mod fields;
 mod http_values;
 pub mod load;
 pub mod model;
+mod secret;
 pub mod source;
 pub mod toml_file;
 pub mod tree;

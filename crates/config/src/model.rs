@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::http_values::{Pattern, StatusCodes};
+pub use crate::secret::Secret;
 use crate::source::Location;
 
 /// The whole desired state, from one or more files.
@@ -192,6 +193,12 @@ pub enum CheckKind {
     /// FTP: the greeting, a login (anonymous by default), and when asked
     /// the retrieval of a file.
     Ftp(FtpCheck),
+    /// RADIUS: an Access-Request; up on Access-Accept.
+    Radius(RadiusCheck),
+    /// SIP: an OPTIONS request; up on `200`.
+    Sip(SipCheck),
+    /// ICMP echo (ping).
+    Ping,
 }
 
 /// What a `tcp` or `udp` check sends and what it waits for.
@@ -259,6 +266,37 @@ pub enum DnsProtocol {
     Tcp,
 }
 
+/// RADIUS check settings (ldirectord's `login`, `passwd`, `secret`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RadiusCheck {
+    /// User-Name.
+    pub login: String,
+    /// User-Password (hidden with the secret, RFC 2865).
+    pub password: Secret,
+    /// The secret shared with the server.
+    pub secret: String,
+}
+
+/// SIP check settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SipCheck {
+    /// The user part of the request URI (ldirectord's `login`: `sip:LOGIN`);
+    /// `None`: the server itself (`sip:IP:PORT`).
+    pub login: Option<String>,
+    /// UDP or TCP.
+    pub transport: SipTransport,
+}
+
+/// What a SIP check's OPTIONS goes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SipTransport {
+    /// A datagram (the default).
+    #[default]
+    Udp,
+    /// A TCP connection.
+    Tcp,
+}
+
 /// MySQL/PostgreSQL check settings (ldirectord's `login`, `passwd`,
 /// `database`, `request`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -266,7 +304,7 @@ pub struct SqlCheck {
     /// User to log in as.
     pub login: String,
     /// Its password (empty: none).
-    pub password: String,
+    pub password: Secret,
     /// Database to connect to (PostgreSQL's default: the user's name).
     pub database: Option<String>,
     /// The query; up when it returns at least one row.
@@ -298,7 +336,7 @@ pub struct LdapCheck {
     /// DN to bind as; `None`: an anonymous bind.
     pub login: Option<String>,
     /// Its password.
-    pub password: String,
+    pub password: Secret,
     /// DN of the entry searched for (scope base); empty: the root DSE.
     pub request: String,
     /// What the found entry's DN must contain or match.
@@ -340,8 +378,8 @@ pub enum MailTls {
 pub struct Login {
     /// User name (`login`).
     pub user: String,
-    /// Password (`password`; empty when not set).
-    pub password: String,
+    /// Password (`password` or `password_file`; empty when not set).
+    pub password: Secret,
 }
 
 /// SMTP, POP3 and IMAP check settings.

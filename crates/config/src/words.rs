@@ -5,7 +5,7 @@
 //! cargo-deny's `enum_deser!`).
 
 use crate::model::{
-    CheckKind, DnsProtocol, DnsRecord, Family, Forward, MailTls, Protocol, SyncRole,
+    CheckKind, DnsProtocol, DnsRecord, Family, Forward, MailTls, Protocol, SipTransport, SyncRole,
 };
 
 /// The words of one key.
@@ -159,6 +159,9 @@ pub(crate) enum CheckType {
     Imaps,
     Nntp,
     Ftp,
+    Radius,
+    Sip,
+    Ping,
 }
 
 impl CheckType {
@@ -186,6 +189,9 @@ impl CheckType {
             CheckKind::Imap(_) => Self::Imap,
             CheckKind::Nntp(_) => Self::Nntp,
             CheckKind::Ftp(_) => Self::Ftp,
+            CheckKind::Radius(_) => Self::Radius,
+            CheckKind::Sip(_) => Self::Sip,
+            CheckKind::Ping => Self::Ping,
         }
     }
 }
@@ -221,6 +227,9 @@ pub(crate) const CHECK_TYPE: Words<CheckType> = Words {
         ("imaps", CheckType::Imaps),
         ("nntp", CheckType::Nntp),
         ("ftp", CheckType::Ftp),
+        ("radius", CheckType::Radius),
+        ("sip", CheckType::Sip),
+        ("ping", CheckType::Ping),
     ],
     // ldirectord's submission check is its smtp check.
     aliases: &[("submission", CheckType::Smtp)],
@@ -261,6 +270,14 @@ pub(crate) const DNS_RECORD: Words<DnsRecord> = Words {
     aliases: &[],
     any_case: true,
     refusal: Refusal::Unknown("record type"),
+};
+
+/// A SIP check's `protocol`.
+pub(crate) const SIP_TRANSPORT: Words<SipTransport> = Words {
+    words: &[("udp", SipTransport::Udp), ("tcp", SipTransport::Tcp)],
+    aliases: &[],
+    any_case: false,
+    refusal: Refusal::IsNotOneOf,
 };
 
 #[cfg(test)]
@@ -311,6 +328,9 @@ mod tests {
             CheckType::Imaps,
             CheckType::Nntp,
             CheckType::Ftp,
+            CheckType::Radius,
+            CheckType::Sip,
+            CheckType::Ping,
         ] {
             assert_ne!(CHECK_TYPE.name(check), "");
         }
@@ -342,8 +362,8 @@ mod tests {
         assert_eq!(
             CHECK_TYPE.parse("x").unwrap_err(),
             "unknown check type `x` (connect, http, https, tcp, udp, dns, external, none, off, \
-             mysql, pgsql, ldap, ldaps, smtp, smtps, pop, pops, imap, imaps, nntp or ftp; also \
-             submission)"
+             mysql, pgsql, ldap, ldaps, smtp, smtps, pop, pops, imap, imaps, nntp, ftp, radius, \
+             sip or ping; also submission)"
         );
         assert_eq!(
             HTTP_METHOD.parse("x").unwrap_err(),

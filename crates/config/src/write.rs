@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use crate::model::{
     Check, CheckKind, Config, DnsCheck, Family, HttpCheck, LdapCheck, Login, MailCheck, MailTls,
-    Netmask, Real, Receive, SendExpect, SqlCheck, VirtualKey,
+    Netmask, RadiusCheck, Real, Receive, Secret, SendExpect, SipCheck, SqlCheck, VirtualKey,
 };
 use crate::words::{
-    CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SYNC_STATE,
+    CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SIP_TRANSPORT, SYNC_STATE,
 };
 
 /// The configuration as TOML text, with a comment line on top.
@@ -138,6 +138,8 @@ fn check(c: &Check) -> String {
         }
         CheckKind::Mysql(q) | CheckKind::Pgsql(q) => parts.extend(sql(q)),
         CheckKind::Ldap(l) | CheckKind::Ldaps(l) => parts.extend(ldap(l)),
+        CheckKind::Radius(r) => parts.extend(radius(r)),
+        CheckKind::Sip(s) => parts.extend(sip(s)),
         _ => {}
     }
     format!("{{ {} }}", parts.join(", "))
@@ -175,10 +177,21 @@ fn mail(m: &MailCheck) -> Vec<String> {
 
 fn login(l: &Login) -> Vec<String> {
     let mut parts = vec![format!("login = {}", quote(&l.user))];
-    if !l.password.is_empty() {
-        parts.push(format!("password = {}", quote(&l.password)));
-    }
+    parts.extend(password(&l.password));
     parts
+}
+
+/// `password_file` when it came from one (never the text read from it),
+/// else `password` when set.
+fn password(p: &Secret) -> Option<String> {
+    match p.file() {
+        Some(file) => Some(format!(
+            "password_file = {}",
+            quote(&file.display().to_string())
+        )),
+        None if p.is_empty() => None,
+        None => Some(format!("password = {}", quote(p.as_str()))),
+    }
 }
 
 fn send_expect(s: &SendExpect) -> Vec<String> {
@@ -194,9 +207,7 @@ fn send_expect(s: &SendExpect) -> Vec<String> {
 
 fn sql(q: &SqlCheck) -> Vec<String> {
     let mut parts = vec![format!("login = {}", quote(&q.login))];
-    if !q.password.is_empty() {
-        parts.push(format!("password = {}", quote(&q.password)));
-    }
+    parts.extend(password(&q.password));
     if let Some(d) = &q.database {
         parts.push(format!("database = {}", quote(d)));
     }
@@ -208,7 +219,7 @@ fn ldap(l: &LdapCheck) -> Vec<String> {
     let mut parts = Vec::new();
     if let Some(login) = &l.login {
         parts.push(format!("login = {}", quote(login)));
-        parts.push(format!("password = {}", quote(&l.password)));
+        parts.extend(password(&l.password));
     }
     if !l.request.is_empty() {
         parts.push(format!("request = {}", quote(&l.request)));
@@ -240,6 +251,25 @@ fn received(r: &Receive) -> String {
         Receive::Text(text) => format!("receive = {}", quote(text)),
         Receive::Regex(p) => format!("receive_regex = {}", quote(p.as_str())),
     }
+}
+
+fn radius(r: &RadiusCheck) -> Vec<String> {
+    let mut parts = vec![format!("login = {}", quote(&r.login))];
+    parts.extend(password(&r.password));
+    parts.push(format!("secret = {}", quote(&r.secret)));
+    parts
+}
+
+fn sip(s: &SipCheck) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(login) = &s.login {
+        parts.push(format!("login = {}", quote(login)));
+    }
+    parts.push(format!(
+        "protocol = \"{}\"",
+        SIP_TRANSPORT.name(s.transport)
+    ));
+    parts
 }
 
 /// A TOML basic string.

@@ -536,11 +536,15 @@ virtual=10.0.16.2:www
             "virtual[2].real[0].address = \"10.0.96.112:80\" @9:7",
         ]
     );
+    // On a UDP virtual ldirectord's connect check is an ICMP ping: so is ours.
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let types: Vec<&str> = doc.lines().filter(|l| l.contains("check.type")).collect();
     assert_eq!(
-        warnings,
+        types,
         [
-            "ld.cf:3:12: checktype: on a UDP virtual ldirectord's connect check is an ICMP ping; \
-          ipvsctl runs its connect check"
+            "virtual[0].check.type = \"ping\" @3:12",
+            "virtual[1].check.type = \"connect\" @7:12",
+            "virtual[2].check.type = \"connect\" @10:12",
         ]
     );
 }
@@ -860,6 +864,7 @@ fallback=localhost:80
 
 #[test]
 fn unsupported_and_removed() {
+    // checktype=ping (line 5) is read now: an ICMP echo check.
     assert_eq!(
         err("\
 timeout=3
@@ -882,8 +887,6 @@ virtual=10.0.0.1:81
             "ld.cf:1:1: timeout: removed from ldirectord in favour of checktimeout and \
              negotiatetimeout",
             "ld.cf:2:1: connecttimeout: removed from ldirectord in favour of negotiatetimeout",
-            "ld.cf:5:12: checktype: `ping` is not supported by ipvsctl: ICMP checks need raw \
-             sockets",
             "ld.cf:8:12: checktype: `external-perl` is not supported by ipvsctl: use \
              checktype=external",
             "ld.cf:9:10: service: unknown service `check_sonda_fd` (ldirectord knows dns, ftp, \
@@ -932,7 +935,7 @@ fn every_error_is_reported_in_file_order() {
     let errors = err("\
 virtual=10.0.0.1:80
 \treal=10.0.0.2:80
-\tchecktype=ping
+\tchecktype=external-perl
 bogus=1
 virtual=10.0.0.1:81
 \tservice=nosuch
@@ -941,8 +944,8 @@ virtual=10.0.0.1:81
         errors,
         [
             "ld.cf:2:18: real: missing forward method after the address: gate, masq or ipip",
-            "ld.cf:3:12: checktype: `ping` is not supported by ipvsctl: ICMP checks need raw \
-             sockets",
+            "ld.cf:3:12: checktype: `external-perl` is not supported by ipvsctl: use \
+             checktype=external",
             "ld.cf:4:1: unknown directive `bogus`",
             "ld.cf:6:10: service: unknown service `nosuch` (ldirectord knows dns, ftp, http, \
              https, http_proxy, imap, imaps, ldap, ldaps, nntp, mysql, none, oracle, pop, pops, \
@@ -1009,4 +1012,81 @@ fn random_input_does_not_panic() {
     ] {
         must_not_panic(text);
     }
+}
+
+#[test]
+fn radius_sip_and_ping_checks() {
+    let checks = |text: &str| {
+        let (doc, warnings) = ok(text);
+        (under(&doc, "virtual[0].check"), warnings)
+    };
+    // radius: login, passwd and secret; the port of the virtual (1812, udp).
+    assert_eq!(
+        checks(
+            "virtual=10.0.0.1:1812\n\treal=10.0.0.2 gate\n\tprotocol=udp\n\tservice=radius\n\
+             \tlogin=check\n\tpasswd=\"pw\"\n\tsecret=\"s3\"\n\tcheckport=18120\n"
+        ),
+        (
+            "virtual[0].check.type = \"radius\" @4:10\n\
+             virtual[0].check.port = 18120 @8:12\n\
+             virtual[0].check.timeout = 30 @1:1\n\
+             virtual[0].check.login = \"check\" @5:8\n\
+             virtual[0].check.password = \"pw\" @6:10\n\
+             virtual[0].check.secret = \"s3\" @7:10\n"
+                .to_string(),
+            vec![]
+        )
+    );
+    // radius by port, without a secret: ldirectord's check fails every time.
+    assert_eq!(
+        checks("virtual=10.0.0.1:1812\n\treal=10.0.0.2 gate\n\tprotocol=udp\n\tlogin=check\n"),
+        (
+            "virtual[0].check.type = \"ping\" @1:1\n\
+             virtual[0].check.timeout = 30 @1:1\n"
+                .to_string(),
+            vec![
+                "ld.cf:1:1: service: negotiate check for service radius needs login and secret \
+                  (ldirectord counts every real server as down without them); using a ping check"
+                    .to_string(),
+                "ld.cf:4:2: ignored: login (only ldirectord's service-specific negotiate checks \
+                 use it)"
+                    .to_string()
+            ]
+        )
+    );
+    // sip: over the virtual's protocol, as ldirectord; login is the URI's user.
+    assert_eq!(
+        checks("virtual=10.0.0.1:5060\n\treal=10.0.0.2 gate\n\tprotocol=udp\n\tlogin=alice\n"),
+        (
+            "virtual[0].check.type = \"sip\" @1:1\n\
+             virtual[0].check.timeout = 30 @1:1\n\
+             virtual[0].check.login = \"alice\" @4:8\n\
+             virtual[0].check.protocol = \"udp\" @3:11\n"
+                .to_string(),
+            vec![]
+        )
+    );
+    let (sip_tcp, warnings) = checks(
+        "virtual=10.0.0.1:5060\n\treal=10.0.0.2 gate\n\tservice=sip\n\tsecret=x\n\tpasswd=y\n",
+    );
+    assert!(
+        sip_tcp.contains("virtual[0].check.protocol = \"tcp\" @1:1\n"),
+        "{sip_tcp}"
+    );
+    assert_eq!(
+        warnings,
+        [
+            "ld.cf:4:2: ignored: secret (only ldirectord's service-specific negotiate checks use it)",
+            "ld.cf:5:2: ignored: passwd (only ldirectord's service-specific negotiate checks use it)",
+        ]
+    );
+    // ping, asked for or as a UDP virtual's connect check.
+    assert_eq!(
+        checks("virtual=10.0.0.1:80\n\treal=10.0.0.2 gate\n\tchecktype=ping\n\tcheckport=81\n"),
+        (
+            "virtual[0].check.type = \"ping\" @3:12\nvirtual[0].check.timeout = 5 @1:1\n"
+                .to_string(),
+            vec![]
+        )
+    );
 }

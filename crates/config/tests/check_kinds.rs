@@ -91,7 +91,7 @@ fn dns_settings_are_checked() {
     );
     assert_eq!(
         toml("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"connect\", protocol = \"udp\" }\n").unwrap_err(),
-        ["k.toml:3:40: virtual[0].check.protocol: only for dns checks"]
+        ["k.toml:3:40: virtual[0].check.protocol: only for dns and sip checks"]
     );
 }
 
@@ -141,11 +141,11 @@ fn a_udp_or_sctp_virtual_gets_no_tcp_connect_check_by_default() {
     );
     assert_eq!(
         toml("[[virtual]]\naddress = \"10.0.0.1:514\"\nprotocol = \"udp\"\n").unwrap_err(),
-        ["k.toml:1:1: virtual[0].check: missing: a TCP connect check says nothing about a UDP service; set check.type to one of udp (with a request), dns, external, none or off"]
+        ["k.toml:1:1: virtual[0].check: missing: a TCP connect check says nothing about a UDP service; set check.type to one of udp (with a request), dns, radius, sip, ping, external, none or off"]
     );
     assert_eq!(
         toml("[[virtual]]\naddress = \"10.0.0.1:9999\"\nprotocol = \"sctp\"\n").unwrap_err(),
-        ["k.toml:1:1: virtual[0].check: missing: a TCP connect check says nothing about a SCTP service; set check.type to one of external, none or off"]
+        ["k.toml:1:1: virtual[0].check: missing: a TCP connect check says nothing about a SCTP service; set check.type to one of ping, external, none or off"]
     );
     // Said in so many words, a connect check is what the operator asked for.
     assert_eq!(
@@ -267,4 +267,20 @@ virtual=10.0.0.1:7000
         warnings,
         ["ld.cf:1:1: service: negotiate check for service oracle (ldirectord's default for port 1521) is not supported by ipvsctl; using a TCP connect check"]
     );
+}
+
+#[test]
+fn a_udp_virtual_on_the_sip_or_radius_port() {
+    use config::model::SipCheck;
+    assert_eq!(
+        kind("[[virtual]]\naddress = \"10.0.0.1:5060\"\nprotocol = \"udp\"\n"),
+        CheckKind::Sip(SipCheck::default()),
+        "port 5060 is SIP (OPTIONS over UDP), as ldirectord picks by port"
+    );
+    for port in [1812, 1813] {
+        assert_eq!(
+            toml(&format!("[[virtual]]\naddress = \"10.0.0.1:{port}\"\nprotocol = \"udp\"\n")).unwrap_err(),
+            ["k.toml:1:1: virtual[0].check: missing: a TCP connect check says nothing about a UDP service; set check.type to one of radius (with login and secret), udp (with a request), ping, external, none or off"]
+        );
+    }
 }

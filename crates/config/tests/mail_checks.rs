@@ -28,7 +28,7 @@ fn kind(check: &str) -> Result<CheckKind, Vec<String>> {
 fn login(user: &str, password: &str) -> Option<Login> {
     Some(Login {
         user: user.to_string(),
-        password: password.to_string(),
+        password: password.into(),
     })
 }
 
@@ -131,7 +131,7 @@ fn wrong_settings_are_refused_with_their_key() {
     );
     assert_eq!(
         refused(r#"type = "http", login = "x""#),
-        ["virtual[0].check.login: only for the checks that log in: mysql, pgsql, ldap(s), smtp(s), pop(s), imap(s), nntp and ftp"]
+        ["virtual[0].check.login: only for sip and the checks that log in: mysql, pgsql, ldap(s), smtp(s), pop(s), imap(s), nntp, ftp and radius"]
     );
     assert_eq!(
         refused(r#"type = "http", starttls = true"#),

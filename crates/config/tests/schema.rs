@@ -51,27 +51,27 @@ const CASES: &[(&str, &[&str])] = &[
         "error: s.toml:2:36: defaults.fallback.zzzzzz: unknown key (known keys: address, forward, weight)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { zzzzzz = 1 }\n", &[
-        "error: s.toml:3:11: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, database, starttls)",
+        "error: s.toml:3:11: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, password_file, database, secret, starttls)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"http\", zzzzzz = 1 }\n", &[
-        "error: s.toml:3:26: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, database, starttls)",
+        "error: s.toml:3:26: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, password_file, database, secret, starttls)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"external\", zzzzzz = 1 }\n", &[
         "error: s.toml:3:9: virtual[0].check.command: missing: [\"/path/prog\", \"{ip}\", \"{port}\"]",
-        "error: s.toml:3:30: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, database, starttls)",
+        "error: s.toml:3:30: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, password_file, database, secret, starttls)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"bad\", zzzzzz = 1, request = 3, command = 4 }\n", &[
-        "error: s.toml:3:18: virtual[0].check.type: unknown check type `bad` (connect, http, https, tcp, udp, dns, external, none, off, mysql, pgsql, ldap, ldaps, smtp, smtps, pop, pops, imap, imaps, nntp or ftp; also submission)",
-        "error: s.toml:3:25: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, database, starttls)",
+        "error: s.toml:3:18: virtual[0].check.type: unknown check type `bad` (connect, http, https, tcp, udp, dns, external, none, off, mysql, pgsql, ldap, ldaps, smtp, smtps, pop, pops, imap, imaps, nntp, ftp, radius, sip or ping; also submission)",
+        "error: s.toml:3:25: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, password_file, database, secret, starttls)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"connect\", zzzzzz = 1, request = 3, command = 4, status = \"x\" }\n", &[
-        "error: s.toml:3:29: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, database, starttls)",
+        "error: s.toml:3:29: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, password_file, database, secret, starttls)",
         "error: s.toml:3:51: virtual[0].check.request: only for http, https, tcp, udp, dns, mysql, pgsql, ldap, ldaps and ftp checks",
         "error: s.toml:3:64: virtual[0].check.command: only for external checks",
         "error: s.toml:3:76: virtual[0].check.status: only for http and https checks",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"https\", zzzzzz = 1, request = 3, command = 4, status = \"x\" }\n", &[
-        "error: s.toml:3:27: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, database, starttls)",
+        "error: s.toml:3:27: virtual[0].check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, password_file, database, secret, starttls)",
         "error: s.toml:3:49: virtual[0].check.request: expected a string, found an integer",
         "error: s.toml:3:62: virtual[0].check.command: only for external checks",
         "error: s.toml:3:74: virtual[0].check.status: `x` is not a status code: write codes and ranges such as \"200-299,401\"",
@@ -82,8 +82,8 @@ const CASES: &[(&str, &[&str])] = &[
         "error: s.toml:3:40: virtual[0].check.methd: unknown key; did you mean `method`?",
     ]),
     ("[defaults]\ncheck = { zzzzzz = 1, interval = 0 }\n[[virtual]]\naddress = \"10.0.0.1:80\"\n[[virtual]]\naddress = \"10.0.0.1:80\"\n", &[
-        "error: s.toml:2:11: defaults.check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, database, starttls)",
-        "error: s.toml:2:11: defaults.check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, database, starttls)",
+        "error: s.toml:2:11: defaults.check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, password_file, database, secret, starttls)",
+        "error: s.toml:2:11: defaults.check.zzzzzz: unknown key (known keys: type, port, interval, timeout, rise, fall, request, receive, receive_regex, status, host, method, verify, protocol, command, login, password, password_file, database, secret, starttls)",
         "error: s.toml:2:34: defaults.check.interval: must be more than 0 and at most 86400 seconds, found 0",
         "error: s.toml:2:34: defaults.check.interval: must be more than 0 and at most 86400 seconds, found 0",
     ]),

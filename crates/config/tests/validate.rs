@@ -320,8 +320,8 @@ check = { type = "http", port = 8080, interval = 0.5, timeout = 1, rise = 2, fal
         ["www.toml:3:40: virtual[0].check.command: the program must be an absolute path (it runs without a shell)"]
     );
     assert_eq!(
-        errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"ping\" }\n"),
-        ["www.toml:3:18: virtual[0].check.type: unknown check type `ping` (connect, http, https, tcp, udp, dns, external, none, off, mysql, pgsql, ldap, ldaps, smtp, smtps, pop, pops, imap, imaps, nntp or ftp; also submission)"]
+        errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"icmp\" }\n"),
+        ["www.toml:3:18: virtual[0].check.type: unknown check type `icmp` (connect, http, https, tcp, udp, dns, external, none, off, mysql, pgsql, ldap, ldaps, smtp, smtps, pop, pops, imap, imaps, nntp, ftp, radius, sip or ping; also submission)"]
     );
 }
 
@@ -421,7 +421,7 @@ check = { type = "pgsql", login = "check", request = "SELECT 1" }
         errors(
             "[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"http\", login = \"x\" }\n"
         ),
-        ["www.toml:3:34: virtual[0].check.login: only for the checks that log in: mysql, pgsql, ldap(s), smtp(s), pop(s), imap(s), nntp and ftp"]
+        ["www.toml:3:34: virtual[0].check.login: only for sip and the checks that log in: mysql, pgsql, ldap(s), smtp(s), pop(s), imap(s), nntp, ftp and radius"]
     );
 }
 
@@ -470,5 +470,75 @@ check = { type = "ldaps" }
     assert_eq!(
         errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"ldap\", database = \"x\" }\n"),
         ["www.toml:3:37: virtual[0].check.database: only for mysql and pgsql checks"]
+    );
+}
+
+#[test]
+fn radius_sip_and_ping_checks() {
+    use config::model::{RadiusCheck, SipCheck, SipTransport};
+    let config = load(
+        r#"[[virtual]]
+address = "10.0.0.1:1812"
+protocol = "udp"
+check = { type = "radius", login = "check", password = "pw", secret = "s3" }
+[[virtual]]
+address = "10.0.0.1:5060"
+protocol = "udp"
+check = { type = "sip", login = "alice", protocol = "tcp" }
+[[virtual]]
+address = "10.0.0.1:5060"
+check = { type = "sip" }
+[[virtual]]
+address = "10.0.0.1:53"
+protocol = "udp"
+check = { type = "ping" }
+"#,
+    )
+    .unwrap();
+    let kinds: Vec<&CheckKind> = config.virtuals.iter().map(|v| &v.check.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            &CheckKind::Radius(RadiusCheck {
+                login: "check".into(),
+                password: "pw".into(),
+                secret: "s3".into()
+            }),
+            &CheckKind::Sip(SipCheck {
+                login: Some("alice".into()),
+                transport: SipTransport::Tcp
+            }),
+            &CheckKind::Sip(SipCheck {
+                login: None,
+                transport: SipTransport::Udp
+            }),
+            &CheckKind::Ping,
+        ]
+    );
+    let written = config::write::to_toml(&config, "");
+    let again = load(&written).unwrap();
+    for (a, b) in again.virtuals.iter().zip(&config.virtuals) {
+        assert_eq!(a.check, b.check, "{written}");
+    }
+    assert_eq!(
+        errors("[[virtual]]\naddress = \"10.0.0.1:1812\"\ncheck = { type = \"radius\" }\n"),
+        [
+            "www.toml:3:9: virtual[0].check.login: missing: the user of the Access-Request",
+            "www.toml:3:9: virtual[0].check.secret: missing: the secret shared with the RADIUS server",
+        ]
+    );
+    assert_eq!(
+        errors("[[virtual]]\naddress = \"10.0.0.1:5060\"\ncheck = { type = \"sip\", protocol = \"sctp\", password = \"x\" }\n"),
+        [
+            "www.toml:3:36: virtual[0].check.protocol: `sctp` is not udp or tcp",
+            "www.toml:3:55: virtual[0].check.password: only for the checks that log in: mysql, pgsql, ldap(s), smtp(s), pop(s), imap(s), nntp, ftp and radius",
+        ]
+    );
+    assert_eq!(
+        errors("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"ping\", secret = \"x\", protocol = \"udp\" }\n"),
+        [
+            "www.toml:3:35: virtual[0].check.secret: only for radius checks",
+            "www.toml:3:51: virtual[0].check.protocol: only for dns and sip checks",
+        ]
     );
 }

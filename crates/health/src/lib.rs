@@ -18,6 +18,7 @@
 //! | `stats`    | checks run, in flight, start lateness ([`Stats`])              |
 //! | `limits`   | RLIMIT_NOFILE ([`raise_nofile_limit`]), the permit bound       |
 //! | `db`       | the `mysql`, `pgsql`, `ldap`/`ldaps` checks' wire clients      |
+//! | `net`      | the `radius`, `sip` and `ping` checks                          |
 //!
 //! # Checks
 //!
@@ -75,6 +76,18 @@
 //!   set, its DN contains (matches) it (`LDAP: bind as "cn=check,…" failed: invalidCredentials (49)`,
 //!   `LDAP: search of "ou=x,…" failed: noSuchObject (32)`). ldaps is TLS from
 //!   the first byte, the certificate not verified.
+//! - `radius`: an Access-Request for `login` with `password`, hidden with
+//!   `secret` (with Message-Authenticator and NAS-IP-Address), sent again at
+//!   a third and two thirds of the timeout; up on an Access-Accept whose
+//!   response authenticator is right (`RADIUS: Access-Reject for user
+//!   'check': …`, `RADIUS: bad response authenticator (wrong secret?)`,
+//!   `RADIUS: no answer within 2s`).
+//! - `sip`: OPTIONS over UDP (sent again on RFC 3261's timer E) or TCP; up
+//!   on `200`, 1xx waited past (`SIP: 404 Not Found`, `SIP: no answer
+//!   within 2s`). At most 64 KiB read.
+//! - `ping`: ICMP or ICMPv6 echo, over a datagram ICMP socket where
+//!   `net.ipv4.ping_group_range` allows, else a raw one; up on an echo
+//!   reply with our sequence and payload (`ping: no echo reply within 1s`).
 //! - `none` is up and `off` down, at once, with no probe.
 //!
 //! Every check is bounded by its `timeout` as a whole (connect, TLS,
@@ -202,6 +215,7 @@ mod db;
 mod engine;
 mod limits;
 mod mail;
+mod net;
 mod probe;
 mod schedule;
 mod state;

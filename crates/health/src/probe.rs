@@ -112,6 +112,9 @@ async fn probe<S>(target: &Target<S>) -> Result<String, String> {
         CheckKind::Pgsql(q) => within(timeout, crate::db::pgsql::check(addr, q)).await,
         CheckKind::Ldap(l) => within(timeout, crate::db::ldap::check(addr, l, false)).await,
         CheckKind::Ldaps(l) => within(timeout, crate::db::ldap::check(addr, l, true)).await,
+        CheckKind::Radius(r) => crate::net::radius::check(addr, r, timeout).await,
+        CheckKind::Sip(s) => crate::net::sip::check(addr, s, timeout).await,
+        CheckKind::Ping => crate::net::ping::check(addr.ip(), timeout).await,
     }
 }
 

@@ -13,7 +13,7 @@ mod servers;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{check, refused, serve, target, Target};
+use common::{check, cpu, refused, serve, target, Target};
 use config::model::{Pattern, Receive};
 use health::{check_once, CheckKind, CheckResult, FtpCheck, FtpFetch, Login, MailCheck, MailTls};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -42,7 +42,7 @@ async fn run_within(addr: SocketAddr, kind: CheckKind, ms: u64) -> CheckResult {
 fn login(user: &str, password: &str) -> Option<Login> {
     Some(Login {
         user: user.to_string(),
-        password: password.to_string(),
+        password: password.into(),
     })
 }
 
@@ -415,17 +415,6 @@ async fn every_kind_fails_on_a_dead_or_broken_server() {
         &run(err, CheckKind::Pop(mail(MailTls::Plain, None))).await,
         "POP: greeting -ERR too busy",
     );
-}
-
-/// This process's CPU time (user + system) so far.
-fn cpu() -> Duration {
-    // SAFETY: getrusage writes one rusage into the one we pass.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    let time = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    time(usage.ru_utime) + time(usage.ru_stime)
 }
 
 /// CPU per check of each kind against its real server, beside a connect

@@ -125,7 +125,7 @@ const DIRECTIVES: &[Spec] = {
         spec("logfile",          Global,  Ignored(ANY, "ipvsctl has its own logging")),
         spec("execute",          Global,  Ignored(ANY, "ipvsctl does not start other ldirectord instances")),
         spec("maintenancedir",   Global,  Ignored(ANY, "ipvsctl has no maintenance files")),
-        spec("secret",           Virtual, Ignored(ANY, SERVICE_CHECKS)),
+        spec("secret",           Virtual, Text(|v| &mut v.secret)),
         spec("load",             Virtual, Ignored(ANY, SERVICE_CHECKS)),
         spec("monitorfile",      Virtual, Ignored(ANY, "ipvsctl writes no monitor file")),
         spec("comment",          Virtual, Ignored(ANY, "ipvsctl sends no e-mail notifications")),

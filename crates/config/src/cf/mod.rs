@@ -18,10 +18,12 @@
 //! | `services`     | port names, ldirectord's services and their ports          |
 //! | `spec`         | what was read: the global section and each virtual block   |
 //! | `emit`         | what was read → the raw document, ldirectord's defaults in |
+//! | `emit_check`   | checktype/service → the virtual's `check`, with its settings |
 
 mod address;
 mod directives;
 mod emit;
+mod emit_check;
 mod emit_kinds;
 mod lexer;
 mod services;

@@ -48,6 +48,8 @@ pub(super) enum CheckType {
     On,
     Off,
     External,
+    /// `checktype = ping`: ICMP echo.
+    Ping,
 }
 
 /// One `real=` line (a range gives several addresses).
@@ -87,6 +89,7 @@ pub(super) struct VirtualSpec {
     pub(super) login: Option<At<String>>,
     pub(super) passwd: Option<At<String>>,
     pub(super) database: Option<At<String>>,
+    pub(super) secret: Option<At<String>>,
     pub(super) name: Option<At<String>>,
     pub(super) reals: Vec<RealSpec>,
 }

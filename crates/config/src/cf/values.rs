@@ -163,14 +163,7 @@ impl Reader<'_> {
             "on" => CheckType::On,
             "off" => CheckType::Off,
             "external" => CheckType::External,
-            "ping" => {
-                self.error(
-                    &span,
-                    Some(d.name),
-                    "`ping` is not supported by ipvsctl: ICMP checks need raw sockets",
-                );
-                return None;
-            }
+            "ping" => CheckType::Ping,
             "external-perl" => {
                 self.error(
                     &span,

@@ -4,13 +4,15 @@
 
 use crate::fields::{Checker, Fields};
 use crate::model::{
-    Check, CheckKind, HttpCheck, LdapCheck, Pattern, Receive, SqlCheck, StatusCodes, VirtualKey,
+    Check, CheckKind, HttpCheck, LdapCheck, Pattern, RadiusCheck, Receive, SipCheck, SipTransport,
+    SqlCheck, StatusCodes, VirtualKey,
 };
 use crate::tree::Value;
-use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD};
+use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD, SIP_TRANSPORT};
 
 use super::check_kinds::{self, DNS_ONLY};
 use super::mail;
+use super::password;
 use super::values::{count, or_default, ranged, seconds};
 use super::Defaults;
 
@@ -25,16 +27,22 @@ const HTTP_ONLY: &[&str] = &[
     "verify",
 ];
 
-/// Why `login` and `password` are refused on a check of another type.
+/// Why `password` is refused on a check of another type.
 const LOGS_IN: &str = "only for the checks that log in: mysql, pgsql, ldap(s), smtp(s), \
-                       pop(s), imap(s), nntp and ftp";
+                       pop(s), imap(s), nntp, ftp and radius";
+
+/// Why `login` is refused on a check of another type.
+const LOGIN_OR_SIP: &str = "only for sip and the checks that log in: mysql, pgsql, ldap(s), \
+                            smtp(s), pop(s), imap(s), nntp, ftp and radius";
 
 /// The keys of the checks that log in (besides `request` and `receive`),
 /// with the refusal for other types.
 const LOGIN_KEYS: &[(&str, &str)] = &[
-    ("login", LOGS_IN),
+    ("login", LOGIN_OR_SIP),
     ("password", LOGS_IN),
+    ("password_file", LOGS_IN),
     ("database", "only for mysql and pgsql checks"),
+    ("secret", "only for radius checks"),
 ];
 
 /// The virtual's check, else the default check, else the implicit one
@@ -121,6 +129,13 @@ fn kind(
     let is_mail = mail::is_mail(check_type);
     // ftp retrieves `request` and looks for `receive` in it.
     let fetches = check_type == CheckType::Ftp;
+    // Keys of LOGIN_KEYS that this type reads itself (besides sql's).
+    let own_login: &[&str] = match check_type {
+        CheckType::Radius => &["login", "password", "password_file", "secret"],
+        CheckType::Sip => &["login"],
+        _ if is_ldap || is_mail => &["login", "password", "password_file"],
+        _ => &[],
+    };
     // Keys of HTTP_ONLY that this type reads itself.
     let own: &[&str] = match (is_sql, is_ldap || probes || fetches) {
         (true, _) => &["request"],
@@ -150,10 +165,10 @@ fn kind(
         }
         None
     };
-    if check_type != CheckType::Dns {
+    if !matches!(check_type, CheckType::Dns | CheckType::Sip) {
         for key in DNS_ONLY {
             if let Some(item) = c.get(key) {
-                checker.error(&item.span, Some(c.key(key)), "only for dns checks");
+                checker.error(&item.span, Some(c.key(key)), "only for dns and sip checks");
             }
         }
     }
@@ -173,7 +188,7 @@ fn kind(
         sql_check(checker, c)
     } else {
         for (key, refusal) in LOGIN_KEYS {
-            if (is_ldap || is_mail) && *key != "database" {
+            if own_login.contains(key) {
                 continue;
             }
             if let Some(item) = c.get(key) {
@@ -215,6 +230,9 @@ fn kind(
         | CheckType::Imaps
         | CheckType::Nntp
         | CheckType::Ftp => line?,
+        CheckType::Radius => CheckKind::Radius(radius_check(checker, c)?),
+        CheckType::Sip => CheckKind::Sip(sip_check(checker, c)?),
+        CheckType::Ping => CheckKind::Ping,
     })
 }
 
@@ -290,7 +308,8 @@ fn http_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<HttpCheck> {
 /// the query that must return a row.
 fn sql_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SqlCheck> {
     let login = checker.string(c, "login").map(|(l, _)| l.to_string());
-    let password = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let inline = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let password = password::password(checker, c, Some(inline));
     let database = checker.string(c, "database").map(|(d, _)| d.to_string());
     let request = checker.string(c, "request").map(|(r, _)| r.to_string());
     let mut missing = |key: &str, example: &str| {
@@ -307,7 +326,7 @@ fn sql_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SqlCheck> {
     }
     Some(SqlCheck {
         login: login.filter(|l| !l.is_empty())?,
-        password: password.unwrap_or_default(),
+        password: password?.unwrap_or_default(),
         database,
         request: request.filter(|r| !r.trim().is_empty())?,
     })
@@ -317,14 +336,52 @@ fn sql_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SqlCheck> {
 /// searched), `receive` or `receive_regex` (for the entry's DN).
 fn ldap_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<LdapCheck> {
     let login = checker.string(c, "login").map(|(l, _)| l.to_string());
-    let password = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let inline = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let password = password::password(checker, c, Some(inline));
     let request = checker.string(c, "request").map(|(r, _)| r.to_string());
     let receive = receive(checker, c);
     Some(LdapCheck {
         login: login.filter(|l| !l.is_empty()),
-        password: password.unwrap_or_default(),
+        password: password?.unwrap_or_default(),
         request: request.unwrap_or_default(),
         receive: receive?,
+    })
+}
+
+/// `login`, `password` and `secret`: the Access-Request's user, password
+/// and the secret shared with the server (login and secret required).
+fn radius_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<RadiusCheck> {
+    let login = checker.string(c, "login").map(|(l, _)| l.to_string());
+    let inline = checker.string(c, "password").map(|(p, _)| p.to_string());
+    let password = password::password(checker, c, Some(inline));
+    let secret = checker.string(c, "secret").map(|(s, _)| s.to_string());
+    let mut missing = |key: &str, example: &str| {
+        checker.error(&c.span, Some(c.key(key)), format!("missing: {example}"));
+    };
+    if login.as_deref().is_none_or(str::is_empty) {
+        missing("login", "the user of the Access-Request");
+    }
+    if secret.as_deref().is_none_or(str::is_empty) {
+        missing("secret", "the secret shared with the RADIUS server");
+    }
+    Some(RadiusCheck {
+        login: login.filter(|l| !l.is_empty())?,
+        password: password?.unwrap_or_default(),
+        secret: secret.filter(|s| !s.is_empty())?,
+    })
+}
+
+/// `login` (the request URI's user; absent: the server itself) and
+/// `protocol` (`udp`, the default, or `tcp`; the key a dns check has too).
+fn sip_check(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<SipCheck> {
+    let login = checker.string(c, "login").map(|(l, _)| l.to_string());
+    let transport = checker
+        .word(c, "protocol", &SIP_TRANSPORT)
+        .unwrap_or(Ok(SipTransport::Udp))
+        .ok();
+    Some(SipCheck {
+        login: login.filter(|l| !l.is_empty()),
+        transport: transport?,
     })
 }
 

@@ -2,14 +2,16 @@
 //! The settings of the `tcp`, `udp` and `dns` checks, and the check a
 //! virtual gets when it declares none: a TCP connect check only for what
 //! TCP can tell about (a TCP virtual, a firewall mark); DNS for a UDP
-//! virtual on port 53, as ldirectord picks by port; otherwise an error
+//! virtual on port 53 and SIP on 5060, as ldirectord picks by port
+//! (RADIUS on 1812/1813 needs a secret: named first); otherwise an error
 //! naming the kinds that fit.
 
 use std::net::IpAddr;
 
 use crate::fields::{Checker, Fields};
 use crate::model::{
-    CheckKind, DnsCheck, DnsProtocol, DnsQuery, DnsRecord, Protocol, SendExpect, VirtualKey,
+    CheckKind, DnsCheck, DnsProtocol, DnsQuery, DnsRecord, Protocol, SendExpect, SipCheck,
+    VirtualKey,
 };
 use crate::words::{DNS_PROTOCOL, DNS_RECORD};
 
@@ -35,8 +37,16 @@ pub(super) fn implicit(
                 protocol: DnsProtocol::Udp,
             }))
         }
-        Protocol::Udp => "udp (with a request), dns, external, none or off",
-        Protocol::Sctp => "external, none or off",
+        // SIP on its port, as ldirectord picks by port.
+        Protocol::Udp if address.port() == 5060 => {
+            return Some(CheckKind::Sip(SipCheck::default()));
+        }
+        // RADIUS on its ports, but a radius check needs a login and secret.
+        Protocol::Udp if matches!(address.port(), 1812 | 1813) => {
+            "radius (with login and secret), udp (with a request), ping, external, none or off"
+        }
+        Protocol::Udp => "udp (with a request), dns, radius, sip, ping, external, none or off",
+        Protocol::Sctp => "ping, external, none or off",
     };
     let what = match protocol {
         Protocol::Udp => "UDP",

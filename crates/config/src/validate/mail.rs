@@ -10,6 +10,7 @@ use crate::model::{CheckKind, FtpCheck, FtpFetch, Login, MailCheck, MailTls};
 use crate::words::CheckType;
 
 use super::check;
+use super::password;
 
 /// The key only these checks have.
 pub(super) const MAIL_ONLY: &[&str] = &["starttls"];
@@ -45,7 +46,8 @@ pub(super) fn refuse(checker: &mut Checker<'_>, c: &Fields<'_>) {
 /// The kind of a check of one of these types, with its settings.
 pub(super) fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, t: CheckType) -> Option<CheckKind> {
     let user = text(checker, c, "login");
-    let password = text(checker, c, "password");
+    let inline = text(checker, c, "password");
+    let password = password::password(checker, c, inline);
     let starttls = starttls(checker, c, t);
     let (user, password) = (user?, password?);
     let login = match (user, password) {
@@ -59,8 +61,11 @@ pub(super) fn kind(checker: &mut Checker<'_>, c: &Fields<'_>, t: CheckType) -> O
             password,
         }),
         (None, Some(_)) => {
-            if let Some(item) = c.get("password") {
-                checker.error(&item.span, Some(c.key("password")), "needs a login");
+            let given = ["password", "password_file"]
+                .into_iter()
+                .find_map(|key| c.get(key).map(|item| (key, item)));
+            if let Some((key, item)) = given {
+                checker.error(&item.span, Some(c.key(key)), "needs a login");
             }
             return None;
         }

@@ -13,6 +13,7 @@ mod check;
 mod check_kinds;
 mod mail;
 mod merge;
+mod password;
 mod reals;
 mod sync;
 mod values;

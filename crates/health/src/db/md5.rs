@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! MD5 (RFC 1321), only for PostgreSQL's `md5` password method (ring has no
+//! MD5 (RFC 1321), for PostgreSQL's `md5` password method and RADIUS (ring has no
 //! MD5, and a crate for thirty lines is not worth it).
 
 const SHIFTS: [u32; 64] = [
@@ -9,7 +9,7 @@ const SHIFTS: [u32; 64] = [
 ];
 
 /// The MD5 digest of `data`.
-pub(super) fn digest(data: &[u8]) -> [u8; 16] {
+pub(crate) fn digest(data: &[u8]) -> [u8; 16] {
     // K[i] = floor(abs(sin(i + 1)) * 2^32)
     let k: Vec<u32> = (0..64)
         .map(|i| (((i + 1) as f64).sin().abs() * 4_294_967_296.0) as u32)
@@ -52,7 +52,7 @@ pub(super) fn digest(data: &[u8]) -> [u8; 16] {
 }
 
 /// Lower-case hex.
-pub(super) fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

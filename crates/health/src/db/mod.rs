@@ -23,7 +23,7 @@
 
 mod ber;
 pub(crate) mod ldap;
-mod md5;
+pub(crate) mod md5;
 pub(crate) mod mysql;
 pub(crate) mod pgsql;
 mod scram;

@@ -147,7 +147,7 @@ fn login_packet(q: &SqlCheck, hello: &Greeting) -> Result<Vec<u8>, String> {
         wanted |= CLIENT_CONNECT_WITH_DB;
     }
     let capabilities = wanted & hello.capabilities;
-    let auth = scramble(&hello.plugin, &q.password, &hello.nonce)?;
+    let auth = scramble(&hello.plugin, q.password.as_str(), &hello.nonce)?;
     let mut b = Vec::with_capacity(64 + q.login.len() + auth.len());
     b.extend_from_slice(&capabilities.to_le_bytes());
     b.extend_from_slice(&(16u32 << 20).to_le_bytes());
@@ -187,7 +187,7 @@ async fn authenticate(p: &mut Packets, q: &SqlCheck, hello: Greeting) -> Result<
                 plugin = String::from_utf8_lossy(name).into_owned();
                 let data = r.rest();
                 let nonce = data.strip_suffix(&[0]).unwrap_or(data);
-                let auth = scramble(&plugin, &q.password, nonce)?;
+                let auth = scramble(&plugin, q.password.as_str(), nonce)?;
                 p.write(&auth).await?;
             }
             Some(0x01) if plugin == CACHING_SHA2 => match answer.get(1) {

@@ -107,7 +107,7 @@ async fn authenticate(wire: &mut Wire, q: &SqlCheck) -> Result<(), String> {
                 return Ok(());
             }
             Some(3) => {
-                let mut password = q.password.as_bytes().to_vec();
+                let mut password = q.password.as_str().as_bytes().to_vec();
                 password.push(0);
                 wire.send(&message(b'p', &password)).await?;
             }
@@ -116,7 +116,7 @@ async fn authenticate(wire: &mut Wire, q: &SqlCheck) -> Result<(), String> {
                     .get(..4)
                     .ok_or_else(|| wire.error("garbled md5 request"))?;
                 let inner = md5::hex(&md5::digest(
-                    format!("{}{}", q.password, q.login).as_bytes(),
+                    format!("{}{}", q.password.as_str(), q.login).as_bytes(),
                 ));
                 let mut salted = inner.into_bytes();
                 salted.extend_from_slice(salt);
@@ -146,7 +146,7 @@ async fn authenticate(wire: &mut Wire, q: &SqlCheck) -> Result<(), String> {
                     .ok_or_else(|| wire.error("SCRAM challenge out of turn"))?;
                 let server_first = String::from_utf8_lossy(data);
                 let (last, proof) = state
-                    .finish(&server_first, &q.password)
+                    .finish(&server_first, q.password.as_str())
                     .map_err(|e| wire.error(e))?;
                 wire.send(&message(b'p', last.as_bytes())).await?;
                 expected = Some(proof);

@@ -4,7 +4,9 @@
 //! server takes it from the startup message). The password is used as
 //! written (no SASLprep), which is the same for ASCII passwords.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::{Mutex, OnceLock};
 
 use ring::{digest, hmac, pbkdf2};
 
@@ -72,14 +74,7 @@ impl Scram {
             ));
         }
         let iterations = NonZeroU32::new(iterations).ok_or_else(garbled)?;
-        let mut salted = [0u8; 32];
-        pbkdf2::derive(
-            pbkdf2::PBKDF2_HMAC_SHA256,
-            iterations,
-            &salt,
-            password.as_bytes(),
-            &mut salted,
-        );
+        let salted = salted_password(password, &salt, iterations);
         let salted = hmac::Key::new(hmac::HMAC_SHA256, &salted);
         let client_key = hmac::sign(&salted, b"Client Key");
         let stored_key = digest::digest(&digest::SHA256, client_key.as_ref());
@@ -98,6 +93,54 @@ impl Scram {
             },
         ))
     }
+}
+
+/// Most salted passwords kept: one per (user, server) pair checked, which
+/// is a few in practice; past this the cache starts over.
+const SALTED_CACHE_MAX: usize = 4096;
+
+/// PBKDF2 of the password with the server's salt and iteration count: by
+/// design the costliest step of a login (4096 rounds of HMAC-SHA-256,
+/// about 1 ms here), and the same at every check of a real, since a user's
+/// salt and count change only with its password. So it is derived once and
+/// kept, keyed by a digest of password, salt and count (never the password
+/// itself).
+fn salted_password(password: &str, salt: &[u8], iterations: NonZeroU32) -> [u8; 32] {
+    static CACHE: OnceLock<Mutex<HashMap<[u8; 32], [u8; 32]>>> = OnceLock::new();
+    let mut key = digest::Context::new(&digest::SHA256);
+    for part in [
+        &iterations.get().to_be_bytes()[..],
+        &(salt.len() as u32).to_be_bytes()[..],
+        salt,
+        password.as_bytes(),
+    ] {
+        key.update(part);
+    }
+    let mut cache_key = [0u8; 32];
+    cache_key.copy_from_slice(key.finish().as_ref());
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let known = cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&cache_key)
+        .copied();
+    if let Some(salted) = known {
+        return salted;
+    }
+    let mut salted = [0u8; 32];
+    pbkdf2::derive(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        iterations,
+        salt,
+        password.as_bytes(),
+        &mut salted,
+    );
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= SALTED_CACHE_MAX {
+        cache.clear();
+    }
+    cache.insert(cache_key, salted);
+    salted
 }
 
 impl Expected {

@@ -33,7 +33,11 @@ pub(super) async fn check(c: &mut Conn, m: &MailCheck) -> Result<String, String>
     if preauth {
         return Ok("IMAP PREAUTH".to_string());
     }
-    let text = format!("LOGIN {} {}", quoted(&login.user), quoted(&login.password));
+    let text = format!(
+        "LOGIN {} {}",
+        quoted(&login.user),
+        quoted(login.password.as_str())
+    );
     let (ok, line) = command(c, "a2", &text, "the answer to LOGIN").await?;
     if !ok {
         return Err(c.fail(&format!(

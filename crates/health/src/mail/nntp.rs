@@ -25,7 +25,8 @@ pub(super) async fn check(c: &mut Conn, login: Option<&Login>) -> Result<String,
     match user.code {
         281 => {}
         381 => {
-            c.send(&format!("AUTHINFO PASS {}", login.password)).await?;
+            c.send(&format!("AUTHINFO PASS {}", login.password.as_str()))
+                .await?;
             let pass = c.reply("the answer to AUTHINFO PASS").await?;
             if pass.code != 281 {
                 return Err(refused(c, &pass));

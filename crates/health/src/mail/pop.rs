@@ -35,7 +35,7 @@ pub(super) async fn check(c: &mut Conn, m: &MailCheck) -> Result<String, String>
     if let Err(line) = status(c, "the answer to USER").await? {
         return Err(refused(c, &line));
     }
-    c.send(&format!("PASS {}", login.password)).await?;
+    c.send(&format!("PASS {}", login.password.as_str())).await?;
     if let Err(line) = status(c, "the answer to PASS").await? {
         return Err(refused(c, &line));
     }

@@ -42,7 +42,7 @@ pub(super) async fn check(c: &mut Conn, m: &MailCheck) -> Result<String, String>
     let refused =
         |c: &Conn, r: &Reply| c.fail(&format!("login refused for user '{}': {r}", login.user));
     if has("PLAIN") {
-        let token = format!("\0{}\0{}", login.user, login.password);
+        let token = format!("\0{}\0{}", login.user, login.password.as_str());
         c.send(&format!("AUTH PLAIN {}", base64(token.as_bytes())))
             .await?;
         let done = c.reply("the answer to AUTH PLAIN").await?;

@@ -275,3 +275,14 @@ pub async fn tls_server(answer: String) -> (SocketAddr, mpsc::UnboundedReceiver<
 pub fn https_target(addr: SocketAddr, h: HttpCheck) -> Target {
     target(addr, check(CheckKind::Https(h)))
 }
+
+/// This process's CPU time (user + system) so far.
+pub fn cpu() -> Duration {
+    // SAFETY: getrusage writes one rusage into the one we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
+}

@@ -19,7 +19,7 @@ use config::model::{LdapCheck, Pattern, Receive, SqlCheck};
 fn sql(login: &str, password: &str, database: Option<&str>, request: &str) -> SqlCheck {
     SqlCheck {
         login: login.to_string(),
-        password: password.to_string(),
+        password: password.into(),
         database: database.map(str::to_string),
         request: request.to_string(),
     }
@@ -221,7 +221,7 @@ async fn pgsql_against_postgresql() {
 fn ldap(login: Option<(&str, &str)>, request: &str, receive: Option<&str>) -> LdapCheck {
     LdapCheck {
         login: login.map(|(dn, _)| dn.to_string()),
-        password: login.map(|(_, p)| p.to_string()).unwrap_or_default(),
+        password: login.map(|(_, p)| p).unwrap_or_default().into(),
         request: request.to_string(),
         receive: receive.map(Receive::from),
     }
@@ -323,4 +323,52 @@ async fn ldap_against_slapd() {
         &once(endless_references().await, CheckKind::Ldap(good.clone())).await,
         "LDAP: more than 1 MiB without an answer",
     );
+}
+
+/// CPU per check of each kind against its real server, beside a connect
+/// check of the same port (a measurement, not a test):
+/// `cargo test --release -p health --test db -- --ignored --nocapture cpu`.
+#[tokio::test(flavor = "current_thread")]
+#[ignore]
+async fn cpu_per_check() {
+    let (maria, postgres, slapd) = (servers::mariadb(), servers::postgres(), servers::slapd());
+    let good = sql("check", "secret", Some("app"), "SELECT n FROM up");
+    let directory = ldap(
+        Some(("cn=check,dc=example,dc=com", "secret")),
+        "dc=example,dc=com",
+        Some("dc=example"),
+    );
+    let cases = [
+        (
+            "mysql (MariaDB)",
+            maria.addr,
+            CheckKind::Mysql(good.clone()),
+        ),
+        ("pgsql (PostgreSQL)", postgres.addr, CheckKind::Pgsql(good)),
+        (
+            "ldap (slapd)",
+            slapd.server.addr,
+            CheckKind::Ldap(directory.clone()),
+        ),
+        ("ldaps (slapd)", slapd.tls, CheckKind::Ldaps(directory)),
+    ];
+    const N: u32 = 100;
+    for (name, addr, kind) in cases {
+        wait_until_up(addr, &kind).await;
+        for (label, kind) in [("connect", CheckKind::Connect), (name, kind)] {
+            let (cpu0, wall0) = (cpu(), std::time::Instant::now());
+            let mut failed = 0;
+            for _ in 0..N {
+                if !once(addr, kind.clone()).await.ok {
+                    failed += 1;
+                }
+            }
+            let (spent, wall) = (cpu() - cpu0, wall0.elapsed());
+            eprintln!(
+                "{label:20} {:>6} µs CPU per check, {:>6} µs wall, {failed} failed",
+                spent.as_micros() / u128::from(N),
+                wall.as_micros() / u128::from(N)
+            );
+        }
+    }
 }
