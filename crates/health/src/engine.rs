@@ -151,17 +151,20 @@ impl<S: ServiceId> Engine<S> {
     /// The daemon gives it one current-thread runtime per check thread: a
     /// check's timer, connect and wake-ups then stay on one thread, with no
     /// hand-off or work stealing between threads (see the crate
-    /// documentation). Panics when `runtimes` is empty.
+    /// documentation). Given no runtime, it uses the current one, as
+    /// [`Engine::start`] does.
     pub fn start_on(runtimes: Vec<Handle>, transitions: UnboundedSender<Transition<S>>) -> Self {
-        assert!(!runtimes.is_empty(), "Engine::start_on without a runtime");
-        let mut engine = Self::start_with_probes_on(
-            runtimes[0].clone(),
+        let runtimes = if runtimes.is_empty() {
+            vec![Handle::current()]
+        } else {
+            runtimes
+        };
+        Self::start_with_probes_on(
+            runtimes,
             transitions,
             limits::default_permits(),
             Probes::Real,
-        );
-        engine.runtimes = runtimes;
-        engine
+        )
     }
 
     fn start_with_probes(
@@ -169,11 +172,12 @@ impl<S: ServiceId> Engine<S> {
         permits: usize,
         probes: Probes<S>,
     ) -> Self {
-        Self::start_with_probes_on(Handle::current(), transitions, permits, probes)
+        Self::start_with_probes_on(vec![Handle::current()], transitions, permits, probes)
     }
 
+    /// `runtimes` is never empty.
     fn start_with_probes_on(
-        runtime: Handle,
+        runtimes: Vec<Handle>,
         transitions: UnboundedSender<Transition<S>>,
         permits: usize,
         probes: Probes<S>,
@@ -187,7 +191,7 @@ impl<S: ServiceId> Engine<S> {
                 probes,
             }),
             permits,
-            runtimes: vec![runtime],
+            runtimes,
             targets: Mutex::new(Targets::default()),
         }
     }
@@ -635,5 +639,83 @@ mod tests {
             assert!(*at >= slot && *at <= slot + TICK, "{at:?} for {slot:?}");
         }
         engine.shutdown().await;
+    }
+
+    #[test]
+    fn start_on_deals_the_targets_out_over_its_runtimes() {
+        // Two current-thread runtimes, each on a named thread, as the daemon
+        // has them: every target is checked, each always on the same thread,
+        // and both threads get their share.
+        let threads: Vec<_> = (0..2)
+            .map(|i| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let handle = runtime.handle().clone();
+                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+                let thread = std::thread::Builder::new()
+                    .name(format!("checks-{i}"))
+                    .spawn(move || runtime.block_on(async { stopped.await.ok() }))
+                    .unwrap();
+                (handle, stop, thread)
+            })
+            .collect();
+        let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let prober: Prober = {
+            let seen = Arc::clone(&seen);
+            Arc::new(move |t: Arc<Target>| {
+                let thread = std::thread::current().name().unwrap_or("").to_string();
+                seen.lock().unwrap().push((t.key.service.clone(), thread));
+                Box::pin(async {
+                    CheckResult {
+                        ok: true,
+                        at: SystemTime::now(),
+                        latency: Duration::ZERO,
+                        detail: "fake".into(),
+                    }
+                })
+            })
+        };
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let handles = threads.iter().map(|(h, _, _)| h.clone()).collect();
+        let engine = Engine::start_with_probes_on(handles, tx, 64, Probes::Fake(prober));
+        let names = ["a", "b", "c", "d"];
+        engine.reconcile(
+            names
+                .map(|n| {
+                    let mut t = target(n);
+                    t.check.interval = Duration::from_millis(20);
+                    t
+                })
+                .to_vec(),
+        );
+        // Until each target was checked twice (or a generous minute).
+        let checked_twice = || {
+            let seen = seen.lock().unwrap();
+            names
+                .iter()
+                .all(|n| seen.iter().filter(|(s, _)| s == n).count() >= 2)
+        };
+        let waited = std::time::Instant::now();
+        while !checked_twice() && waited.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        drop(engine);
+        for (_, stop, thread) in threads {
+            stop.send(()).unwrap();
+            thread.join().unwrap();
+        }
+        let seen = seen.lock().unwrap();
+        for n in names {
+            let on: std::collections::BTreeSet<&str> = seen
+                .iter()
+                .filter(|(s, _)| s == n)
+                .map(|(_, t)| t.as_str())
+                .collect();
+            assert_eq!(on.len(), 1, "{n} checked on {on:?}");
+        }
+        let used: std::collections::BTreeSet<&str> = seen.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(used, ["checks-0", "checks-1"].into(), "{seen:?}");
     }
 }
