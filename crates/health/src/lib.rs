@@ -8,7 +8,8 @@
 //! | module     | job                                                            |
 //! |------------|----------------------------------------------------------------|
 //! | `engine`   | [`Engine`]: one task per target, reconcile, snapshot, shutdown |
-//! | `probe`    | one check: connect, http(s), external ([`check_once`])         |
+//! | `probe`    | one check ([`check_once`]): the dispatch; connect, http(s)    |
+//! | `external` | the external check: a program, its process group, its stderr   |
 //! | `connect`  | the connect check's TCP connect (one system call fewer)        |
 //! | `check`    | the tcp, udp and dns checks, a file each                       |
 //! | `tls`      | rustls client configurations, SNI                              |
@@ -213,6 +214,7 @@ mod check;
 mod connect;
 mod db;
 mod engine;
+mod external;
 mod limits;
 mod mail;
 mod net;

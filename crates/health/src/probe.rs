@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! One check of one target: connect, http(s) or an external program, bounded
-//! by the check's timeout as a whole.
+//! One check of one target: the dispatch to each kind, and the connect and
+//! http(s) checks themselves, bounded by the check's timeout as a whole.
 
 use std::fmt::Write as _;
 use std::io;
 use std::net::SocketAddr;
-use std::os::unix::process::ExitStatusExt;
 use std::pin::pin;
-use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, SystemTime};
 
 use http_body_util::{BodyExt, Empty};
@@ -15,13 +13,13 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{CONNECTION, HOST, USER_AGENT};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use config::model::{Pattern, Receive};
 
-use crate::{check, connect, tls, CheckKind, CheckResult, HttpCheck, Target};
+use crate::{check, connect, external, tls, CheckKind, CheckResult, HttpCheck, Target};
 
 /// Bodies are searched for `receive` (or matched with `receive_regex`) in
 /// their first 64 KiB only; nothing past that is read.
@@ -97,7 +95,7 @@ async fn probe<S>(target: &Target<S>) -> Result<String, String> {
         CheckKind::Connect => within(timeout, connect(addr)).await,
         CheckKind::Http(h) => within(timeout, http(addr, h, false)).await,
         CheckKind::Https(h) => within(timeout, http(addr, h, true)).await,
-        CheckKind::External(argv) => external(argv, target, addr, timeout).await,
+        CheckKind::External(argv) => external::external(argv, target, addr, timeout).await,
         CheckKind::Tcp(s) => check::tcp::probe(addr, s, timeout).await,
         CheckKind::Udp(s) => check::udp::probe(addr, s, timeout).await,
         CheckKind::Dns(d) => check::dns::probe(addr, d, timeout).await,
@@ -144,7 +142,7 @@ fn connect_error(e: io::Error) -> String {
     }
 }
 
-fn timed_out(timeout: Duration) -> String {
+pub(crate) fn timed_out(timeout: Duration) -> String {
     format!("timed out after {}", timeout_text(timeout))
 }
 
@@ -301,145 +299,6 @@ fn http_error(e: hyper::Error) -> String {
     text
 }
 
-/// Replaces `{ip}`, `{port}`, `{vip}` and `{vport}` in one pass (a value
-/// that itself contains a placeholder is not replaced again).
-pub(crate) fn substitute(arg: &str, addr: SocketAddr, vip: &str, vport: u16) -> String {
-    let mut out = String::with_capacity(arg.len());
-    let mut rest = arg;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let tail = &rest[open..];
-        let (value, len) = if tail.starts_with("{ip}") {
-            (addr.ip().to_string(), 4)
-        } else if tail.starts_with("{port}") {
-            (addr.port().to_string(), 6)
-        } else if tail.starts_with("{vip}") {
-            (vip.to_string(), 5)
-        } else if tail.starts_with("{vport}") {
-            (vport.to_string(), 7)
-        } else {
-            ("{".to_string(), 1)
-        };
-        out.push_str(&value);
-        rest = &tail[len..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Kills the child's whole process group (it runs in its own) unless
-/// disarmed once the child has been reaped.
-struct GroupKill(Option<i32>);
-
-impl GroupKill {
-    fn kill(&mut self) {
-        if let Some(pgid) = self.0.take() {
-            // SAFETY: kill(2) with a negative pid signals that process group.
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
-            }
-        }
-    }
-}
-
-impl Drop for GroupKill {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// The first line of stderr, at most this long.
-const STDERR_LINE: usize = 200;
-
-async fn external<S>(
-    argv: &[String],
-    target: &Target<S>,
-    addr: SocketAddr,
-    timeout: Duration,
-) -> Result<String, String> {
-    let deadline = Instant::now() + timeout;
-    let args: Vec<String> = argv
-        .iter()
-        .map(|a| substitute(a, addr, &target.virtual_host, target.virtual_port))
-        .collect();
-    let Some((program, rest)) = args.split_first() else {
-        return Err("empty command".to_string());
-    };
-    let mut child = tokio::process::Command::new(program)
-        .args(rest)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    let mut group = GroupKill(child.id().and_then(|id| i32::try_from(id).ok()));
-    let mut stderr = child.stderr.take();
-    let mut line = Vec::new();
-    let mut buf = [0u8; 512];
-    let status = loop {
-        tokio::select! {
-            status = child.wait() => break status,
-            read = async { stderr.as_mut()?.read(&mut buf).await.ok() }, if stderr.is_some() => {
-                match read {
-                    Some(n) if n > 0 => keep_first_line(&mut line, &buf[..n]),
-                    _ => stderr = None,
-                }
-            }
-            _ = tokio::time::sleep_until(deadline) => {
-                group.kill();
-                let _ = child.kill().await; // SIGKILL (again) and reap
-                return Err(timed_out(timeout));
-            }
-        }
-    };
-    // Reaped: the group id may be reused from now on.
-    group.0 = None;
-    let status = status.map_err(|e| format!("waiting for {program}: {e}"))?;
-    if status.success() {
-        return Ok("exit status 0".to_string());
-    }
-    // A last look at stderr, briefly: a grandchild may hold it open.
-    if let Some(mut err) = stderr {
-        let grace = deadline.min(Instant::now() + Duration::from_millis(100));
-        let _ = tokio::time::timeout_at(grace, async {
-            while !line.contains(&b'\n') && line.len() < STDERR_LINE {
-                match err.read(&mut buf).await {
-                    Ok(n) if n > 0 => keep_first_line(&mut line, &buf[..n]),
-                    _ => break,
-                }
-            }
-        })
-        .await;
-    }
-    let mut why = exit_text(status);
-    let first = String::from_utf8_lossy(line.split(|b| *b == b'\n').next().unwrap_or(&[]))
-        .trim()
-        .to_string();
-    if !first.is_empty() {
-        why.push_str(": ");
-        why.push_str(&first);
-    }
-    Err(why)
-}
-
-fn keep_first_line(line: &mut Vec<u8>, bytes: &[u8]) {
-    if line.contains(&b'\n') || line.len() >= STDERR_LINE {
-        return;
-    }
-    let room = STDERR_LINE - line.len();
-    line.extend_from_slice(&bytes[..bytes.len().min(room)]);
-}
-
-fn exit_text(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exit status {code}"),
-        (None, Some(signal)) => format!("killed by signal {signal}"),
-        (None, None) => format!("ended: {status}"),
-    }
-}
-
 /// `0.4 ms`, `3 ms`, `1.25 s`.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn latency_text(d: Duration) -> String {
@@ -527,24 +386,6 @@ mod tests {
     }
 
     #[test]
-    fn placeholders() {
-        let addr: SocketAddr = "127.0.0.2:8080".parse().unwrap();
-        assert_eq!(substitute("{ip}", addr, "10.0.0.1", 80), "127.0.0.2");
-        assert_eq!(
-            substitute("http://{ip}:{port}/x?v={vip}:{vport}", addr, "10.0.0.1", 80),
-            "http://127.0.0.2:8080/x?v=10.0.0.1:80"
-        );
-        assert_eq!(substitute("{ {x} {ip", addr, "v", 0), "{ {x} {ip");
-        assert_eq!(
-            substitute("{vip}", addr, "{ip}", 0),
-            "{ip}",
-            "one pass only"
-        );
-        let v6: SocketAddr = "[::1]:443".parse().unwrap();
-        assert_eq!(substitute("{ip} {port}", v6, "7", 0), "::1 443");
-    }
-
-    #[test]
     fn durations_read_well() {
         assert_eq!(latency_text(Duration::from_micros(400)), "0.4 ms");
         assert_eq!(latency_text(Duration::from_micros(3_200)), "3 ms");
@@ -553,17 +394,5 @@ mod tests {
         assert_eq!(timeout_text(Duration::from_millis(1_500)), "1.5s");
         assert_eq!(timeout_text(Duration::from_millis(300)), "300ms");
         assert_eq!(timeout_text(Duration::from_micros(250)), "0.25ms");
-    }
-
-    #[test]
-    fn first_stderr_line_is_bounded() {
-        let mut line = Vec::new();
-        keep_first_line(&mut line, b"first");
-        keep_first_line(&mut line, b" line\nsecond");
-        keep_first_line(&mut line, b"third");
-        assert_eq!(line, b"first line\nsecond");
-        let mut long = Vec::new();
-        keep_first_line(&mut long, &[b'x'; 1000]);
-        assert_eq!(long.len(), STDERR_LINE);
     }
 }
