@@ -210,6 +210,7 @@
 //! measured later, on a quieter machine.)
 #![deny(missing_docs)]
 
+mod base64;
 mod check;
 mod connect;
 mod db;

@@ -128,14 +128,15 @@ async fn within(
 async fn connect(addr: SocketAddr) -> Result<String, String> {
     connect::connect_and_close(addr)
         .await
-        .map_err(connect_error)?;
+        .map_err(|e| connect_error(&e))?;
     // Room for " in 0.4 ms" too.
     let mut what = String::with_capacity(32);
     what.push_str("connected");
     Ok(what)
 }
 
-fn connect_error(e: io::Error) -> String {
+/// A failed TCP connect in words (every kind that connects says it so).
+pub(crate) fn connect_error(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::ConnectionRefused => "connect refused".to_string(),
         _ => format!("connect failed: {e}"),
@@ -148,7 +149,9 @@ pub(crate) fn timed_out(timeout: Duration) -> String {
 
 async fn http(addr: SocketAddr, h: &HttpCheck, https: bool) -> Result<String, String> {
     let host = h.host.clone().unwrap_or_else(|| addr.to_string());
-    let tcp = TcpStream::connect(addr).await.map_err(connect_error)?;
+    let tcp = TcpStream::connect(addr)
+        .await
+        .map_err(|e| connect_error(&e))?;
     let _ = tcp.set_nodelay(true);
     if https {
         let connector = tls::connector(h.verify)?;

@@ -43,11 +43,6 @@ fn assert_ok(r: &CheckResult, starts: &str) {
     assert!(r.detail.starts_with(starts), "{r:?}");
 }
 
-fn assert_failed(r: &CheckResult, detail: &str) {
-    assert!(!r.ok, "{r:?}");
-    assert_eq!(r.detail, detail);
-}
-
 /// Answers 200 with a body written in `pieces`, a little apart, then closes.
 async fn in_pieces(pieces: &'static [&'static [u8]]) -> SocketAddr {
     serve(move |mut s| async move {

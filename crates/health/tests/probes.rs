@@ -32,11 +32,6 @@ fn assert_ok(r: &CheckResult, starts: &str) {
     );
 }
 
-fn assert_failed(r: &CheckResult, detail: &str) {
-    assert!(!r.ok, "{r:?}");
-    assert_eq!(r.detail, detail);
-}
-
 // connect
 
 #[tokio::test]

@@ -28,7 +28,8 @@ use tokio::time::{timeout_at, Instant};
 use config::model::{DnsCheck, DnsProtocol, DnsQuery, DnsRecord};
 
 use super::udp::{connected, exchange};
-use super::{connect_error, described, holds, timed_out};
+use super::{described, holds, timed_out};
+use crate::probe::connect_error;
 
 /// `Ok(what happened)` or `Err(why it failed)`, within `timeout`.
 pub(crate) async fn probe(

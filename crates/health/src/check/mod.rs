@@ -7,7 +7,6 @@ pub(crate) mod dns;
 pub(crate) mod tcp;
 pub(crate) mod udp;
 
-use std::io;
 use std::time::Duration;
 
 use config::model::Receive;
@@ -73,14 +72,6 @@ pub(crate) fn got(bytes: &[u8]) -> String {
 /// `timed out after 1s`.
 pub(crate) fn timed_out(timeout: Duration) -> String {
     format!("timed out after {}", timeout_text(timeout))
-}
-
-/// A failed TCP connect in words.
-pub(crate) fn connect_error(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::ConnectionRefused => "connect refused".to_string(),
-        _ => format!("connect failed: {e}"),
-    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@ use tokio::time::{timeout_at, Instant};
 
 use config::model::SendExpect;
 
-use super::{connect_error, described, got, holds, timed_out, READ_LIMIT};
+use super::{described, got, holds, timed_out, READ_LIMIT};
+use crate::probe::connect_error;
 
 /// `Ok(what happened)` or `Err(why it failed)`, within `timeout`.
 pub(crate) async fn probe(

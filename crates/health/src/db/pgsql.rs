@@ -8,8 +8,9 @@ use std::net::SocketAddr;
 use config::model::SqlCheck;
 use ring::rand::{SecureRandom, SystemRandom};
 
-use super::scram::{base64_encode, Scram};
+use super::scram::Scram;
 use super::{md5, printable, Wire};
+use crate::base64::base64_encode;
 
 const PROTOCOL: &str = "PostgreSQL";
 

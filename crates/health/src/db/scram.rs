@@ -10,6 +10,8 @@ use std::sync::{Mutex, OnceLock};
 
 use ring::{digest, hmac, pbkdf2};
 
+use crate::base64::{base64_decode, base64_encode};
+
 /// A server asking for more rounds than this is refused: a check runs every
 /// few seconds, and PostgreSQL's default is 4096.
 const MAX_ITERATIONS: u32 = 100_000;
@@ -161,65 +163,9 @@ impl Expected {
     }
 }
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding.
-pub(super) fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Standard base64, padding optional; `None` when it is not base64.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=');
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut n = 0u32;
-    let mut bits = 0;
-    for c in text.bytes() {
-        let value = ALPHABET.iter().position(|a| *a == c)? as u32;
-        n = n << 6 | value;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((n >> bits) as u8);
-            n &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_both_ways() {
-        for (bytes, text) in [
-            (&b""[..], ""),
-            (b"f", "Zg=="),
-            (b"fo", "Zm8="),
-            (b"foo", "Zm9v"),
-            (b"foob", "Zm9vYg=="),
-            (b"\xff\xfe\x00", "//4A"),
-        ] {
-            assert_eq!(base64_encode(bytes), text);
-            assert_eq!(base64_decode(text).as_deref(), Some(bytes));
-        }
-        assert_eq!(base64_decode("a*b"), None);
-    }
 
     /// RFC 7677's example (user "user", password "pencil"), with the user
     /// name in the first message as the RFC has it.

@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
+use crate::probe::connect_error;
 use crate::tls;
 
 /// The longest reply line read (RFC 5321 allows 512 bytes; IMAP's
@@ -277,13 +278,6 @@ pub(crate) fn shown(text: &str) -> String {
         out.push('…');
     }
     out
-}
-
-fn connect_error(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::ConnectionRefused => "connect refused".to_string(),
-        _ => format!("connect failed: {e}"),
-    }
 }
 
 #[cfg(test)]

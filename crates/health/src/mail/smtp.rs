@@ -6,6 +6,7 @@
 
 use std::net::IpAddr;
 
+use crate::base64::base64_encode;
 use crate::{MailCheck, MailTls};
 
 use super::line::{shown, Conn, Reply};
@@ -43,7 +44,7 @@ pub(super) async fn check(c: &mut Conn, m: &MailCheck) -> Result<String, String>
         |c: &Conn, r: &Reply| c.fail(&format!("login refused for user '{}': {r}", login.user));
     if has("PLAIN") {
         let token = format!("\0{}\0{}", login.user, login.password.as_str());
-        c.send(&format!("AUTH PLAIN {}", base64(token.as_bytes())))
+        c.send(&format!("AUTH PLAIN {}", base64_encode(token.as_bytes())))
             .await?;
         let done = c.reply("the answer to AUTH PLAIN").await?;
         if done.code != 235 {
@@ -59,7 +60,7 @@ pub(super) async fn check(c: &mut Conn, m: &MailCheck) -> Result<String, String>
             if ask.code != 334 {
                 return Err(refused(c, &ask));
             }
-            c.send(&base64(secret.as_bytes())).await?;
+            c.send(&base64_encode(secret.as_bytes())).await?;
         }
         let done = c.reply("the answer to the password").await?;
         if done.code != 235 {
@@ -127,47 +128,9 @@ fn offers(hello: &Reply, keyword: &str) -> Option<String> {
     })
 }
 
-/// Standard base64 with padding (RFC 4648), for AUTH.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_as_rfc_4648_says() {
-        for (plain, coded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(plain.as_bytes()), coded);
-        }
-        assert_eq!(base64(b"\0check\0secret"), "AGNoZWNrAHNlY3JldA==");
-    }
 
     #[test]
     fn extensions_of_an_ehlo_answer() {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use health::{Check, CheckKind, HttpCheck};
+use health::{check_once, Check, CheckKind, CheckResult, HttpCheck};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
@@ -285,4 +285,38 @@ pub fn cpu() -> Duration {
         Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
     };
     time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// One check of `kind` at `addr`, which must end within its timeout.
+pub async fn check_at(addr: SocketAddr, kind: CheckKind) -> CheckResult {
+    let t = target(addr, check(kind));
+    tokio::time::timeout(Duration::from_secs(10), check_once(&t))
+        .await
+        .expect("the check outlived its timeout")
+}
+
+/// Checks until the server answers (it was just started), at most 60 s.
+pub async fn wait_until_up(addr: SocketAddr, kind: &CheckKind) {
+    let mut last = None;
+    for _ in 0..600 {
+        let r = check_at(addr, kind.clone()).await;
+        if r.ok {
+            return;
+        }
+        last = Some(r);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not come up: {last:?}");
+}
+
+#[track_caller]
+pub fn assert_failed(r: &CheckResult, detail: &str) {
+    assert!(!r.ok, "{r:?}");
+    assert_eq!(r.detail, detail);
+}
+
+#[track_caller]
+pub fn assert_up(r: &CheckResult, starts: &str) {
+    assert!(r.ok, "{r:?}");
+    assert!(r.detail.starts_with(starts), "{r:?}");
 }

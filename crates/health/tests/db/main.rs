@@ -8,10 +8,9 @@ mod common;
 mod servers;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use common::*;
-use health::{check_once, CheckKind, CheckResult};
+use health::{CheckKind, CheckResult};
 use tokio::io::AsyncWriteExt;
 
 use config::model::{LdapCheck, Pattern, Receive, SqlCheck};
@@ -23,39 +22,6 @@ fn sql(login: &str, password: &str, database: Option<&str>, request: &str) -> Sq
         database: database.map(str::to_string),
         request: request.to_string(),
     }
-}
-
-async fn once(addr: SocketAddr, kind: CheckKind) -> CheckResult {
-    let t = target(addr, check(kind));
-    tokio::time::timeout(Duration::from_secs(10), check_once(&t))
-        .await
-        .expect("the check outlived its timeout")
-}
-
-/// Checks until the server answers (it was just started), at most 60 s.
-async fn wait_until_up(addr: SocketAddr, kind: &CheckKind) {
-    let mut last = None;
-    for _ in 0..600 {
-        let r = once(addr, kind.clone()).await;
-        if r.ok {
-            return;
-        }
-        last = Some(r);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server did not come up: {last:?}");
-}
-
-#[track_caller]
-fn assert_failed(r: &CheckResult, detail: &str) {
-    assert!(!r.ok, "{r:?}");
-    assert_eq!(r.detail, detail);
-}
-
-#[track_caller]
-fn assert_up(r: &CheckResult, starts: &str) {
-    assert!(r.ok, "{r:?}");
-    assert!(r.detail.starts_with(starts), "{r:?}");
 }
 
 /// Sends `bytes` on accepting, then holds the connection.
@@ -82,7 +48,7 @@ async fn mysql_against_mariadb() {
     let addr = server.addr;
     let good = sql("check", "secret", Some("app"), "SELECT n FROM up");
     wait_until_up(addr, &CheckKind::Mysql(good.clone())).await;
-    let my = |q: SqlCheck| once(addr, CheckKind::Mysql(q));
+    let my = |q: SqlCheck| check_at(addr, CheckKind::Mysql(q));
 
     assert_up(&my(good.clone()).await, "MySQL: query returned a row in ");
     assert_up(
@@ -119,7 +85,7 @@ async fn mysql_against_mariadb() {
         "MySQL: query returned no rows (no result set)",
     );
     let pg_port = CheckKind::Pgsql(sql("check", "secret", Some("app"), "SELECT 1"));
-    let r = once(addr, pg_port).await;
+    let r = check_at(addr, pg_port).await;
     assert!(
         !r.ok && r.detail.starts_with("PostgreSQL: "),
         "a pgsql check of MariaDB: {r:?}"
@@ -148,11 +114,11 @@ async fn mysql_against_mariadb() {
 }
 
 async fn my_at(addr: SocketAddr, q: &SqlCheck) -> CheckResult {
-    once(addr, CheckKind::Mysql(q.clone())).await
+    check_at(addr, CheckKind::Mysql(q.clone())).await
 }
 
 async fn pg_at(addr: SocketAddr, q: &SqlCheck) -> CheckResult {
-    once(addr, CheckKind::Pgsql(q.clone())).await
+    check_at(addr, CheckKind::Pgsql(q.clone())).await
 }
 
 #[tokio::test]
@@ -161,7 +127,7 @@ async fn pgsql_against_postgresql() {
     let addr = server.addr;
     let good = sql("check", "secret", Some("app"), "SELECT n FROM up");
     wait_until_up(addr, &CheckKind::Pgsql(good.clone())).await;
-    let pg = |q: SqlCheck| once(addr, CheckKind::Pgsql(q));
+    let pg = |q: SqlCheck| check_at(addr, CheckKind::Pgsql(q));
 
     assert_up(
         &pg(good.clone()).await,
@@ -250,7 +216,7 @@ async fn ldap_against_slapd() {
     let user = Some(("cn=check,dc=example,dc=com", "secret"));
     let good = ldap(user, base, Some("dc=example"));
     wait_until_up(addr, &CheckKind::Ldap(good.clone())).await;
-    let plain = |l: LdapCheck| once(addr, CheckKind::Ldap(l));
+    let plain = |l: LdapCheck| check_at(addr, CheckKind::Ldap(l));
 
     assert_up(
         &plain(good.clone()).await,
@@ -262,7 +228,7 @@ async fn ldap_against_slapd() {
         "LDAP: found \"dc=example,dc=com\"",
     );
     assert_up(
-        &once(tls, CheckKind::Ldaps(good.clone())).await,
+        &check_at(tls, CheckKind::Ldaps(good.clone())).await,
         "LDAPS: found \"dc=example,dc=com\" in ",
     );
     assert_failed(
@@ -294,7 +260,7 @@ async fn ldap_against_slapd() {
         &plain(ldap(user, "not a dn", None)).await,
         "LDAP: search of \"not a dn\" failed: invalidDNSyntax (34): invalid DN",
     );
-    let r = once(addr, CheckKind::Ldaps(good.clone())).await;
+    let r = check_at(addr, CheckKind::Ldaps(good.clone())).await;
     assert!(
         !r.ok && r.detail.starts_with("TLS handshake failed"),
         "ldaps to the plain port: {r:?}"
@@ -304,15 +270,15 @@ async fn ldap_against_slapd() {
 
     // Not slapd.
     assert_failed(
-        &once(hanging().await, CheckKind::Ldap(good.clone())).await,
+        &check_at(hanging().await, CheckKind::Ldap(good.clone())).await,
         "timed out after 1s",
     );
     assert_failed(
-        &once(hanging().await, CheckKind::Ldaps(good.clone())).await,
+        &check_at(hanging().await, CheckKind::Ldaps(good.clone())).await,
         "timed out after 1s",
     );
     assert_failed(
-        &once(
+        &check_at(
             sends(b"SSH-2.0-OpenSSH_9.6\r\n").await,
             CheckKind::Ldap(good.clone()),
         )
@@ -320,7 +286,7 @@ async fn ldap_against_slapd() {
         "LDAP: not an LDAP server (it sent \"SS\")",
     );
     assert_failed(
-        &once(endless_references().await, CheckKind::Ldap(good.clone())).await,
+        &check_at(endless_references().await, CheckKind::Ldap(good.clone())).await,
         "LDAP: more than 1 MiB without an answer",
     );
 }
@@ -359,7 +325,7 @@ async fn cpu_per_check() {
             let (cpu0, wall0) = (cpu(), std::time::Instant::now());
             let mut failed = 0;
             for _ in 0..N {
-                if !once(addr, kind.clone()).await.ok {
+                if !check_at(addr, kind.clone()).await.ok {
                     failed += 1;
                 }
             }

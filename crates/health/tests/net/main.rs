@@ -19,39 +19,6 @@ use config::model::{RadiusCheck, SipCheck, SipTransport};
 use health::{check_once, CheckKind, CheckResult};
 use tokio::net::UdpSocket;
 
-async fn once(addr: SocketAddr, kind: CheckKind) -> CheckResult {
-    let t = target(addr, check(kind));
-    tokio::time::timeout(Duration::from_secs(10), check_once(&t))
-        .await
-        .expect("the check outlived its timeout")
-}
-
-/// Checks until the server answers (it was just started), at most 60 s.
-async fn wait_until_up(addr: SocketAddr, kind: &CheckKind) {
-    let mut last = None;
-    for _ in 0..600 {
-        let r = once(addr, kind.clone()).await;
-        if r.ok {
-            return;
-        }
-        last = Some(r);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server did not come up: {last:?}");
-}
-
-#[track_caller]
-fn assert_failed(r: &CheckResult, detail: &str) {
-    assert!(!r.ok, "{r:?}");
-    assert_eq!(r.detail, detail);
-}
-
-#[track_caller]
-fn assert_up(r: &CheckResult, starts: &str) {
-    assert!(r.ok, "{r:?}");
-    assert!(r.detail.starts_with(starts), "{r:?}");
-}
-
 fn radius(login: &str, password: &str, secret: &str) -> CheckKind {
     CheckKind::Radius(RadiusCheck {
         login: login.to_string(),
@@ -123,33 +90,33 @@ async fn radius_against_freeradius() {
     let good = radius("check", "pw", servers::SECRET);
     wait_until_up(server.v4, &good).await;
     assert_up(
-        &once(server.v4, good.clone()).await,
+        &check_at(server.v4, good.clone()).await,
         "RADIUS: Access-Accept in ",
     );
     assert_up(
-        &once(server.v6, good.clone()).await,
+        &check_at(server.v6, good.clone()).await,
         "RADIUS: Access-Accept in ",
     );
     assert_failed(
-        &once(server.v4, radius("check", "wrong", servers::SECRET)).await,
+        &check_at(server.v4, radius("check", "wrong", servers::SECRET)).await,
         "RADIUS: Access-Reject for user 'check'",
     );
     assert_failed(
-        &once(server.v4, radius("nosuch", "pw", servers::SECRET)).await,
+        &check_at(server.v4, radius("nosuch", "pw", servers::SECRET)).await,
         "RADIUS: Access-Reject for user 'nosuch'",
     );
     assert_failed(
-        &once(server.v6, radius("refused", "pw", servers::SECRET)).await,
+        &check_at(server.v6, radius("refused", "pw", servers::SECRET)).await,
         "RADIUS: Access-Reject for user 'refused': account disabled",
     );
     // A wrong secret makes a bad Message-Authenticator, and FreeRADIUS
     // drops such a request without a word.
     assert_failed(
-        &once(server.v4, radius("check", "pw", "wrong")).await,
+        &check_at(server.v4, radius("check", "pw", "wrong")).await,
         "RADIUS: no answer within 1s",
     );
     assert_failed(
-        &once(server.v6, radius("check", "pw", "wrong")).await,
+        &check_at(server.v6, radius("check", "pw", "wrong")).await,
         "RADIUS: no answer within 1s",
     );
 }
@@ -159,14 +126,14 @@ async fn radius_fails_on_what_is_not_a_good_answer() {
     let good = radius("check", "pw", "s3");
     let closed = closed_udp();
     assert_failed(
-        &once(closed, good.clone()).await,
+        &check_at(closed, good.clone()).await,
         &format!("RADIUS: port unreachable: nothing listens on {closed}/udp"),
     );
     // Silent: the request is sent at most three times within the timeout,
     // the same datagram each time.
     let (silent, seen) = udp_server(|_| None).await;
     assert_failed(
-        &once(silent, good.clone()).await,
+        &check_at(silent, good.clone()).await,
         "RADIUS: no answer within 1s",
     );
     let seen = seen.lock().unwrap().clone();
@@ -174,7 +141,7 @@ async fn radius_fails_on_what_is_not_a_good_answer() {
     assert!(seen.iter().all(|d| *d == seen[0]));
     let (garbage, _) = udp_server(|_| Some(b"\x02garbage".to_vec())).await;
     assert_failed(
-        &once(garbage, good.clone()).await,
+        &check_at(garbage, good.clone()).await,
         "RADIUS: not a RADIUS answer: garbage",
     );
     // An Access-Accept with the right ID, not signed with the secret.
@@ -185,7 +152,7 @@ async fn radius_fails_on_what_is_not_a_good_answer() {
     })
     .await;
     assert_failed(
-        &once(forged, good.clone()).await,
+        &check_at(forged, good.clone()).await,
         "RADIUS: bad response authenticator (wrong secret?)",
     );
     let (other_id, _) = udp_server(|request| {
@@ -194,7 +161,7 @@ async fn radius_fails_on_what_is_not_a_good_answer() {
         Some(reply)
     })
     .await;
-    let r = once(other_id, good.clone()).await;
+    let r = check_at(other_id, good.clone()).await;
     assert!(!r.ok, "{r:?}");
     assert!(
         r.detail.starts_with("RADIUS: reply ID ")
@@ -210,21 +177,21 @@ async fn sip_against_kamailio() {
     let tcp = sip(None, SipTransport::Tcp);
     wait_until_up(server.v4, &udp).await;
     wait_until_up(server.v4, &tcp).await;
-    assert_up(&once(server.v4, udp.clone()).await, "SIP: 200 OK in ");
-    assert_up(&once(server.v4, tcp.clone()).await, "SIP: 200 OK in ");
-    assert_up(&once(server.v6, udp.clone()).await, "SIP: 200 OK in ");
+    assert_up(&check_at(server.v4, udp.clone()).await, "SIP: 200 OK in ");
+    assert_up(&check_at(server.v4, tcp.clone()).await, "SIP: 200 OK in ");
+    assert_up(&check_at(server.v6, udp.clone()).await, "SIP: 200 OK in ");
     assert_up(
-        &once(server.v4, sip(Some("alice"), SipTransport::Udp)).await,
+        &check_at(server.v4, sip(Some("alice"), SipTransport::Udp)).await,
         "SIP: 200 OK in ",
     );
     for transport in [SipTransport::Udp, SipTransport::Tcp] {
         assert_failed(
-            &once(server.v4, sip(Some("nobody"), transport)).await,
+            &check_at(server.v4, sip(Some("nobody"), transport)).await,
             "SIP: 404 Not Found",
         );
         // 100 Trying first: waited past.
         assert_up(
-            &once(server.v4, sip(Some("slow"), transport)).await,
+            &check_at(server.v4, sip(Some("slow"), transport)).await,
             "SIP: 200 OK in ",
         );
     }
@@ -236,30 +203,33 @@ async fn sip_fails_on_what_is_not_a_good_answer() {
     let tcp = sip(None, SipTransport::Tcp);
     let closed = closed_udp();
     assert_failed(
-        &once(closed, udp.clone()).await,
+        &check_at(closed, udp.clone()).await,
         &format!("SIP: port unreachable: nothing listens on {closed}/udp"),
     );
     assert_failed(
-        &once(refused().await, tcp.clone()).await,
+        &check_at(refused().await, tcp.clone()).await,
         "SIP: connect refused",
     );
     let (silent, seen) = udp_server(|_| None).await;
-    assert_failed(&once(silent, udp.clone()).await, "SIP: no answer within 1s");
+    assert_failed(
+        &check_at(silent, udp.clone()).await,
+        "SIP: no answer within 1s",
+    );
     let seen = seen.lock().unwrap().len();
     assert!(
         (1..=2).contains(&seen),
         "sent again after T1 (0.5 s): {seen}"
     );
     assert_failed(
-        &once(hanging().await, tcp.clone()).await,
+        &check_at(hanging().await, tcp.clone()).await,
         "SIP: no answer within 1s",
     );
     let (garbage, _) = udp_server(|_| Some(b"\x00\x01 garbage".to_vec())).await;
     assert_failed(
-        &once(garbage, udp.clone()).await,
+        &check_at(garbage, udp.clone()).await,
         "SIP: not a SIP answer: garbage",
     );
-    let r = once(common::garbage().await, tcp.clone()).await;
+    let r = check_at(common::garbage().await, tcp.clone()).await;
     assert!(
         !r.ok && r.detail.starts_with("SIP: not a SIP answer: "),
         "{r:?}"
@@ -267,14 +237,14 @@ async fn sip_fails_on_what_is_not_a_good_answer() {
     // A SIP status line that never ends: read up to the limit, no further.
     let (endless, sent) = endless_header().await;
     assert_failed(
-        &once(endless, tcp.clone()).await,
+        &check_at(endless, tcp.clone()).await,
         "SIP: no whole response in the first 64 KiB",
     );
     assert!(sent.load(Ordering::SeqCst) < 16 * 1024 * 1024);
     let (unsure, _) =
         udp_server(|_| Some(b"SIP/2.0 503 Service Unavailable\r\n\r\n".to_vec())).await;
     assert_failed(
-        &once(unsure, udp.clone()).await,
+        &check_at(unsure, udp.clone()).await,
         "SIP: 503 Service Unavailable",
     );
 }
@@ -283,7 +253,7 @@ async fn sip_fails_on_what_is_not_a_good_answer() {
 async fn ping_on_loopback() {
     for ip in ["127.0.0.1", "127.0.0.2", "::1"] {
         let addr = SocketAddr::new(ip.parse::<IpAddr>().unwrap(), 0);
-        assert_up(&once(addr, CheckKind::Ping).await, "ping: echo reply (");
+        assert_up(&check_at(addr, CheckKind::Ping).await, "ping: echo reply (");
     }
 }
 
@@ -321,7 +291,7 @@ fn ping_in_this_thread(ip: &str) -> CheckResult {
         .enable_all()
         .build()
         .unwrap()
-        .block_on(once(addr, CheckKind::Ping))
+        .block_on(check_at(addr, CheckKind::Ping))
 }
 
 #[test]
