@@ -39,19 +39,6 @@ fn dns(
     target(addr, c)
 }
 
-fn up(r: &CheckResult, detail: &str) {
-    assert!(r.ok, "{r:?}");
-    assert!(
-        r.detail.starts_with(detail) && r.detail.ends_with(" ms"),
-        "{r:?}"
-    );
-}
-
-fn down(r: &CheckResult, detail: &str) {
-    assert!(!r.ok, "{r:?}");
-    assert_eq!(r.detail, detail);
-}
-
 const BOTH: [DnsProtocol; 2] = [DnsProtocol::Udp, DnsProtocol::Tcp];
 
 #[tokio::test]
@@ -62,15 +49,15 @@ async fn an_answer_is_up_over_udp_and_tcp() {
     for protocol in BOTH {
         let www = Some(("www.example.com", DnsRecord::A));
         let r = once(&dns(server.addr, www, None, protocol)).await;
-        up(&r, "DNS: www.example.com is 192.0.2.10 in ");
+        assert_up_timed(&r, "DNS: www.example.com is 192.0.2.10 in ");
         let r = once(&dns(server.addr, www, Some("192.0.2.10"), protocol)).await;
-        up(&r, "DNS: www.example.com is 192.0.2.10 in ");
+        assert_up_timed(&r, "DNS: www.example.com is 192.0.2.10 in ");
         let txt = Some(("check.example.com", DnsRecord::Txt));
         let r = once(&dns(server.addr, txt, Some("pong"), protocol)).await;
-        up(&r, "DNS: check.example.com TXT is \"pong\" in ");
+        assert_up_timed(&r, "DNS: check.example.com TXT is \"pong\" in ");
         let ptr = Some(("192.0.2.10", DnsRecord::Ptr));
         let r = once(&dns(server.addr, ptr, Some("www.example.com"), protocol)).await;
-        up(&r, "DNS: 192.0.2.10 PTR is www.example.com. in ");
+        assert_up_timed(&r, "DNS: 192.0.2.10 PTR is www.example.com. in ");
     }
 }
 
@@ -82,7 +69,7 @@ async fn without_a_request_any_reply_but_servfail_is_up() {
     for protocol in BOTH {
         // dnsmasq serves example.com only: it refuses the root.
         let r = once(&dns(server.addr, None, None, protocol)).await;
-        up(&r, "DNS: answered . SOA (REFUSED) in ");
+        assert_up_timed(&r, "DNS: answered . SOA (REFUSED) in ");
     }
 }
 
@@ -114,7 +101,7 @@ async fn nxdomain_no_answer_refused_and_a_wrong_answer_are_down() {
             protocol,
         ))
         .await;
-        down(&r, "DNS: NXDOMAIN for nope.example.com");
+        assert_failed(&r, "DNS: NXDOMAIN for nope.example.com");
         let r = once(&dns(
             server.addr,
             Some(("www.example.com", DnsRecord::Aaaa)),
@@ -122,7 +109,7 @@ async fn nxdomain_no_answer_refused_and_a_wrong_answer_are_down() {
             protocol,
         ))
         .await;
-        down(&r, "DNS: no answer for www.example.com AAAA");
+        assert_failed(&r, "DNS: no answer for www.example.com AAAA");
         let r = once(&dns(
             server.addr,
             Some(("www.example.org", DnsRecord::A)),
@@ -130,7 +117,7 @@ async fn nxdomain_no_answer_refused_and_a_wrong_answer_are_down() {
             protocol,
         ))
         .await;
-        down(&r, "DNS: REFUSED for www.example.org");
+        assert_failed(&r, "DNS: REFUSED for www.example.org");
         let r = once(&dns(
             server.addr,
             Some(("www.example.com", DnsRecord::A)),
@@ -138,7 +125,7 @@ async fn nxdomain_no_answer_refused_and_a_wrong_answer_are_down() {
             protocol,
         ))
         .await;
-        down(
+        assert_failed(
             &r,
             "DNS: no answer for www.example.com holds \"192.0.2.99\" (got 192.0.2.10)",
         );
@@ -155,7 +142,7 @@ async fn a_closed_port_is_down() {
         .local_addr()
         .unwrap();
     let r = once(&dns(closed, www, None, DnsProtocol::Udp)).await;
-    down(
+    assert_failed(
         &r,
         &format!(
             "DNS: port unreachable (ICMP): nothing listens on UDP port {}",
@@ -163,7 +150,7 @@ async fn a_closed_port_is_down() {
         ),
     );
     let r = once(&dns(refused().await, www, None, DnsProtocol::Tcp)).await;
-    down(&r, "DNS over TCP: connect refused");
+    assert_failed(&r, "DNS over TCP: connect refused");
 }
 
 #[tokio::test]
@@ -177,9 +164,9 @@ async fn a_silent_server_times_out() {
         DnsProtocol::Udp,
     ))
     .await;
-    down(&r, "DNS: no answer: timed out after 500ms");
+    assert_failed(&r, "DNS: no answer: timed out after 500ms");
     let r = once(&dns(hanging().await, www, None, DnsProtocol::Tcp)).await;
-    down(&r, "DNS: no reply over TCP: timed out after 500ms");
+    assert_failed(&r, "DNS: no reply over TCP: timed out after 500ms");
 }
 
 /// A UDP server that answers every datagram with `answer(query)`.
@@ -200,10 +187,10 @@ async fn garbage_and_replies_to_other_queries_are_down() {
     let www = Some(("www.example.com", DnsRecord::A));
     let garbage = udp_answering(|_| b"SSH-2.0-OpenSSH_9.6\r\n".to_vec()).await;
     let r = once(&dns(garbage, www, None, DnsProtocol::Udp)).await;
-    down(&r, "DNS: garbage reply (not a response, 21 bytes)");
+    assert_failed(&r, "DNS: garbage reply (not a response, 21 bytes)");
     let short = udp_answering(|_| vec![0x12]).await;
     let r = once(&dns(short, www, None, DnsProtocol::Udp)).await;
-    down(
+    assert_failed(
         &r,
         "DNS: garbage reply (shorter than a DNS header, 1 bytes)",
     );
@@ -231,7 +218,7 @@ async fn garbage_and_replies_to_other_queries_are_down() {
     })
     .await;
     let r = once(&dns(other_question, www, None, DnsProtocol::Udp)).await;
-    down(&r, "DNS: reply to another question (www.example.cox A)");
+    assert_failed(&r, "DNS: reply to another question (www.example.cox A)");
 }
 
 #[tokio::test]
@@ -245,11 +232,11 @@ async fn receive_regex_is_matched_against_each_answer() {
     if let CheckKind::Dns(d) = &mut t.check.kind {
         d.receive = regex(r"^192\.0\.2\.1[0-9]$");
     }
-    up(&once(&t).await, "DNS: www.example.com is 192.0.2.10 in ");
+    assert_up_timed(&once(&t).await, "DNS: www.example.com is 192.0.2.10 in ");
     if let CheckKind::Dns(d) = &mut t.check.kind {
         d.receive = regex(r"^192\.0\.2\.2[0-9]$");
     }
-    down(
+    assert_failed(
         &once(&t).await,
         "DNS: no answer for www.example.com holds a match of \"^192\\\\.0\\\\.2\\\\.2[0-9]$\" (got 192.0.2.10)",
     );

@@ -45,19 +45,6 @@ fn udp(addr: SocketAddr, request: &str, receive: Option<&str>) -> Target {
     target(addr, c)
 }
 
-fn up(r: &CheckResult, detail: &str) {
-    assert!(r.ok, "{r:?}");
-    assert!(
-        r.detail.starts_with(detail) && r.detail.ends_with(" ms"),
-        "{r:?}"
-    );
-}
-
-fn down(r: &CheckResult, detail: &str) {
-    assert!(!r.ok, "{r:?}");
-    assert_eq!(r.detail, detail);
-}
-
 /// The query for `check.example.com TXT` framed for TCP (its length first).
 fn tcp_query() -> String {
     let q = raw_query("check.example.com", 16);
@@ -72,7 +59,7 @@ async fn tcp_sends_the_request_and_finds_the_answer() {
         return;
     };
     let r = once(&tcp(server.addr, Some(tcp_query()), Some("pong"))).await;
-    up(&r, "received \"pong\" in ");
+    assert_up_timed(&r, "received \"pong\" in ");
 }
 
 #[tokio::test]
@@ -84,7 +71,7 @@ async fn tcp_receive_regex_is_matched_across_reads() {
     if let CheckKind::Tcp(s) = &mut t.check.kind {
         s.receive = Some(Receive::Regex(Pattern::new("p[aeiou]ng").unwrap()));
     }
-    up(&once(&t).await, "received a match of \"p[aeiou]ng\" in ");
+    assert_up_timed(&once(&t).await, "received a match of \"p[aeiou]ng\" in ");
 }
 
 #[tokio::test]
@@ -93,9 +80,9 @@ async fn tcp_without_receive_is_up_on_connect() {
         return;
     };
     let r = once(&tcp(server.addr, None, None)).await;
-    up(&r, "connected in ");
+    assert_up_timed(&r, "connected in ");
     let r = once(&tcp(server.addr, Some(tcp_query()), None)).await;
-    up(&r, "connected, request sent in ");
+    assert_up_timed(&r, "connected, request sent in ");
 }
 
 #[tokio::test]
@@ -116,13 +103,13 @@ async fn tcp_wrong_answer_waits_for_it_until_the_timeout() {
 #[tokio::test]
 async fn tcp_closed_port_is_refused() {
     let r = once(&tcp(refused().await, Some("PING\r\n".into()), Some("PONG"))).await;
-    down(&r, "connect refused");
+    assert_failed(&r, "connect refused");
 }
 
 #[tokio::test]
 async fn tcp_a_server_that_accepts_and_hangs_times_out() {
     let r = once(&tcp(hanging().await, Some("PING\r\n".into()), Some("PONG"))).await;
-    down(
+    assert_failed(
         &r,
         "timed out after 500ms waiting for \"PONG\" (nothing received)",
     );
@@ -138,7 +125,7 @@ async fn tcp_garbage_then_close_is_down() {
     })
     .await;
     let r = once(&tcp(addr, Some("PING\r\n".into()), Some("PONG"))).await;
-    down(
+    assert_failed(
         &r,
         "closed before \"PONG\" came (got \"\\x00\\x01\\x02 not what you wanted\\r\\n\")",
     );
@@ -152,7 +139,7 @@ async fn tcp_an_endless_line_is_read_only_64_kib() {
     })
     .await;
     let r = once(&tcp(addr, None, Some("PONG"))).await;
-    down(
+    assert_failed(
         &r,
         &format!(
             "no \"PONG\" in the first 64 KiB (got \"{}…\")",
@@ -170,9 +157,9 @@ async fn udp_sends_the_datagram_and_finds_the_answer() {
     };
     let query = raw_query("check.example.com", 16);
     let r = once(&udp(server.addr, &query, Some("pong"))).await;
-    up(&r, "received \"pong\" in ");
+    assert_up_timed(&r, "received \"pong\" in ");
     let r = once(&udp(server.addr, &query, None)).await;
-    up(&r, "answered \"\\x124");
+    assert_up_timed(&r, "answered \"\\x124");
 }
 
 #[tokio::test]
@@ -199,7 +186,7 @@ async fn udp_closed_port_is_port_unreachable() {
         .local_addr()
         .unwrap();
     let r = once(&udp(closed, "PING", Some("PONG"))).await;
-    down(
+    assert_failed(
         &r,
         &format!(
             "port unreachable (ICMP): nothing listens on UDP port {}",
@@ -212,7 +199,7 @@ async fn udp_closed_port_is_port_unreachable() {
 async fn udp_silence_times_out() {
     let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let r = once(&udp(silent.local_addr().unwrap(), "PING", None)).await;
-    down(&r, "no answer: timed out after 500ms");
+    assert_failed(&r, "no answer: timed out after 500ms");
 }
 
 #[tokio::test]
@@ -226,5 +213,5 @@ async fn udp_garbage_is_down() {
         }
     });
     let r = once(&udp(addr, "PING", Some("PONG"))).await;
-    down(&r, "answer lacks \"PONG\" (got \"\\xff\\xfe garbage\")");
+    assert_failed(&r, "answer lacks \"PONG\" (got \"\\xff\\xfe garbage\")");
 }

@@ -320,3 +320,13 @@ pub fn assert_up(r: &CheckResult, starts: &str) {
     assert!(r.ok, "{r:?}");
     assert!(r.detail.starts_with(starts), "{r:?}");
 }
+
+/// Up, with a reason that starts with `detail` and ends with its latency.
+#[track_caller]
+pub fn assert_up_timed(r: &CheckResult, detail: &str) {
+    assert!(r.ok, "{r:?}");
+    assert!(
+        r.detail.starts_with(detail) && r.detail.ends_with(" ms"),
+        "{r:?}"
+    );
+}
