@@ -60,7 +60,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 .or_insert(Health::from(t.initially_up));
         }
         self.checks.reconcile(targets);
-        match self.sync_all() {
+        match self.sync_all(&table) {
             Ok(()) => ReloadOutcome::Reloaded,
             Err(e) => {
                 error!("cannot update the table: {e:#}");

@@ -104,7 +104,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             .unwrap_or_default();
         let started = tokio::time::sleep(grace);
         tokio::pin!(started);
-        self.sync_all()?;
+        self.sync_all(&table)?;
         let mut watchdog = self.notifier.watchdog_interval().map(tokio::time::interval);
         info!(
             "running: {} virtual services, {} reals; control socket {}",

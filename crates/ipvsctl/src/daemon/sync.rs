@@ -125,10 +125,11 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         Ok(())
     }
 
-    /// Plans every declared virtual against the whole table, with the
-    /// ownership record (as `apply` does), and saves the record.
-    pub(super) fn sync_all(&mut self) -> anyhow::Result<()> {
-        let table = self.table.entries()?;
+    /// Plans every declared virtual against the whole table (`table`, as
+    /// just read by the caller: at start and on reload the daemon reads it
+    /// once, for adoption and for this), with the ownership record (as
+    /// `apply` does), and saves the record.
+    pub(super) fn sync_all(&mut self, table: &[TableEntry]) -> anyhow::Result<()> {
         let desired_services: Vec<_> = self
             .config
             .virtuals
@@ -146,7 +147,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         let managed = self.record.load();
         let plan = planner::plan(
             &desired_services,
-            &table,
+            table,
             &Ownership {
                 managed,
                 prune: false,
