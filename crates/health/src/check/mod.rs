@@ -7,11 +7,9 @@ pub(crate) mod dns;
 pub(crate) mod tcp;
 pub(crate) mod udp;
 
-use std::time::Duration;
-
 use config::model::Receive;
 
-use crate::probe::timeout_text;
+pub(crate) use crate::probe::timed_out;
 
 /// At most this much of an answer is read (a TCP stream, a datagram, a
 /// DNS message).
@@ -67,11 +65,6 @@ pub(crate) fn got(bytes: &[u8]) -> String {
     } else {
         format!(" (got {})", shown(bytes))
     }
-}
-
-/// `timed out after 1s`.
-pub(crate) fn timed_out(timeout: Duration) -> String {
-    format!("timed out after {}", timeout_text(timeout))
 }
 
 #[cfg(test)]
