@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use health::{Check, CheckKind, HttpCheck, Stats};
+use health::{Check, CheckKind, CheckThreads, HttpCheck, Stats};
 
 /// The bench names virtuals by their text.
 type Target = health::Target<String>;
@@ -113,38 +113,24 @@ fn main() {
     // As the daemon runs it: current-thread runtimes on threads of their own,
     // the targets shared out among them (or, with `--runtime multi`, the
     // multi-thread runtime of before).
-    let runtimes: Vec<Arc<tokio::runtime::Runtime>> =
-        (0..if o.multi_thread { 1 } else { o.threads })
-            .map(|_| {
-                let builder = if o.multi_thread {
-                    tokio::runtime::Builder::new_multi_thread()
-                        .enable_all()
-                        .build()
-                } else {
-                    tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                };
-                Arc::new(builder.unwrap())
-            })
-            .collect();
-    let drivers: Vec<_> = runtimes
-        .iter()
-        .map(|runtime| {
-            let runtime = Arc::clone(runtime);
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let thread = std::thread::spawn(move || runtime.block_on(async { stopped.await.ok() }));
-            (stop, thread)
-        })
-        .collect();
-    let runtime = Arc::clone(&runtimes[0]);
-    let _enter = runtime.enter();
+    let multi = o.multi_thread.then(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    });
+    let threads = (!o.multi_thread).then(|| CheckThreads::start(o.threads).unwrap());
+    let handle = match (&multi, &threads) {
+        (Some(runtime), _) => runtime.handle().clone(),
+        (None, Some(threads)) => threads.handles()[0].clone(),
+        (None, None) => unreachable!("one or the other"),
+    };
+    let _enter = handle.enter();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    runtime.spawn(async move { while rx.recv().await.is_some() {} });
-    let engine = if o.multi_thread {
-        Engine::start(tx)
-    } else {
-        Engine::start_on(runtimes.iter().map(|r| r.handle().clone()).collect(), tx)
+    handle.spawn(async move { while rx.recv().await.is_some() {} });
+    let engine = match &threads {
+        Some(threads) => Engine::start_on(threads.handles(), tx),
+        None => Engine::start(tx),
     };
 
     let check = |kind: CheckKind| Check {
@@ -293,10 +279,17 @@ fn main() {
 
     stop.store(true, Ordering::Relaxed);
     sampler.join().unwrap();
-    runtime.block_on(engine.shutdown());
-    for (stop, thread) in drivers {
-        let _ = stop.send(());
-        let _ = thread.join();
+    match &multi {
+        Some(runtime) => runtime.block_on(engine.shutdown()),
+        // The check threads drive their runtimes; this one only waits.
+        None => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(engine.shutdown()),
+    }
+    if let Some(threads) = threads {
+        threads.stop();
     }
     let floor = connect_floor(port, 20_000);
     let checks_per_second = a.stats.checks as f64 / a.wall.as_secs_f64();

@@ -646,21 +646,7 @@ mod tests {
         // Two current-thread runtimes, each on a named thread, as the daemon
         // has them: every target is checked, each always on the same thread,
         // and both threads get their share.
-        let threads: Vec<_> = (0..2)
-            .map(|i| {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                let handle = runtime.handle().clone();
-                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-                let thread = std::thread::Builder::new()
-                    .name(format!("checks-{i}"))
-                    .spawn(move || runtime.block_on(async { stopped.await.ok() }))
-                    .unwrap();
-                (handle, stop, thread)
-            })
-            .collect();
+        let threads = crate::CheckThreads::start(2).unwrap();
         let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
         let prober: Prober = {
             let seen = Arc::clone(&seen);
@@ -678,8 +664,7 @@ mod tests {
             })
         };
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let handles = threads.iter().map(|(h, _, _)| h.clone()).collect();
-        let engine = Engine::start_with_probes_on(handles, tx, 64, Probes::Fake(prober));
+        let engine = Engine::start_with_probes_on(threads.handles(), tx, 64, Probes::Fake(prober));
         let names = ["a", "b", "c", "d"];
         engine.reconcile(
             names
@@ -702,10 +687,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(10));
         }
         drop(engine);
-        for (_, stop, thread) in threads {
-            stop.send(()).unwrap();
-            thread.join().unwrap();
-        }
+        threads.stop();
         let seen = seen.lock().unwrap();
         for n in names {
             let on: std::collections::BTreeSet<&str> = seen

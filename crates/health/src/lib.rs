@@ -18,6 +18,7 @@
 //! | `schedule` | the first check's offset in the interval; the next slot        |
 //! | `stats`    | checks run, in flight, start lateness ([`Stats`])              |
 //! | `limits`   | RLIMIT_NOFILE ([`raise_nofile_limit`]), the permit bound       |
+//! | `threads`  | [`CheckThreads`]: current-thread runtimes for the checks       |
 //! | `db`       | the `mysql`, `pgsql`, `ldap`/`ldaps` checks' wire clients      |
 //! | `net`      | the `radius`, `sip` and `ping` checks                          |
 //!
@@ -223,6 +224,7 @@ mod probe;
 mod schedule;
 mod state;
 mod stats;
+mod threads;
 mod tls;
 
 use std::fmt;
@@ -236,6 +238,7 @@ pub use engine::Engine;
 pub use limits::{default_permits, raise_nofile_limit};
 pub use probe::check_once;
 pub use stats::{Lateness, Stats};
+pub use threads::CheckThreads;
 
 /// What the caller names a virtual service by: any ordered, hashable,
 /// printable key. The engine compares, sorts and hashes it (the first

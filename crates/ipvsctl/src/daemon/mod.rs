@@ -42,7 +42,7 @@ mod sync;
 
 use std::path::PathBuf;
 
-use health::Engine;
+use health::{CheckThreads, Engine};
 use ipvs::Ipvs;
 use tracing::{error, info, warn};
 
@@ -84,8 +84,12 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let checking = CheckThreads::start()?;
-    let check_runtimes = checking.handles.clone();
+    // Two check threads, as the runtime has workers (one on a single CPU),
+    // so a slow machine still spreads 1,000 checks a second over two CPUs;
+    // the table writes, on the main runtime, never hold up a check.
+    let count = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    let checking = CheckThreads::start(count)?;
+    let check_runtimes = checking.handles();
     let code = runtime.block_on(async move {
         let table = Ipvs::connect()?;
         // First, so that a second daemon stops before touching the table.
@@ -115,51 +119,4 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
     });
     checking.stop();
     code
-}
-
-/// The health checks' own threads: each a current-thread runtime, with its
-/// share of the targets (`Engine::start_on`). A check's timer, connect and
-/// wake-ups stay on one thread, with no hand-off or work stealing between
-/// threads (no futex), which made a connect check cheaper than on the
-/// multi-thread runtime; two threads, as that runtime had workers (one on
-/// a single CPU), so a slow machine still spreads 1,000 checks a second over
-/// two CPUs; and the table writes, on the main runtime, never hold up a check.
-struct CheckThreads {
-    handles: Vec<tokio::runtime::Handle>,
-    threads: Vec<(
-        tokio::sync::oneshot::Sender<()>,
-        std::thread::JoinHandle<()>,
-    )>,
-}
-
-impl CheckThreads {
-    fn start() -> std::io::Result<Self> {
-        let count = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
-        let mut handles = Vec::new();
-        let mut threads = Vec::new();
-        for i in 0..count {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            handles.push(runtime.handle().clone());
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let thread = std::thread::Builder::new()
-                .name(format!("checks-{i}"))
-                .spawn(move || {
-                    runtime.block_on(async {
-                        let _ = stopped.await;
-                    });
-                })?;
-            threads.push((stop, thread));
-        }
-        Ok(CheckThreads { handles, threads })
-    }
-
-    /// Ends the threads (after the engine has stopped its checks).
-    fn stop(self) {
-        for (stop, thread) in self.threads {
-            let _ = stop.send(());
-            let _ = thread.join();
-        }
-    }
 }
