@@ -90,6 +90,12 @@ pub enum Command {
         /// Files that together form the desired state.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Threads that run the health checks. One keeps up with 10,000
+        /// connect checks a second on one core and costs the least CPU per
+        /// check; more spread heavy checks (TLS, external commands) over cores.
+        #[arg(long, value_name = "N", default_value_t = 1,
+              value_parser = clap::value_parser!(u16).range(1..=64))]
+        check_threads: u16,
     },
     /// Ask the running daemon for every real's health and kernel state.
     Status {

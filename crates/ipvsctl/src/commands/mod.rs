@@ -34,7 +34,10 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
         Command::Flush { yes } => flush::run(yes),
         Command::Remove { files } => remove::run(&files),
         Command::Convert { file } => convert::run(&file),
-        Command::Run { files } => crate::daemon::run(files),
+        Command::Run {
+            files,
+            check_threads,
+        } => crate::daemon::run(files, usize::from(check_threads)),
         Command::Status { json } => status::run(json),
         Command::Reload => status::reload(),
         Command::Sync { command } => sync::run(command),

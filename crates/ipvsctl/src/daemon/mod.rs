@@ -54,8 +54,9 @@ pub use serve::{Daemon, Inputs, Setup};
 use crate::exit;
 use crate::record::Record;
 
-/// Runs the daemon until SIGTERM or SIGINT.
-pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
+/// Runs the daemon until SIGTERM or SIGINT, its checks on `check_threads`
+/// threads of their own.
+pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)
@@ -84,11 +85,10 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    // Two check threads, as the runtime has workers (one on a single CPU),
-    // so a slow machine still spreads 1,000 checks a second over two CPUs;
-    // the table writes, on the main runtime, never hold up a check.
-    let count = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
-    let checking = CheckThreads::start(count)?;
+    // The checks run on threads of their own (one by default: see the
+    // health crate's "The engine's own cost"), so the table writes, on the
+    // main runtime, never hold up a check.
+    let checking = CheckThreads::start(check_threads)?;
     let check_runtimes = checking.handles();
     let code = runtime.block_on(async move {
         let table = Ipvs::connect()?;
