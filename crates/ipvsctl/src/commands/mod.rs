@@ -6,6 +6,7 @@ mod check;
 mod convert;
 mod flush;
 mod list;
+mod overrides;
 pub mod plan;
 mod remove;
 mod status;
@@ -37,6 +38,10 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
         Command::Run { files } => crate::daemon::run(files),
         Command::Status { json } => status::run(json),
         Command::Reload => status::reload(),
+        Command::Drain { real, wait } => overrides::drain(real, wait.as_deref()),
+        Command::Disable { real } => overrides::disable(real),
+        Command::Enable { real } => overrides::enable(real),
+        Command::Weight { real, weight } => overrides::weight(real, weight),
         Command::Sync { command } => sync::run(command),
     }
 }
