@@ -287,3 +287,45 @@ async fn the_control_group_may_ask_for_status_and_nothing_else() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `ipvsctl ARGS` with the socket of `dir`.
+fn ipvsctl_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ipvsctl"))
+        .args(args)
+        .env("IPVSCTL_STATE_DIR", dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn with_no_daemon_running_the_override_commands_say_so() {
+    let dir = scratch("no-daemon");
+    for args in [
+        &["drain", "10.0.0.2"][..],
+        &["disable", "10.0.0.2:80", "--virtual", "www"],
+        &["enable", "10.0.0.2"],
+        &["weight", "10.0.0.2", "3"],
+    ] {
+        let out = ipvsctl_in(&dir, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "error: no ipvsctl daemon answers on {}/ipvsctl.sock (is `ipvsctl run` running?): \
+                 No such file or directory (os error 2)\n",
+                dir.display()
+            ),
+            "{args:?}"
+        );
+    }
+    // Refused before asking anything.
+    let out = ipvsctl_in(&dir, &["drain", "10.0.0.2", "--wait=5x"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --wait=5x: not a time (300, 90s, 5m, 1h)\n"
+    );
+    let out = ipvsctl_in(&dir, &["weight", "10.0.0.2", "70000"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("70000 is not in 0..=65535"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
