@@ -9,11 +9,13 @@ use std::net::SocketAddr;
 
 use health::TargetKey;
 use ipvs::ServiceKey;
-use tracing::{error, info};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::{error, info, warn};
 
 use super::checks::Checks;
 use super::health_table::Hold;
-use super::maintenance::{Found, Watched};
+use super::maintenance::{self, Found, Watched};
 use super::overrides::{self, Action};
 use super::protocol::{Changed, ChangedReal, Request, Response};
 use super::serve::Daemon;
@@ -100,6 +102,25 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         if let Err(e) = self.sync_services(&affected) {
             error!("cannot update the table: {e:#}");
         }
+    }
+
+    /// Reads the maintenance directories once (before the first sync, so
+    /// that a real in maintenance never goes in; bounded by
+    /// [`maintenance::PERIOD`]), then starts the watcher; what it finds
+    /// comes on the receiver.
+    pub(super) async fn watch_maintenance(&mut self) -> (JoinHandle<()>, mpsc::Receiver<Found>) {
+        let watched = self.watched();
+        if !watched.is_empty() {
+            let first = maintenance::scan_once(watched.clone());
+            match tokio::time::timeout(maintenance::PERIOD, first).await {
+                Ok(found) => self.maintenance = found,
+                Err(_) => warn!("maintenance directories: the first scan is slow; going on"),
+            }
+        }
+        let (found_sender, found) = mpsc::channel(1);
+        let watcher = tokio::spawn(maintenance::watch(self.watching.subscribe(), found_sender));
+        let _ = self.watching.send(watched);
+        (watcher, found)
     }
 
     /// The maintenance directories of the configuration, each with the

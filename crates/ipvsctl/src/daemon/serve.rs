@@ -15,7 +15,7 @@ use tracing::{error, info, warn};
 
 use super::checks::Checks;
 use super::control::Control;
-use super::maintenance::{self, Found, Watched};
+use super::maintenance::{Found, Watched};
 use super::notify::Notifier;
 use super::override_store::OverrideStore;
 use super::overrides::Overrides;
@@ -102,18 +102,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             mut transitions,
         } = inputs;
         self.overrides.keep_only(&self.config);
-        let watched = self.watched();
-        if !watched.is_empty() {
-            // Before the first sync: a real in maintenance never goes in.
-            let first = maintenance::scan_once(watched.clone());
-            match tokio::time::timeout(maintenance::PERIOD, first).await {
-                Ok(found) => self.maintenance = found,
-                Err(_) => warn!("maintenance directories: the first scan is slow; going on"),
-            }
-        }
-        let (found_sender, mut found) = tokio::sync::mpsc::channel(1);
-        let watcher = tokio::spawn(maintenance::watch(self.watching.subscribe(), found_sender));
-        let _ = self.watching.send(watched);
+        let (watcher, mut found) = self.watch_maintenance().await;
         let table = self.table.entries()?;
         self.adopt(&table);
         self.starting = self
