@@ -279,6 +279,19 @@ async fn the_control_group_may_ask_for_status_and_nothing_else() {
     );
     assert_eq!(reload.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&reload.stderr).contains("only root may reload"));
+    // A directory the group cannot get through: said.
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let error = socket::set_access(&path, Some("nogroup")).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "group nogroup cannot reach {}: {} is mode 0700 (make it 0755, \
+             e.g. RuntimeDirectoryMode=0755 in the systemd unit)",
+            path.display(),
+            dir.display()
+        )
+    );
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     // An unknown group: refused, the socket stays as it was.
     let error = socket::set_access(&path, Some("no-such-group-here")).unwrap_err();
     assert_eq!(

@@ -10,7 +10,7 @@
 //! only ask for `status` ([`refusal`]).
 
 use std::io::{Read, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -65,6 +65,21 @@ pub fn set_access(path: &Path, group: Option<&str>) -> anyhow::Result<()> {
     std::os::unix::fs::chown(path, None, Some(gid))
         .with_context(|| format!("cannot give {} to group {name}", path.display()))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    // The group must also get through the directory.
+    if let Some(dir) = path.parent() {
+        let meta = std::fs::metadata(dir)?;
+        let mode = meta.permissions().mode();
+        let through = mode & 0o001 != 0 || (mode & 0o010 != 0 && meta.gid() == gid);
+        if !through {
+            anyhow::bail!(
+                "group {name} cannot reach {}: {} is mode {:04o} (make it 0755, \
+                 e.g. RuntimeDirectoryMode=0755 in the systemd unit)",
+                path.display(),
+                dir.display(),
+                mode & 0o7777
+            );
+        }
+    }
     Ok(())
 }
 
