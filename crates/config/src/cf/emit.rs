@@ -105,6 +105,9 @@ impl Reader<'_> {
         };
         boolean(&mut t, "quiescent", g.common.quiescent.as_ref(), false);
         boolean(&mut t, "cleanstop", g.cleanstop.as_ref(), true);
+        if let Some(dir) = &g.maintenancedir {
+            put_at(&mut t, "maintenance_dir", dir, string(&dir.value));
+        }
         t
     }
 

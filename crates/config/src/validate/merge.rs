@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Files put together: one desired state, no virtual twice, one `[sync]`,
-//! one `cleanstop`, and no mixed families while the sync daemon runs.
+//! one `cleanstop`, one `[control]`, and no mixed families while the sync daemon runs.
 
 use std::collections::HashMap;
 
@@ -14,8 +14,10 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
     let mut config = Config {
         sync: None,
         cleanstop: false,
+        control: Default::default(),
         virtuals: Vec::new(),
     };
+    let mut control_origin: Option<Origin> = None;
     let mut sync_origin: Option<Origin> = None;
     let mut cleanstop_origin: Option<Origin> = None;
     let mut seen: HashMap<VirtualKey, Origin> = HashMap::new();
@@ -43,6 +45,19 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
                 _ => {
                     config.cleanstop = cleanstop;
                     cleanstop_origin = Some(origin);
+                }
+            }
+        }
+        if let Some((control, origin)) = part.control {
+            match &control_origin {
+                Some(first) => diagnostics.push(Diagnostic {
+                    key: Some("control".into()),
+                    message: format!("a second [control] (the first is at {})", place(first)),
+                    ..at(&origin)
+                }),
+                None => {
+                    config.control = control;
+                    control_origin = Some(origin);
                 }
             }
         }

@@ -11,6 +11,7 @@
 
 mod check;
 mod check_kinds;
+mod control;
 mod mail;
 mod merge;
 mod password;
@@ -23,13 +24,13 @@ use std::time::Duration;
 
 use crate::diagnostic::Diagnostic;
 use crate::fields::{Checker, Fields};
-use crate::model::{Config, Family, Origin, Sync, Virtual, VirtualKey};
+use crate::model::{Config, ControlSocket, Family, Origin, Sync, Virtual, VirtualKey};
 use crate::source::SourceFile;
 use crate::tree::Table;
 use crate::words::PROTOCOL;
 
 use reals::FallbackSpec;
-use values::{count, seconds};
+use values::{count, directory, seconds};
 
 /// Schedulers the kernel ships (`ip_vs_<name>`).
 pub const SCHEDULERS: &[&str] = &[
@@ -88,6 +89,7 @@ pub fn key_text(key: &VirtualKey) -> String {
 struct FilePart {
     sync: Option<(Sync, Origin)>,
     cleanstop: Option<(bool, Origin)>,
+    control: Option<(ControlSocket, Origin)>,
     virtuals: Vec<Virtual>,
 }
 
@@ -99,6 +101,8 @@ struct Defaults<'t> {
     fall: u32,
     quiescent: bool,
     fallback: Option<(FallbackSpec, String)>,
+    /// `maintenance_dir`.
+    maintenance_dir: Option<std::path::PathBuf>,
     /// `defaults.check`, read again by every virtual without its own.
     check: Option<Fields<'t>>,
 }
@@ -112,6 +116,7 @@ impl Default for Defaults<'_> {
             fall: 1,
             quiescent: false,
             fallback: None,
+            maintenance_dir: None,
             check: None,
         }
     }
@@ -136,6 +141,10 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
             let origin = origin(checker, &s.span);
             checker.read(s, sync::sync).map(|sync| (sync, origin))
         });
+        let control = checker.table(top, "control").map(|c| {
+            let origin = origin(checker, &c.span);
+            (checker.read(c, control::control), origin)
+        });
         let mut virtuals = Vec::new();
         for v in checker.tables(top, "virtual") {
             let virtual_ = checker.read(v, |checker, v| virtuals::virtual_(checker, v, &defaults));
@@ -144,6 +153,7 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
         FilePart {
             sync,
             cleanstop,
+            control,
             virtuals,
         }
     })
@@ -174,6 +184,7 @@ fn defaults<'t>(
     let cleanstop = checker
         .boolean(d, "cleanstop")
         .map(|(c, item)| (c, origin(checker, &item.span)));
+    defaults.maintenance_dir = directory(checker, d, "maintenance_dir");
     defaults.check = checker.table(d, "check");
     (defaults, cleanstop)
 }

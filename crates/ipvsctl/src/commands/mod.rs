@@ -6,6 +6,7 @@ mod check;
 mod convert;
 mod flush;
 mod list;
+mod overrides;
 pub mod plan;
 mod remove;
 mod status;
@@ -40,6 +41,10 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
         } => crate::daemon::run(files, usize::from(check_threads)),
         Command::Status { json } => status::run(json),
         Command::Reload => status::reload(),
+        Command::Drain { real, wait } => overrides::drain(real, wait.as_deref()),
+        Command::Disable { real } => overrides::disable(real),
+        Command::Enable { real } => overrides::enable(real),
+        Command::Weight { real, weight } => overrides::weight(real, weight),
         Command::Sync { command } => sync::run(command),
     }
 }

@@ -25,13 +25,21 @@
 //! | `socket`       | the control socket: bind (one daemon only), serve, request   |
 //! | `protocol`     | the control protocol: versioned JSON lines                   |
 //! | `status`       | the answer to `status`                                       |
+//! | `overrides`    | drain/disable/weight: who, when, why; which reals a name takes |
+//! | `override_store` | the overrides' file, outliving restarts and reboots        |
+//! | `overriding`   | the loop's side of overrides and maintenance files           |
+//! | `maintenance`  | `maintenance_dir`: the naming rule, the polling watcher      |
 //! | `checks`       | [`Checks`]: the health engine as the loop uses it            |
 //! | `notify`       | systemd's notify protocol                                    |
 
 pub mod checks;
 pub mod control;
 pub mod health_table;
+pub mod maintenance;
 pub mod notify;
+pub mod override_store;
+pub mod overrides;
+mod overriding;
 pub mod protocol;
 mod reload;
 pub mod serve;
@@ -48,6 +56,7 @@ use tracing::{error, info, warn};
 
 pub use checks::Checks;
 pub use control::Control;
+pub use override_store::OverrideStore;
 pub use protocol::ReloadOutcome;
 pub use serve::{Daemon, Inputs, Setup};
 
@@ -95,6 +104,9 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
         // First, so that a second daemon stops before touching the table.
         let socket = socket::socket_path();
         let listener = socket::bind(&socket)?;
+        if let Err(e) = socket::set_access(&socket, config.control.group.as_deref()) {
+            error!("control socket: {e:#}");
+        }
         let (controls, control_inputs) = tokio::sync::mpsc::unbounded_channel();
         signals::forward(controls.clone())?;
         tokio::spawn(socket::serve(listener, controls));
@@ -107,6 +119,7 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
             notifier: notify::Notifier::from_environment(),
             record: Record::here(),
             socket: socket.clone(),
+            overrides: OverrideStore::here(),
         });
         let code = daemon
             .serve(Inputs {

@@ -69,7 +69,11 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 };
                 let initially_up = match self.health.get(&target_key) {
                     Some(health) => *health == Health::Up,
-                    None => health_table::adopted(real, current),
+                    None => health_table::adopted(
+                        real,
+                        current,
+                        self.overrides.get(&target_key).map(|o| o.action.hold()),
+                    ),
                 };
                 targets.push(Target {
                     key: target_key,
@@ -106,6 +110,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             desired_services.push(health_table::desired_service(
                 v,
                 &self.health_of(&key),
+                &self.holds_of(&key),
                 current,
                 hold,
             ));
@@ -141,7 +146,13 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                     .find(|e| e.service.service.key == key)
                     .map_or(&[][..], |e| &e.destinations[..]);
                 let hold = self.starting.contains(&key);
-                health_table::desired_service(v, &self.health_of(&key), current, hold)
+                health_table::desired_service(
+                    v,
+                    &self.health_of(&key),
+                    &self.holds_of(&key),
+                    current,
+                    hold,
+                )
             })
             .collect();
         let managed = self.record.load();
