@@ -5,12 +5,13 @@
 //!
 //! One file per TOML table: this file reads the top table and
 //! `[defaults]`, `sync` reads `[sync]`, `virtuals` a `[[virtual]]`,
-//! `reals` its `[[virtual.real]]` and `fallback`, `check` a `check`;
-//! `merge` puts the files together. The keys a table knows are the keys
+//! `reals` its `[[virtual.real]]` and `fallback`, `check` a `check`,
+//! `hooks` a `[[hook]]` (top or virtual); `merge` puts the files together. The keys a table knows are the keys
 //! read from it (see `fields`).
 
 mod check;
 mod check_kinds;
+mod hooks;
 mod mail;
 mod merge;
 mod password;
@@ -23,7 +24,7 @@ use std::time::Duration;
 
 use crate::diagnostic::Diagnostic;
 use crate::fields::{Checker, Fields};
-use crate::model::{Config, Family, Origin, Sync, Virtual, VirtualKey};
+use crate::model::{Config, Family, Hook, Origin, Sync, Virtual, VirtualKey};
 use crate::source::SourceFile;
 use crate::tree::Table;
 use crate::words::PROTOCOL;
@@ -89,6 +90,8 @@ struct FilePart {
     sync: Option<(Sync, Origin)>,
     cleanstop: Option<(bool, Origin)>,
     virtuals: Vec<Virtual>,
+    hooks: Vec<Hook>,
+    hooks_max_running: Option<(usize, Origin)>,
 }
 
 /// `[defaults]` of one file: what its virtuals inherit.
@@ -101,6 +104,8 @@ struct Defaults<'t> {
     fallback: Option<(FallbackSpec, String)>,
     /// `defaults.check`, read again by every virtual without its own.
     check: Option<Fields<'t>>,
+    /// `hooks_max_running` (global, not inherited), with where it is.
+    hooks_max_running: Option<(usize, Origin)>,
 }
 
 impl Default for Defaults<'_> {
@@ -113,6 +118,7 @@ impl Default for Defaults<'_> {
             quiescent: false,
             fallback: None,
             check: None,
+            hooks_max_running: None,
         }
     }
 }
@@ -136,6 +142,7 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
             let origin = origin(checker, &s.span);
             checker.read(s, sync::sync).map(|sync| (sync, origin))
         });
+        let hooks = hooks::hooks(checker, top);
         let mut virtuals = Vec::new();
         for v in checker.tables(top, "virtual") {
             let virtual_ = checker.read(v, |checker, v| virtuals::virtual_(checker, v, &defaults));
@@ -145,6 +152,8 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
             sync,
             cleanstop,
             virtuals,
+            hooks,
+            hooks_max_running: defaults.hooks_max_running.clone(),
         }
     })
 }
@@ -175,5 +184,7 @@ fn defaults<'t>(
         .boolean(d, "cleanstop")
         .map(|(c, item)| (c, origin(checker, &item.span)));
     defaults.check = checker.table(d, "check");
+    defaults.hooks_max_running = hooks::max_running(checker, d)
+        .map(|n| (n, origin(checker, &d.get("hooks_max_running").map_or(d.span.clone(), |i| i.span.clone()))));
     (defaults, cleanstop)
 }
