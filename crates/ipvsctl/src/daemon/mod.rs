@@ -27,9 +27,13 @@
 //! | `status`       | the answer to `status`                                       |
 //! | `checks`       | [`Checks`]: the health engine as the loop uses it            |
 //! | `notify`       | systemd's notify protocol                                    |
+//! | `events`       | [`events::Event`]: what happened, handed to the hook runner  |
+//! | `emit`         | which hooks run on an event; fallback in/out remembered      |
 
 pub mod checks;
 pub mod control;
+mod emit;
+pub mod events;
 pub mod health_table;
 pub mod notify;
 pub mod protocol;
@@ -51,7 +55,7 @@ pub use control::Control;
 pub use protocol::ReloadOutcome;
 pub use serve::{Daemon, Inputs, Setup};
 
-use crate::exit;
+use crate::{exit, hooks};
 use crate::record::Record;
 
 /// Runs the daemon until SIGTERM or SIGINT.
@@ -99,6 +103,8 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
         signals::forward(controls.clone())?;
         tokio::spawn(socket::serve(listener, controls));
         let (transitions, transition_inputs) = tokio::sync::mpsc::unbounded_channel();
+        let (events, fired) = events::Emitter::channel(hooks::QUEUE, config.hooks_max_running);
+        tokio::spawn(hooks::run(fired, events.max_running(), hooks::QUEUE, hooks::log));
         let daemon = Daemon::new(Setup {
             files,
             config,
@@ -107,7 +113,8 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
             notifier: notify::Notifier::from_environment(),
             record: Record::here(),
             socket: socket.clone(),
-        });
+        })
+        .with_events(events);
         let code = daemon
             .serve(Inputs {
                 controls: control_inputs,

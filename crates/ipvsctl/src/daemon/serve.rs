@@ -15,6 +15,7 @@ use tracing::{error, info, warn};
 
 use super::checks::Checks;
 use super::control::Control;
+use super::events::{Emitter, Event};
 use super::notify::Notifier;
 use super::status;
 use crate::record::Record;
@@ -62,6 +63,12 @@ pub struct Daemon<T, C> {
     pub(super) notifier: Notifier,
     pub(super) record: Record,
     socket: PathBuf,
+    /// Where events go (the hook runner).
+    pub(super) events: Emitter,
+    /// Virtuals whose fallback is in (see [`super::emit`]).
+    pub(super) fallbacks_in: BTreeSet<ServiceKey>,
+    /// A reload is being made (the state events are sent in).
+    pub(super) reloading: bool,
 }
 
 impl<T: Table, C: Checks> Daemon<T, C> {
@@ -77,7 +84,16 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             notifier: setup.notifier,
             record: setup.record,
             socket: setup.socket,
+            events: Emitter::none(),
+            fallbacks_in: BTreeSet::new(),
+            reloading: false,
         }
+    }
+
+    /// Sends the daemon's events (with their hooks) to `events`.
+    pub fn with_events(mut self, events: Emitter) -> Self {
+        self.events = events;
+        self
     }
 
     /// Adopts the table, makes it right, then serves until told to stop.
@@ -89,6 +105,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         } = inputs;
         let table = self.table.entries()?;
         self.adopt(&table);
+        self.adopt_fallbacks(&table);
         self.starting = self
             .config
             .virtuals
@@ -168,8 +185,23 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 t.reason
             );
             affected.insert(t.key.service);
-            self.starting.remove(&t.key.service);
+            let (service, real) = (t.key.service, t.key.real);
+            let reason = t.reason.clone();
+            let health = t.health;
             self.health.insert(t.key, t.health);
+            self.emit(match health {
+                Health::Up => Event::RealUp {
+                    service,
+                    real,
+                    reason,
+                },
+                Health::Down => Event::RealDown {
+                    service,
+                    real,
+                    reason,
+                },
+            });
+            self.starting.remove(&service);
         }
         if let Err(e) = self.sync_services(&affected) {
             error!("cannot update the table: {e:#}");

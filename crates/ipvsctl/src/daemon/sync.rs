@@ -111,6 +111,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             ));
             actual.extend(entry);
         }
+        self.note_fallbacks(&desired_services);
         let managed: BTreeSet<ServiceKey> =
             desired_services.iter().map(|d| d.service.key).collect();
         let plan = planner::plan(
@@ -144,6 +145,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 health_table::desired_service(v, &self.health_of(&key), current, hold)
             })
             .collect();
+        self.note_fallbacks(&desired_services);
         let managed = self.record.load();
         let plan = planner::plan(
             &desired_services,
