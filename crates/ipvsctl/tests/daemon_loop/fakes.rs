@@ -15,6 +15,7 @@ use ipvs::{
 };
 use ipvsctl::daemon::notify::Notifier;
 use ipvsctl::daemon::protocol::{ReloadOutcome, Status};
+use ipvsctl::daemon::events::{Emitter, Fired};
 use ipvsctl::daemon::{Checks, Control, Daemon, Inputs, Setup};
 use ipvsctl::record::Record;
 use ipvsctl::table::Table;
@@ -236,6 +237,30 @@ impl Running {
     /// Starts a daemon on an empty table with this configuration, and
     /// waits until it serves.
     pub async fn start(name: &str, toml: &str) -> Self {
+        Self::start_sending(name, toml, MemoryTable::default(), Emitter::none()).await
+    }
+
+    /// Starts a daemon as [`Running::start`] does, and returns its events
+    /// as the hook runner would get them.
+    #[allow(dead_code)]
+    pub async fn start_with_events(name: &str, toml: &str) -> (Self, mpsc::Receiver<Fired>) {
+        let (emitter, fired) = Emitter::channel(64, 1);
+        let table = MemoryTable::default();
+        (Self::start_sending(name, toml, table, emitter).await, fired)
+    }
+
+    /// As [`Running::start_with_events`], on a table that has entries.
+    #[allow(dead_code)]
+    pub async fn start_on_with_events(
+        name: &str,
+        toml: &str,
+        table: MemoryTable,
+    ) -> (Self, mpsc::Receiver<Fired>) {
+        let (emitter, fired) = Emitter::channel(64, 1);
+        (Self::start_sending(name, toml, table, emitter).await, fired)
+    }
+
+    async fn start_sending(name: &str, toml: &str, table: MemoryTable, events: Emitter) -> Self {
         let dir = std::env::temp_dir().join(format!("ipvsctl-loop-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -243,7 +268,6 @@ impl Running {
         std::fs::write(&config, toml).unwrap();
         let files = vec![config.clone()];
         let loaded = config::load(&files).expect("a good configuration");
-        let table = MemoryTable::default();
         let checks = Recorded::default();
         let (controls, control_inputs) = mpsc::unbounded_channel();
         let (transitions, transition_inputs) = mpsc::unbounded_channel();
@@ -255,7 +279,8 @@ impl Running {
             notifier: Notifier::none(),
             record: Record::at(dir.join("managed")),
             socket: dir.join("ipvsctl.sock"),
-        });
+        })
+        .with_events(events);
         let task = tokio::spawn(daemon.serve(Inputs {
             controls: control_inputs,
             transitions: transition_inputs,
