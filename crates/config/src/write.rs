@@ -7,9 +7,9 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::model::{
-    Check, CheckKind, Config, DnsCheck, Family, Hook, HttpCheck, LdapCheck, Login, MailCheck, MailTls,
-    Netmask, RadiusCheck, Real, Receive, Secret, SendExpect, SipCheck, SqlCheck, VirtualKey,
-    DEFAULT_HOOKS_MAX_RUNNING,
+    Check, CheckKind, Config, DnsCheck, Family, Hook, HttpCheck, LdapCheck, Login, MailCheck,
+    MailTls, Netmask, RadiusCheck, Real, Receive, Secret, SendExpect, SipCheck, SqlCheck,
+    VirtualKey, DEFAULT_HOOKS_MAX_RUNNING,
 };
 use crate::words::{
     CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SIP_TRANSPORT, SYNC_STATE,

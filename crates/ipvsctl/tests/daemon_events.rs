@@ -165,7 +165,10 @@ async fn the_fallback_going_in_after_the_start_is_an_event_and_a_restart_is_not(
     again.past_the_start().await;
     again.health(&www(), "10.0.0.11:80", Down);
     assert_eq!(next(&mut events).await.event, down("10.0.0.11:80"));
-    assert!(events.try_recv().is_err(), "the adopted fallback was an event");
+    assert!(
+        events.try_recv().is_err(),
+        "the adopted fallback was an event"
+    );
     assert_eq!(again.stop().await, 0);
 }
 

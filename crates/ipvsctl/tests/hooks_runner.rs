@@ -53,10 +53,7 @@ impl Dir {
             if done(&text) {
                 return text;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{name}: {text:?}"
-            );
+            assert!(tokio::time::Instant::now() < deadline, "{name}: {text:?}");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
@@ -112,10 +109,16 @@ async fn a_hook_gets_the_event_in_its_environment_and_placeholders() {
     );
     let fired = real_down(vec![]);
     let env = environment::environment(&fired);
-    let argv: Vec<String> = [script.as_str(), "{event}", "{virtual}", "{protocol}", "{real}"]
-        .iter()
-        .map(|a| environment::substitute(a, &env))
-        .collect();
+    let argv: Vec<String> = [
+        script.as_str(),
+        "{event}",
+        "{virtual}",
+        "{protocol}",
+        "{real}",
+    ]
+    .iter()
+    .map(|a| environment::substitute(a, &env))
+    .collect();
     // An inherited IPVSCTL_ variable does not reach the hook.
     std::env::set_var("IPVSCTL_WEIGHT", "inherited");
     let ran = command::run(&argv, &env, PATIENCE).await;
@@ -182,7 +185,10 @@ fn gone(pid: &str) -> bool {
     // Gone, or a zombie waiting for init to reap it.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
-        Ok(stat) => stat.rsplit(')').next().is_some_and(|s| s.trim_start().starts_with('Z')),
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|s| s.trim_start().starts_with('Z')),
     }
 }
 
@@ -324,6 +330,12 @@ async fn beyond_the_queue_hooks_are_dropped_not_waited_for() {
         })
         .collect();
     assert_eq!(ran.len(), 3, "{all:?}");
-    assert_eq!(dir.read("log").lines().filter(|l| l.starts_with("start")).count(), 3);
+    assert_eq!(
+        dir.read("log")
+            .lines()
+            .filter(|l| l.starts_with("start"))
+            .count(),
+        3
+    );
     assert!(!Path::new(&dir.path("go-4")).exists());
 }

@@ -81,7 +81,11 @@ impl Reader<'_> {
         let g = &self.globals.common;
         let mut hooks = Vec::new();
         if own.fallbackcommand {
-            let command = v.common.fallbackcommand.as_ref().or(g.fallbackcommand.as_ref());
+            let command = v
+                .common
+                .fallbackcommand
+                .as_ref()
+                .or(g.fallbackcommand.as_ref());
             hooks.extend(fallback_hooks(command));
         }
         if own.email {

@@ -31,9 +31,24 @@ pub(super) fn hooks(checker: &mut Checker<'_>, fields: &Fields<'_>) -> Vec<Hook>
     if !fields.has("hook") {
         return hooks;
     }
+    let before = checker.diagnostics.len();
     for h in checker.tables(fields, "hook") {
         let hook = checker.read(h, hook);
         hooks.extend(hook);
+    }
+    // The hooks a `.cf` directive becomes (fallbackcommand: two) share
+    // its place: one message there is enough.
+    let mut seen = Vec::new();
+    let mut index = before;
+    while index < checker.diagnostics.len() {
+        let d = &checker.diagnostics[index];
+        let said = (d.location, d.message.clone());
+        if seen.contains(&said) {
+            checker.diagnostics.remove(index);
+        } else {
+            seen.push(said);
+            index += 1;
+        }
     }
     hooks
 }

@@ -184,7 +184,15 @@ fn defaults<'t>(
         .boolean(d, "cleanstop")
         .map(|(c, item)| (c, origin(checker, &item.span)));
     defaults.check = checker.table(d, "check");
-    defaults.hooks_max_running = hooks::max_running(checker, d)
-        .map(|n| (n, origin(checker, &d.get("hooks_max_running").map_or(d.span.clone(), |i| i.span.clone()))));
+    defaults.hooks_max_running = hooks::max_running(checker, d).map(|n| {
+        (
+            n,
+            origin(
+                checker,
+                &d.get("hooks_max_running")
+                    .map_or(d.span.clone(), |i| i.span.clone()),
+            ),
+        )
+    });
     (defaults, cleanstop)
 }

@@ -71,9 +71,8 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                     .iter()
                     .find(|e| e.service.service.key == key)
                     .map_or(&[][..], |e| &e.destinations[..]);
-                health_table::fallback_of(v).is_some_and(|f| {
-                    current.iter().any(|e| e.destination.address == f.address)
-                })
+                health_table::fallback_of(v)
+                    .is_some_and(|f| current.iter().any(|e| e.destination.address == f.address))
             })
             .map(|v| desired::service_key(&v.key))
             .collect();

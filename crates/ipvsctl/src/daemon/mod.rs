@@ -55,8 +55,8 @@ pub use control::Control;
 pub use protocol::ReloadOutcome;
 pub use serve::{Daemon, Inputs, Setup};
 
-use crate::{exit, hooks};
 use crate::record::Record;
+use crate::{exit, hooks};
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
@@ -104,7 +104,12 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
         tokio::spawn(socket::serve(listener, controls));
         let (transitions, transition_inputs) = tokio::sync::mpsc::unbounded_channel();
         let (events, fired) = events::Emitter::channel(hooks::QUEUE, config.hooks_max_running);
-        tokio::spawn(hooks::run(fired, events.max_running(), hooks::QUEUE, hooks::log));
+        tokio::spawn(hooks::run(
+            fired,
+            events.max_running(),
+            hooks::QUEUE,
+            hooks::log,
+        ));
         let daemon = Daemon::new(Setup {
             files,
             config,

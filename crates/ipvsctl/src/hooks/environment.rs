@@ -176,7 +176,15 @@ mod tests {
 
     #[test]
     fn unknown_or_unset_placeholders_stay() {
-        for arg in ["{real}", "{EVENT}", "{", "}{", "{}", "{ev{event}", "${HOME}"] {
+        for arg in [
+            "{real}",
+            "{EVENT}",
+            "{",
+            "}{",
+            "{}",
+            "{ev{event}",
+            "${HOME}",
+        ] {
             let expected = arg.replace("{event}", "fallback-in");
             assert_eq!(substitute(arg, &env()), expected, "{arg}");
         }

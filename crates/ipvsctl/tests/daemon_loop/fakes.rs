@@ -13,9 +13,9 @@ use ipvs::{
     DestinationEntry, Operation, OperationFailure, ServiceEntry, ServiceKey, Stats, SyncDaemon,
     SyncState, TableEntry,
 };
+use ipvsctl::daemon::events::{Emitter, Fired};
 use ipvsctl::daemon::notify::Notifier;
 use ipvsctl::daemon::protocol::{ReloadOutcome, Status};
-use ipvsctl::daemon::events::{Emitter, Fired};
 use ipvsctl::daemon::{Checks, Control, Daemon, Inputs, Setup};
 use ipvsctl::record::Record;
 use ipvsctl::table::Table;
