@@ -142,7 +142,8 @@ impl Event {
 /// "daemon status", which `emailalertstatus` filters on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DaemonState {
-    /// The virtual's reals have not all had their first check yet.
+    /// The virtual has had no change of health since the daemon started
+    /// (its first check results are coming in).
     Starting,
     /// Serving.
     Running,
