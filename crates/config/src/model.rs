@@ -21,6 +21,77 @@ pub struct Config {
     pub control: ControlSocket,
     /// Every virtual service, in file order.
     pub virtuals: Vec<Virtual>,
+    /// `[[hook]]`: commands run on events of any virtual (and of the
+    /// daemon itself), in file order.
+    pub hooks: Vec<Hook>,
+    /// `[defaults] hooks_max_running`: how many hook commands may run at
+    /// once.
+    pub hooks_max_running: usize,
+}
+
+/// The default of `hooks_max_running`.
+pub const DEFAULT_HOOKS_MAX_RUNNING: usize = 4;
+
+/// The default time a hook may run before it is killed.
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a hook may be run on. Their names (`real-down`, …) are the
+/// values of `IPVSCTL_EVENT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HookEvent {
+    /// A real passed its checks: in the table again.
+    RealUp,
+    /// A real failed its checks: out (or weight 0 when quiescent).
+    RealDown,
+    /// An operator drained a real (weight 0, connections go on).
+    RealDrained,
+    /// An operator took a real out.
+    RealDisabled,
+    /// An operator put a real back under its checks.
+    RealEnabled,
+    /// An operator set a real's weight.
+    RealWeight,
+    /// No real of a virtual is up: its fallback went in.
+    FallbackIn,
+    /// A real of a virtual is up again: its fallback went out.
+    FallbackOut,
+    /// A reload read good files: the new configuration is in force.
+    ReloadApplied,
+    /// A reload was refused: the old configuration goes on.
+    ReloadRefused,
+}
+
+/// A command run on events (`[[hook]]`, or a virtual's `[[virtual.hook]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hook {
+    /// The events it runs on; empty: every event (`"*"`).
+    pub events: Vec<HookEvent>,
+    /// The program (an absolute path) and its arguments, run without a
+    /// shell; `{event}`, `{virtual}`, … stand for the event's values.
+    pub command: Vec<String>,
+    /// Killed (its whole process group) after this long.
+    pub timeout: Duration,
+    /// Where it was declared.
+    pub origin: Origin,
+}
+
+impl HookEvent {
+    /// Its name: `real-down`, `fallback-in`, …
+    pub fn name(self) -> &'static str {
+        crate::words::HOOK_EVENT.name(self)
+    }
+
+    /// Every event, in the order the documentation lists them.
+    pub fn all() -> impl Iterator<Item = HookEvent> {
+        crate::words::HOOK_EVENT.words.iter().map(|(_, e)| *e)
+    }
+}
+
+impl Hook {
+    /// Whether it runs on `event`.
+    pub fn runs_on(&self, event: HookEvent) -> bool {
+        self.events.is_empty() || self.events.contains(&event)
+    }
 }
 
 /// `[control]`: who may use the daemon's control socket.
@@ -462,6 +533,8 @@ pub struct Virtual {
     /// `maintenancedir`): a file named `IP:PORT`, `IP`, or the real's host
     /// name, long or short, with or without `:PORT`.
     pub maintenance_dir: Option<PathBuf>,
+    /// Commands run on this virtual's events only (`[[virtual.hook]]`).
+    pub hooks: Vec<Hook>,
     /// Where it was declared.
     pub origin: Origin,
 }

@@ -5,7 +5,8 @@
 //! cargo-deny's `enum_deser!`).
 
 use crate::model::{
-    CheckKind, DnsProtocol, DnsRecord, Family, Forward, MailTls, Protocol, SipTransport, SyncRole,
+    CheckKind, DnsProtocol, DnsRecord, Family, Forward, HookEvent, MailTls, Protocol, SipTransport,
+    SyncRole,
 };
 
 /// The words of one key.
@@ -97,6 +98,25 @@ pub(crate) const SYNC_STATE: Words<SyncRole> = Words {
     aliases: &[],
     any_case: false,
     refusal: Refusal::IsNot("a sync state"),
+};
+
+/// A hook's `events` (and `IPVSCTL_EVENT`).
+pub(crate) const HOOK_EVENT: Words<HookEvent> = Words {
+    words: &[
+        ("real-up", HookEvent::RealUp),
+        ("real-down", HookEvent::RealDown),
+        ("real-drained", HookEvent::RealDrained),
+        ("real-disabled", HookEvent::RealDisabled),
+        ("real-enabled", HookEvent::RealEnabled),
+        ("real-weight", HookEvent::RealWeight),
+        ("fallback-in", HookEvent::FallbackIn),
+        ("fallback-out", HookEvent::FallbackOut),
+        ("reload-applied", HookEvent::ReloadApplied),
+        ("reload-refused", HookEvent::ReloadRefused),
+    ],
+    aliases: &[],
+    any_case: false,
+    refusal: Refusal::Unknown("event"),
 };
 
 /// A virtual's `protocol`.

@@ -7,8 +7,9 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::model::{
-    Check, CheckKind, Config, DnsCheck, Family, HttpCheck, LdapCheck, Login, MailCheck, MailTls,
-    Netmask, RadiusCheck, Real, Receive, Secret, SendExpect, SipCheck, SqlCheck, VirtualKey,
+    Check, CheckKind, Config, DnsCheck, Family, Hook, HttpCheck, LdapCheck, Login, MailCheck,
+    MailTls, Netmask, RadiusCheck, Real, Receive, Secret, SendExpect, SipCheck, SqlCheck,
+    VirtualKey, DEFAULT_HOOKS_MAX_RUNNING,
 };
 use crate::words::{
     CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SIP_TRANSPORT, SYNC_STATE,
@@ -18,8 +19,15 @@ use crate::words::{
 pub fn to_toml(config: &Config, header: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {header}");
+    let max_running = config.hooks_max_running != DEFAULT_HOOKS_MAX_RUNNING;
+    if config.cleanstop || max_running {
+        out.push_str("\n[defaults]\n");
+    }
     if config.cleanstop {
-        out.push_str("\n[defaults]\ncleanstop = true\n");
+        out.push_str("cleanstop = true\n");
+    }
+    if max_running {
+        let _ = writeln!(out, "hooks_max_running = {}", config.hooks_max_running);
     }
     if let Some(group) = &config.control.group {
         let _ = write!(out, "\n[control]\ngroup = {}\n", quote(group));
@@ -44,6 +52,10 @@ pub fn to_toml(config: &Config, header: &str) -> String {
         if let Some(v) = sync.ttl {
             let _ = writeln!(out, "ttl = {v}");
         }
+    }
+    for h in &config.hooks {
+        out.push_str("\n[[hook]]\n");
+        hook(&mut out, h, "");
     }
     for v in &config.virtuals {
         out.push_str("\n[[virtual]]\n");
@@ -92,8 +104,29 @@ pub fn to_toml(config: &Config, header: &str) -> String {
                 real.weight
             );
         }
+        for h in &v.hooks {
+            out.push_str("\n  [[virtual.hook]]\n");
+            hook(&mut out, h, "  ");
+        }
     }
     out
+}
+
+/// A hook's keys, each line indented by `indent`.
+fn hook(out: &mut String, h: &Hook, indent: &str) {
+    let events = if h.events.is_empty() {
+        "\"*\"".to_string()
+    } else {
+        let names: Vec<String> = h.events.iter().map(|e| quote(e.name())).collect();
+        format!("[{}]", names.join(", "))
+    };
+    let command: Vec<String> = h.command.iter().map(|w| quote(w)).collect();
+    let _ = write!(
+        out,
+        "{indent}events = {events}\n{indent}command = [{}]\n{indent}timeout = {}\n",
+        command.join(", "),
+        seconds(h.timeout)
+    );
 }
 
 fn real_table(real: &Real) -> String {

@@ -214,14 +214,16 @@ defaults.check_rise = 1 @1:1
 defaults.check_fall = 4 @3:14
 defaults.quiescent = true @4:11
 defaults.cleanstop = false @5:11
+hook[0].events = [\"real-up\", \"real-down\", \"real-drained\", \"real-disabled\", \"real-enabled\", \"real-weight\", \"fallback-in\", \"fallback-out\"] @8:13
+hook[0].command = [\"/usr/local/lib/ipvsctl/hooks/mail-alert\", \"--to\", \"root@example.com\"] @8:13
 "
     );
+    // emailalert is a hook now (tests/cf_hooks.rs), not a warning.
     assert_eq!(
         warnings,
         [
             "ld.cf:6:1: ignored: autoreload (ipvsctl does not watch the file for changes)",
             "ld.cf:7:1: ignored: logfile (ipvsctl has its own logging)",
-            "ld.cf:8:1: ignored: emailalert (ipvsctl sends no e-mail alerts)",
         ]
     );
 }

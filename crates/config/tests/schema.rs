@@ -26,19 +26,19 @@ fn all(text: &str) -> Vec<String> {
 /// Each file, and every diagnostic it gets, in order.
 const CASES: &[(&str, &[&str])] = &[
     ("zzzzzz = 1\n", &[
-        "error: s.toml:1:1: zzzzzz: unknown key (known keys: defaults, sync, control, virtual)",
+        "error: s.toml:1:1: zzzzzz: unknown key (known keys: defaults, sync, control, hook, virtual)",
     ]),
     ("[control]\nzzzzzz = 1\n", &[
         "error: s.toml:2:1: control.zzzzzz: unknown key (known keys: group)",
     ]),
     ("[defaults]\nzzzzzz = 1\n", &[
-        "error: s.toml:2:1: defaults.zzzzzz: unknown key (known keys: check_interval, check_timeout, check_rise, check_fall, quiescent, fallback, cleanstop, maintenance_dir, check)",
+        "error: s.toml:2:1: defaults.zzzzzz: unknown key (known keys: check_interval, check_timeout, check_rise, check_fall, quiescent, fallback, cleanstop, maintenance_dir, check, hooks_max_running)",
     ]),
     ("[sync]\nstate = \"master\"\nsyncid = 1\ninterface = \"eth0\"\nzzzzzz = 1\n", &[
         "error: s.toml:5:1: sync.zzzzzz: unknown key (known keys: state, syncid, interface, maxlen, group, port, ttl)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\nzzzzzz = 1\n", &[
-        "error: s.toml:3:1: virtual[0].zzzzzz: unknown key (known keys: name, address, fwmark, family, protocol, scheduler, persistent, netmask, quiescent, fallback, check, maintenance_dir, real)",
+        "error: s.toml:3:1: virtual[0].zzzzzz: unknown key (known keys: name, address, fwmark, family, protocol, scheduler, persistent, netmask, quiescent, fallback, check, maintenance_dir, real, hook)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\n[[virtual.real]]\naddress = \"10.0.0.2\"\nzzzzzz = 1\n", &[
         "error: s.toml:5:1: virtual[0].real[0].zzzzzz: unknown key (known keys: address, forward, weight)",
@@ -107,6 +107,12 @@ const CASES: &[(&str, &[&str])] = &[
         "error: s.toml:3:35: virtual[0].check.method: `x` is not GET or HEAD",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\ncheck = { type = \"http\", method = \"head\" }\n", &[]),
+    ("[[hook]]\nevents = \"*\"\ncommand = [\"/bin/true\"]\nzzzzzz = 1\n", &[
+        "error: s.toml:4:1: hook[0].zzzzzz: unknown key (known keys: events, command, timeout)",
+    ]),
+    ("[[virtual]]\naddress = \"10.0.0.1:80\"\n[[virtual.hook]]\nevents = [\"real-dwn\"]\ncommand = [\"/bin/true\"]\n", &[
+        "error: s.toml:4:11: virtual[0].hook[0].events: unknown event `real-dwn` (real-up, real-down, real-drained, real-disabled, real-enabled, real-weight, fallback-in, fallback-out, reload-applied or reload-refused)",
+    ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\nscheduler = \"x\"\n", &[
         "error: s.toml:3:13: virtual[0].scheduler: unknown scheduler `x` (one of rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos)",
     ]),

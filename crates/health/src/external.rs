@@ -5,13 +5,13 @@
 //! reason.
 
 use std::net::SocketAddr;
-use std::os::unix::process::ExitStatusExt;
-use std::process::{ExitStatus, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
+use crate::child::{exit_text, GroupKill};
 use crate::probe::timed_out;
 use crate::Target;
 
@@ -41,27 +41,6 @@ pub(crate) fn substitute(arg: &str, addr: SocketAddr, vip: &str, vport: u16) -> 
     out
 }
 
-/// Kills the child's whole process group (it runs in its own) unless
-/// disarmed once the child has been reaped.
-struct GroupKill(Option<i32>);
-
-impl GroupKill {
-    fn kill(&mut self) {
-        if let Some(pgid) = self.0.take() {
-            // SAFETY: kill(2) with a negative pid signals that process group.
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
-            }
-        }
-    }
-}
-
-impl Drop for GroupKill {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// The first line of stderr, at most this long.
 const STDERR_LINE: usize = 200;
 
@@ -88,7 +67,7 @@ pub(crate) async fn external<S>(
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
-    let mut group = GroupKill(child.id().and_then(|id| i32::try_from(id).ok()));
+    let mut group = GroupKill::new(child.id());
     let mut stderr = child.stderr.take();
     let mut line = Vec::new();
     let mut buf = [0u8; 512];
@@ -109,7 +88,7 @@ pub(crate) async fn external<S>(
         }
     };
     // Reaped: the group id may be reused from now on.
-    group.0 = None;
+    group.disarm();
     let status = status.map_err(|e| format!("waiting for {program}: {e}"))?;
     if status.success() {
         return Ok("exit status 0".to_string());
@@ -144,14 +123,6 @@ fn keep_first_line(line: &mut Vec<u8>, bytes: &[u8]) {
     }
     let room = STDERR_LINE - line.len();
     line.extend_from_slice(&bytes[..bytes.len().min(room)]);
-}
-
-fn exit_text(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exit status {code}"),
-        (None, Some(signal)) => format!("killed by signal {signal}"),
-        (None, None) => format!("ended: {status}"),
-    }
 }
 
 #[cfg(test)]

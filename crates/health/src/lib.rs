@@ -10,6 +10,7 @@
 //! | `engine`   | [`Engine`]: one task per target, reconcile, snapshot, shutdown |
 //! | `probe`    | one check ([`check_once`]): the dispatch; connect, http(s)    |
 //! | `external` | the external check: a program, its process group, its stderr   |
+//! | [`child`]  | a child's process group killed whole; its exit in words        |
 //! | `connect`  | the connect check's TCP connect (one system call fewer)        |
 //! | `check`    | the tcp, udp and dns checks, a file each                       |
 //! | `tls`      | rustls client configurations, SNI                              |
@@ -213,6 +214,7 @@
 
 mod base64;
 mod check;
+pub mod child;
 mod connect;
 mod db;
 mod engine;

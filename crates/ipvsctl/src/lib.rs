@@ -9,6 +9,7 @@
 //! | `cli`          | the command line (clap)                                     |
 //! | `commands`     | one module per command                                      |
 //! | `daemon`       | `ipvsctl run`, and the control protocol of `status`/`reload` |
+//! | `hooks`        | the hook runner: commands run on the daemon's events        |
 //! | `table`        | [`table::Table`]: the IPVS table as `apply` and the daemon use it |
 //! | `execute`      | execute a plan and report it (apply prints, the daemon logs) |
 //! | `desired`      | the configuration in the kernel's terms                     |
@@ -24,6 +25,7 @@ pub mod daemon;
 pub mod desired;
 pub mod execute;
 pub mod exit;
+pub mod hooks;
 pub mod record;
 pub mod render;
 pub mod report;

@@ -62,7 +62,6 @@ const fn spec(name: &'static str, place: Place, read: Read) -> Spec {
     Spec { name, place, read }
 }
 
-const EMAIL: &str = "ipvsctl sends no e-mail alerts";
 const SERVICE_CHECKS: &str = "only ldirectord's service-specific negotiate checks use it";
 const YES_NO: Checked = Checked::YesNo;
 const ANY: Checked = Checked::Any;
@@ -74,6 +73,7 @@ const DIRECTIVES: &[Spec] = {
     use Place::{Both, Global, Virtual};
     use Read::*;
     use super::virtual_directives as v;
+    use super::hook_directives as h;
     &[
         // Check timing and quiescence: global defaults, or a virtual's own.
         spec("checktimeout",     Both,    Count(|c| &mut c.checktimeout)),
@@ -85,6 +85,12 @@ const DIRECTIVES: &[Spec] = {
         spec("fallback6",        Both,    InEither(fallback)),
         spec("cleanstop",        Both,    InEither(cleanstop)),
         spec("fork",             Global,  InGlobal(fork)),
+        // Hooks: commands run on events.
+        spec("fallbackcommand",  Both,    InEither(h::fallbackcommand)),
+        spec("callback",         Global,  InGlobal(h::callback)),
+        spec("emailalert",       Both,    InEither(h::emailalert)),
+        spec("emailalertstatus", Both,    InEither(h::emailalertstatus)),
+        spec("emailalertfrom",   Global,  InGlobal(h::emailalertfrom)),
         // The virtual service.
         spec("real",             Virtual, InVirtual(v::real)),
         spec("real6",            Virtual, InVirtual(v::real)),
@@ -112,16 +118,11 @@ const DIRECTIVES: &[Spec] = {
         spec("timeout",          Both,    Refused("removed from ldirectord in favour of checktimeout and negotiatetimeout")),
         // Read, and ignored: ipvsctl has no use for them.
         spec("checkcount",       Both,    Ignored(Checked::Count, "deprecated by ldirectord, and only ping checks use it")),
-        spec("fallbackcommand",  Both,    Ignored(ANY, "ipvsctl runs no fallback command")),
-        spec("emailalert",       Both,    Ignored(ANY, EMAIL)),
-        spec("emailalertfreq",   Both,    Ignored(ANY, EMAIL)),
-        spec("emailalertstatus", Both,    Ignored(ANY, EMAIL)),
-        spec("smtp",             Both,    Ignored(ANY, EMAIL)),
-        spec("emailalertfrom",   Global,  Ignored(ANY, EMAIL)),
+        spec("emailalertfreq",   Both,    Ignored(ANY, "ipvsctl mails each change once; it does not repeat alerts while a real stays down")),
+        spec("smtp",             Both,    Ignored(ANY, "the mail-alert hook sends through the local sendmail(8)")),
         spec("autoreload",       Global,  Ignored(YES_NO, "ipvsctl does not watch the file for changes")),
         spec("readdquiescent",   Global,  Ignored(YES_NO, "ipvsctl keeps quiescent servers in the table itself")),
         spec("supervised",       Global,  Ignored(YES_NO, "ipvsctl has no background mode to turn off")),
-        spec("callback",         Global,  Ignored(ANY, "ipvsctl runs no program when the file changes")),
         spec("logfile",          Global,  Ignored(ANY, "ipvsctl has its own logging")),
         spec("execute",          Global,  Ignored(ANY, "ipvsctl does not start other ldirectord instances")),
         spec("maintenancedir",   Global,  InGlobal(|r, d| r.globals.maintenancedir = r.text(d))),

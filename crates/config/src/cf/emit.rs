@@ -40,7 +40,7 @@ pub(super) fn string(text: &str) -> Value {
 }
 
 impl Reader<'_> {
-    /// The document: `defaults`, then `virtual`.
+    /// The document: `defaults`, `hook`, then `virtual`.
     pub(super) fn document(&mut self) -> Table {
         let mut top = Table::default();
         let defaults = self.defaults();
@@ -51,11 +51,20 @@ impl Reader<'_> {
             &(0..0),
             Value::Table(defaults),
         );
+        let own = self.own_hooks();
+        let hooks = self.top_hooks(own);
+        if let Some(span) = hooks.first().map(|h| h.span.clone()) {
+            put(&mut top, "hook", &span, &span, Value::Array(hooks));
+        }
         let virtuals = std::mem::take(&mut self.virtuals);
         let items: Vec<Item> = virtuals
             .iter()
             .filter_map(|v| {
-                let table = self.virtual_table(v)?;
+                let mut table = self.virtual_table(v)?;
+                let hooks = self.virtual_hooks(v, own);
+                if !hooks.is_empty() {
+                    put(&mut table, "hook", &v.key, &v.line, Value::Array(hooks));
+                }
                 Some(Item::new(v.line.clone(), Value::Table(table)))
             })
             .collect();

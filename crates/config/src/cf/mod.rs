@@ -19,12 +19,16 @@
 //! | `spec`         | what was read: the global section and each virtual block   |
 //! | `emit`         | what was read → the raw document, ldirectord's defaults in |
 //! | `emit_check`   | checktype/service → the virtual's `check`, with its settings |
+//! | `hook_directives` | `fallbackcommand`, `callback`, `emailalert*` read          |
+//! | `emit_hooks`   | those → `hook` tables, with ldirectord's arguments         |
 
 mod address;
 mod directives;
 mod emit;
 mod emit_check;
+mod emit_hooks;
 mod emit_kinds;
+mod hook_directives;
 mod lexer;
 mod services;
 mod spec;

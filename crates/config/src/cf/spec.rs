@@ -26,6 +26,11 @@ pub(super) struct Common {
     pub(super) checkinterval: Option<At<i64>>,
     pub(super) failurecount: Option<At<i64>>,
     pub(super) quiescent: Option<At<bool>>,
+    /// `fallbackcommand`, `emailalert`, `emailalertstatus` (the statuses,
+    /// comma separated; empty for `none`): see `hook_directives`.
+    pub(super) fallbackcommand: Option<At<String>>,
+    pub(super) emailalert: Option<At<String>>,
+    pub(super) emailalertstatus: Option<At<String>>,
 }
 
 /// The global section.
@@ -38,6 +43,8 @@ pub(super) struct Globals {
     pub(super) maintenancedir: Option<At<String>>,
     pub(super) fallback: Option<At<FallbackLine>>,
     pub(super) fallback6: Option<At<FallbackLine>>,
+    pub(super) callback: Option<At<String>>,
+    pub(super) emailalertfrom: Option<At<String>>,
 }
 
 /// `checktype`.

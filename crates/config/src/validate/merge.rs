@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Files put together: one desired state, no virtual twice, one `[sync]`,
-//! one `cleanstop`, one `[control]`, and no mixed families while the sync daemon runs.
+//! one `cleanstop`, one `[control]`, one `hooks_max_running`, and no mixed families while the sync daemon runs.
 
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Config, Family, Origin, VirtualKey};
+use crate::model::{Config, Family, Origin, VirtualKey, DEFAULT_HOOKS_MAX_RUNNING};
 
 use super::{key_text, FilePart};
 
@@ -16,8 +16,11 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
         cleanstop: false,
         control: Default::default(),
         virtuals: Vec::new(),
+        hooks: Vec::new(),
+        hooks_max_running: DEFAULT_HOOKS_MAX_RUNNING,
     };
     let mut control_origin: Option<Origin> = None;
+    let mut max_running_origin: Option<Origin> = None;
     let mut sync_origin: Option<Origin> = None;
     let mut cleanstop_origin: Option<Origin> = None;
     let mut seen: HashMap<VirtualKey, Origin> = HashMap::new();
@@ -61,6 +64,20 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
                 }
             }
         }
+        if let Some((max, origin)) = part.hooks_max_running {
+            match &max_running_origin {
+                Some(first) if max != config.hooks_max_running => diagnostics.push(Diagnostic {
+                    key: Some("defaults.hooks_max_running".into()),
+                    message: format!("differs from the hooks_max_running at {}", place(first)),
+                    ..at(&origin)
+                }),
+                _ => {
+                    config.hooks_max_running = max;
+                    max_running_origin = Some(origin);
+                }
+            }
+        }
+        config.hooks.extend(part.hooks);
         for virtual_ in part.virtuals {
             if let Some(first) = seen.get(&virtual_.key) {
                 diagnostics.push(Diagnostic {

@@ -5,13 +5,14 @@
 //!
 //! One file per TOML table: this file reads the top table and
 //! `[defaults]`, `sync` reads `[sync]`, `virtuals` a `[[virtual]]`,
-//! `reals` its `[[virtual.real]]` and `fallback`, `check` a `check`;
-//! `merge` puts the files together. The keys a table knows are the keys
+//! `reals` its `[[virtual.real]]` and `fallback`, `check` a `check`,
+//! `hooks` a `[[hook]]` (top or virtual); `merge` puts the files together. The keys a table knows are the keys
 //! read from it (see `fields`).
 
 mod check;
 mod check_kinds;
 mod control;
+mod hooks;
 mod mail;
 mod merge;
 mod password;
@@ -24,7 +25,7 @@ use std::time::Duration;
 
 use crate::diagnostic::Diagnostic;
 use crate::fields::{Checker, Fields};
-use crate::model::{Config, ControlSocket, Family, Origin, Sync, Virtual, VirtualKey};
+use crate::model::{Config, ControlSocket, Family, Hook, Origin, Sync, Virtual, VirtualKey};
 use crate::source::SourceFile;
 use crate::tree::Table;
 use crate::words::PROTOCOL;
@@ -91,6 +92,8 @@ struct FilePart {
     cleanstop: Option<(bool, Origin)>,
     control: Option<(ControlSocket, Origin)>,
     virtuals: Vec<Virtual>,
+    hooks: Vec<Hook>,
+    hooks_max_running: Option<(usize, Origin)>,
 }
 
 /// `[defaults]` of one file: what its virtuals inherit.
@@ -105,6 +108,8 @@ struct Defaults<'t> {
     maintenance_dir: Option<std::path::PathBuf>,
     /// `defaults.check`, read again by every virtual without its own.
     check: Option<Fields<'t>>,
+    /// `hooks_max_running` (global, not inherited), with where it is.
+    hooks_max_running: Option<(usize, Origin)>,
 }
 
 impl Default for Defaults<'_> {
@@ -118,6 +123,7 @@ impl Default for Defaults<'_> {
             fallback: None,
             maintenance_dir: None,
             check: None,
+            hooks_max_running: None,
         }
     }
 }
@@ -145,6 +151,7 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
             let origin = origin(checker, &c.span);
             (checker.read(c, control::control), origin)
         });
+        let hooks = hooks::hooks(checker, top);
         let mut virtuals = Vec::new();
         for v in checker.tables(top, "virtual") {
             let virtual_ = checker.read(v, |checker, v| virtuals::virtual_(checker, v, &defaults));
@@ -155,6 +162,8 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
             cleanstop,
             control,
             virtuals,
+            hooks,
+            hooks_max_running: defaults.hooks_max_running.clone(),
         }
     })
 }
@@ -186,5 +195,15 @@ fn defaults<'t>(
         .map(|(c, item)| (c, origin(checker, &item.span)));
     defaults.maintenance_dir = directory(checker, d, "maintenance_dir");
     defaults.check = checker.table(d, "check");
+    defaults.hooks_max_running = hooks::max_running(checker, d).map(|n| {
+        (
+            n,
+            origin(
+                checker,
+                &d.get("hooks_max_running")
+                    .map_or(d.span.clone(), |i| i.span.clone()),
+            ),
+        )
+    });
     (defaults, cleanstop)
 }

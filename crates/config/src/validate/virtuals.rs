@@ -11,7 +11,7 @@ use crate::tree::Value;
 use crate::words::{FAMILY, PROTOCOL};
 
 use super::values::{directory, parse_endpoint, ranged};
-use super::{check, origin, reals, Defaults, DEFAULT_SCHEDULER, SCHEDULERS};
+use super::{check, hooks, origin, reals, Defaults, DEFAULT_SCHEDULER, SCHEDULERS};
 
 /// One virtual with its reals, or `None` when anything of it is wrong.
 pub(super) fn virtual_(
@@ -62,6 +62,7 @@ pub(super) fn virtual_(
         reals::family_fits(checker, &v.span, &path, key.as_ref(), &real).then_some(real)
     });
     let reals = reals::reals(checker, v, key.as_ref(), default_port);
+    let hooks = hooks::hooks(checker, v);
     // A real without a port (fwmark) cannot be probed on port 0.
     if let Some(c) = &check {
         let probes_a_port = matches!(
@@ -98,6 +99,7 @@ pub(super) fn virtual_(
         check: check?,
         reals,
         maintenance_dir,
+        hooks,
         origin,
     })
 }

@@ -93,6 +93,15 @@ pub fn desired_service(
     }
 }
 
+/// The virtual's fallback, when it is one (a fallback that is also one
+/// of its reals is that real, and never goes in as a fallback).
+pub fn fallback_of(virtual_: &Virtual) -> Option<&config::model::Real> {
+    virtual_
+        .fallback
+        .as_ref()
+        .filter(|f| !virtual_.reals.iter().any(|r| r.address == f.address))
+}
+
 /// Whether a real counts as up when the daemon starts: it is in the
 /// kernel taking traffic (a weight above 0, or the 0 it is configured
 /// with), or it is drained and in at weight 0 (so a restart does not take
@@ -153,6 +162,7 @@ mod tests {
             },
             reals: vec![real("10.0.0.11:80"), real("10.0.0.12:80")],
             maintenance_dir: None,
+            hooks: Vec::new(),
             origin: Origin {
                 file: "www.toml".into(),
                 location: Location { line: 1, column: 1 },

@@ -31,9 +31,13 @@
 //! | `maintenance`  | `maintenance_dir`: the naming rule, the polling watcher      |
 //! | `checks`       | [`Checks`]: the health engine as the loop uses it            |
 //! | `notify`       | systemd's notify protocol                                    |
+//! | `events`       | [`events::Event`]: what happened, handed to the hook runner  |
+//! | `emit`         | which hooks run on an event; fallback in/out remembered      |
 
 pub mod checks;
 pub mod control;
+mod emit;
+pub mod events;
 pub mod health_table;
 pub mod maintenance;
 pub mod notify;
@@ -60,8 +64,8 @@ pub use override_store::OverrideStore;
 pub use protocol::ReloadOutcome;
 pub use serve::{Daemon, Inputs, Setup};
 
-use crate::exit;
 use crate::record::Record;
+use crate::{exit, hooks};
 
 /// Runs the daemon until SIGTERM or SIGINT, its checks on `check_threads`
 /// threads of their own.
@@ -111,6 +115,13 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
         signals::forward(controls.clone())?;
         tokio::spawn(socket::serve(listener, controls));
         let (transitions, transition_inputs) = tokio::sync::mpsc::unbounded_channel();
+        let (events, fired) = events::Emitter::channel(hooks::QUEUE, config.hooks_max_running);
+        tokio::spawn(hooks::run(
+            fired,
+            events.max_running(),
+            hooks::QUEUE,
+            hooks::log,
+        ));
         let daemon = Daemon::new(Setup {
             files,
             config,
@@ -120,7 +131,8 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
             record: Record::here(),
             socket: socket.clone(),
             overrides: OverrideStore::here(),
-        });
+        })
+        .with_events(events);
         let code = daemon
             .serve(Inputs {
                 controls: control_inputs,

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
 use super::checks::Checks;
+use super::events::Event;
 use super::health_table::Hold;
 use super::maintenance::{self, Found, Watched};
 use super::overrides::{self, Action};
@@ -58,6 +59,13 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         };
         self.overrides
             .set(&keys, action, who, selection.reason.as_deref());
+        let reason = match &selection.reason {
+            Some(why) => format!("{why} (by {who})"),
+            None => format!("by {who}"),
+        };
+        for key in &keys {
+            self.emit(override_event(key, action, reason.clone()));
+        }
         let services: BTreeSet<ServiceKey> = keys.iter().map(|k| k.service).collect();
         if let Err(e) = self.sync_services(&services) {
             error!("cannot update the table: {e:#}");
@@ -81,6 +89,11 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         let mut affected = BTreeSet::new();
         for (key, marker) in &found {
             if self.maintenance.get(key).map(|m| &m.file) != Some(&marker.file) {
+                self.emit(Event::RealDisabled {
+                    service: key.service,
+                    real: key.real,
+                    reason: format!("maintenance: {} is there", marker.file.display()),
+                });
                 info!(
                     "real {} of {} in maintenance: {} is there",
                     ipvs::net::socket_text(&key.real.ip(), key.real.port()),
@@ -90,7 +103,18 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 affected.insert(key.service);
             }
         }
-        for key in self.maintenance.keys().filter(|k| !found.contains_key(*k)) {
+        let ended: Vec<TargetKey<ServiceKey>> = self
+            .maintenance
+            .keys()
+            .filter(|k| !found.contains_key(*k))
+            .cloned()
+            .collect();
+        for key in &ended {
+            self.emit(Event::RealEnabled {
+                service: key.service,
+                real: key.real,
+                reason: "maintenance: no file for it any more".to_string(),
+            });
             info!(
                 "real {} of {} out of maintenance: no file for it any more",
                 ipvs::net::socket_text(&key.real.ip(), key.real.port()),
@@ -158,5 +182,33 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         {
             error!("control socket: {e:#}");
         }
+    }
+}
+
+/// The hook event of an override put on (or taken off, `None`) `key`.
+fn override_event(key: &TargetKey<ServiceKey>, action: Option<Action>, reason: String) -> Event {
+    let (service, real) = (key.service, key.real);
+    match action {
+        Some(Action::Drain) => Event::RealDrained {
+            service,
+            real,
+            reason,
+        },
+        Some(Action::Disable) => Event::RealDisabled {
+            service,
+            real,
+            reason,
+        },
+        Some(Action::Weight(weight)) => Event::RealWeight {
+            service,
+            real,
+            weight,
+            reason,
+        },
+        None => Event::RealEnabled {
+            service,
+            real,
+            reason,
+        },
     }
 }

@@ -10,6 +10,7 @@ use health::{Health, TargetKey};
 use tracing::{error, info, warn};
 
 use super::checks::Checks;
+use super::events::Event;
 use super::protocol::ReloadOutcome;
 use super::serve::Daemon;
 use crate::table::Table;
@@ -18,12 +19,32 @@ impl<T: Table, C: Checks> Daemon<T, C> {
     /// Reloads, telling systemd; returns what happened.
     pub(super) fn reload(&mut self) -> ReloadOutcome {
         self.notifier.reloading();
+        self.reloading = true;
         let outcome = self.reload_files();
+        self.reloading = false;
         self.notifier.ready(&outcome.to_string());
         outcome
     }
 
     fn reload_files(&mut self) -> ReloadOutcome {
+        let outcome = self.reload_config();
+        let event = match &outcome {
+            ReloadOutcome::Refused { .. } => None,
+            ReloadOutcome::Reloaded => Some(Event::ReloadApplied { problem: None }),
+            ReloadOutcome::TableUnreadable { error } | ReloadOutcome::TableNotUpdated { error } => {
+                Some(Event::ReloadApplied {
+                    problem: Some(error.clone()),
+                })
+            }
+        };
+        if let Some(event) = event {
+            self.events.set_max_running(self.config.hooks_max_running);
+            self.emit(event);
+        }
+        outcome
+    }
+
+    fn reload_config(&mut self) -> ReloadOutcome {
         info!("reloading {}", files_text(&self.files));
         let loaded = match config::load(&self.files) {
             Ok(loaded) => loaded,
@@ -35,6 +56,11 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                     errors: diagnostics.iter().filter(|d| d.is_error()).count(),
                 };
                 error!("{outcome}");
+                let first = diagnostics.iter().find(|d| d.is_error());
+                self.emit(Event::ReloadRefused {
+                    errors: diagnostics.iter().filter(|d| d.is_error()).count(),
+                    first: first.map(ToString::to_string).unwrap_or_default(),
+                });
                 return outcome;
             }
         };

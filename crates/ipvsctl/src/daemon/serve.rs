@@ -15,6 +15,7 @@ use tracing::{error, info, warn};
 
 use super::checks::Checks;
 use super::control::Control;
+use super::events::{Emitter, Event};
 use super::maintenance::{Found, Watched};
 use super::notify::Notifier;
 use super::override_store::OverrideStore;
@@ -73,6 +74,12 @@ pub struct Daemon<T, C> {
     pub(super) maintenance: Found,
     /// The maintenance directories the watcher scans.
     pub(super) watching: tokio::sync::watch::Sender<Watched>,
+    /// Where events go (the hook runner).
+    pub(super) events: Emitter,
+    /// Virtuals whose fallback is in (see [`super::emit`]).
+    pub(super) fallbacks_in: BTreeSet<ServiceKey>,
+    /// A reload is being made (the state events are sent in).
+    pub(super) reloading: bool,
 }
 
 impl<T: Table, C: Checks> Daemon<T, C> {
@@ -91,7 +98,16 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             overrides: Overrides::load(setup.overrides),
             maintenance: Found::new(),
             watching: tokio::sync::watch::channel(Watched::new()).0,
+            events: Emitter::none(),
+            fallbacks_in: BTreeSet::new(),
+            reloading: false,
         }
+    }
+
+    /// Sends the daemon's events (with their hooks) to `events`.
+    pub fn with_events(mut self, events: Emitter) -> Self {
+        self.events = events;
+        self
     }
 
     /// Adopts the table, makes it right, then serves until told to stop.
@@ -105,6 +121,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         let (watcher, mut found) = self.watch_maintenance().await;
         let table = self.table.entries()?;
         self.adopt(&table);
+        self.adopt_fallbacks(&table);
         self.starting = self
             .config
             .virtuals
@@ -200,8 +217,23 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 t.reason
             );
             affected.insert(t.key.service);
-            self.starting.remove(&t.key.service);
+            let (service, real) = (t.key.service, t.key.real);
+            let reason = t.reason.clone();
+            let health = t.health;
             self.health.insert(t.key, t.health);
+            self.emit(match health {
+                Health::Up => Event::RealUp {
+                    service,
+                    real,
+                    reason,
+                },
+                Health::Down => Event::RealDown {
+                    service,
+                    real,
+                    reason,
+                },
+            });
+            self.starting.remove(&service);
         }
         if let Err(e) = self.sync_services(&affected) {
             error!("cannot update the table: {e:#}");

@@ -116,6 +116,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             ));
             actual.extend(entry);
         }
+        self.note_fallbacks(&desired_services);
         let managed: BTreeSet<ServiceKey> =
             desired_services.iter().map(|d| d.service.key).collect();
         let plan = planner::plan(
@@ -155,6 +156,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 )
             })
             .collect();
+        self.note_fallbacks(&desired_services);
         let managed = self.record.load();
         let plan = planner::plan(
             &desired_services,

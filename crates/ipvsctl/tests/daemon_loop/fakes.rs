@@ -15,6 +15,7 @@ use ipvs::{
     DestinationEntry, Operation, OperationFailure, ServiceEntry, ServiceKey, Stats, SyncDaemon,
     SyncState, TableEntry,
 };
+use ipvsctl::daemon::events::{Emitter, Fired};
 use ipvsctl::daemon::notify::Notifier;
 use ipvsctl::daemon::protocol::{ReloadOutcome, Request, Response, Status};
 use ipvsctl::daemon::{Checks, Control, Daemon, Inputs, OverrideStore, Setup};
@@ -238,16 +239,41 @@ impl Running {
     /// Starts a daemon on an empty table with this configuration, and
     /// waits until it serves.
     pub async fn start(name: &str, toml: &str) -> Self {
+        Self::start_sending(name, toml, MemoryTable::default(), Emitter::none()).await
+    }
+
+    /// Starts a daemon as [`Running::start`] does, and returns its events
+    /// as the hook runner would get them.
+    #[allow(dead_code)]
+    pub async fn start_with_events(name: &str, toml: &str) -> (Self, mpsc::Receiver<Fired>) {
+        let (emitter, fired) = Emitter::channel(64, 1);
+        let table = MemoryTable::default();
+        (Self::start_sending(name, toml, table, emitter).await, fired)
+    }
+
+    /// As [`Running::start_with_events`], on a table that has entries.
+    #[allow(dead_code)]
+    pub async fn start_on_with_events(
+        name: &str,
+        toml: &str,
+        table: MemoryTable,
+    ) -> (Self, mpsc::Receiver<Fired>) {
+        let (emitter, fired) = Emitter::channel(64, 1);
+        (Self::start_sending(name, toml, table, emitter).await, fired)
+    }
+
+    async fn start_sending(name: &str, toml: &str, table: MemoryTable, events: Emitter) -> Self {
         let dir = std::env::temp_dir().join(format!("ipvsctl-loop-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("www.toml");
         std::fs::write(&config, toml).unwrap();
-        Self::serve_in(dir, config, MemoryTable::default()).await
+        Self::serve_in(dir, config, table, events).await
     }
 
-    /// A daemon on `table` with the files of `dir`, serving.
-    async fn serve_in(dir: PathBuf, config: PathBuf, table: MemoryTable) -> Self {
+    /// A daemon on `table` with the files of `dir`, serving, its events
+    /// sent to `events`.
+    async fn serve_in(dir: PathBuf, config: PathBuf, table: MemoryTable, events: Emitter) -> Self {
         let files = vec![config.clone()];
         let loaded = config::load(&files).expect("a good configuration");
         let checks = Recorded::default();
@@ -262,7 +288,8 @@ impl Running {
             record: Record::at(dir.join("managed")),
             socket: dir.join("ipvsctl.sock"),
             overrides: OverrideStore::at(dir.join("overrides.json")),
-        });
+        })
+        .with_events(events);
         let task = tokio::spawn(daemon.serve(Inputs {
             controls: control_inputs,
             transitions: transition_inputs,
@@ -285,7 +312,7 @@ impl Running {
     pub async fn restart(self) -> Self {
         self.controls.send(Control::Stop).unwrap();
         assert_eq!(self.task.await.unwrap().unwrap(), 0);
-        Self::serve_in(self.dir, self.config, self.table).await
+        Self::serve_in(self.dir, self.config, self.table, Emitter::none()).await
     }
 
     /// What `ipvsctl drain|disable|enable|weight` asks, as root.
