@@ -214,12 +214,12 @@ defaults.check_rise = 1 @1:1
 defaults.check_fall = 4 @3:14
 defaults.quiescent = true @4:11
 defaults.cleanstop = false @5:11
+defaults.autoreload = true @6:12
 "
     );
     assert_eq!(
         warnings,
         [
-            "ld.cf:6:1: ignored: autoreload (ipvsctl does not watch the file for changes)",
             "ld.cf:7:1: ignored: logfile (ipvsctl has its own logging)",
             "ld.cf:8:1: ignored: emailalert (ipvsctl sends no e-mail alerts)",
         ]
@@ -752,10 +752,8 @@ virtual = 10.0.0.1:80 # web\r
         doc.contains("virtual[0].check.receive_regex = \"a # not a comment\" @7:11\n"),
         "{doc}"
     );
-    assert_eq!(
-        warnings,
-        ["ld.cf:2:1: ignored: autoreload (ipvsctl does not watch the file for changes)"]
-    );
+    assert!(doc.contains("defaults.autoreload = true @2:12\n"), "{doc}");
+    assert!(warnings.is_empty(), "{warnings:?}");
 }
 
 #[test]

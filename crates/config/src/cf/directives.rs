@@ -85,6 +85,7 @@ const DIRECTIVES: &[Spec] = {
         spec("fallback6",        Both,    InEither(fallback)),
         spec("cleanstop",        Both,    InEither(cleanstop)),
         spec("fork",             Global,  InGlobal(fork)),
+        spec("autoreload",       Global,  InGlobal(autoreload)),
         // The virtual service.
         spec("real",             Virtual, InVirtual(v::real)),
         spec("real6",            Virtual, InVirtual(v::real)),
@@ -118,7 +119,6 @@ const DIRECTIVES: &[Spec] = {
         spec("emailalertstatus", Both,    Ignored(ANY, EMAIL)),
         spec("smtp",             Both,    Ignored(ANY, EMAIL)),
         spec("emailalertfrom",   Global,  Ignored(ANY, EMAIL)),
-        spec("autoreload",       Global,  Ignored(YES_NO, "ipvsctl does not watch the file for changes")),
         spec("readdquiescent",   Global,  Ignored(YES_NO, "ipvsctl keeps quiescent servers in the table itself")),
         spec("supervised",       Global,  Ignored(YES_NO, "ipvsctl has no background mode to turn off")),
         spec("callback",         Global,  Ignored(ANY, "ipvsctl runs no program when the file changes")),
@@ -245,6 +245,11 @@ fn cleanstop(r: &mut Reader<'_>, v: Option<&mut VirtualSpec>, d: &Directive<'_>)
             "ipvsctl's cleanstop is global: set it outside virtual blocks",
         ),
     }
+}
+
+/// `autoreload`: `ipvsctl run` watches the files and reloads on a change.
+fn autoreload(r: &mut Reader<'_>, d: &Directive<'_>) {
+    r.globals.autoreload = r.yes_no(d);
 }
 
 /// `fork`: only makes a virtual's `checkinterval` count.

@@ -34,6 +34,7 @@ pub(super) struct Globals {
     pub(super) common: Common,
     pub(super) cleanstop: Option<At<bool>>,
     pub(super) fork: Option<At<bool>>,
+    pub(super) autoreload: Option<At<bool>>,
     pub(super) fallback: Option<At<FallbackLine>>,
     pub(super) fallback6: Option<At<FallbackLine>>,
 }
