@@ -9,7 +9,8 @@
 //! - on each transition it re-plans the virtuals concerned and writes the
 //!   difference (see [`health_table`]);
 //! - SIGHUP (or `ipvsctl reload`) re-reads the files; a broken file is
-//!   refused and the old configuration goes on;
+//!   refused and the old configuration goes on; with `autoreload`, a change
+//!   of a file does the same;
 //! - SIGTERM/SIGINT exit at once and leave the table as it is, unless
 //!   `cleanstop` asks to remove the managed services.
 //!
@@ -19,6 +20,7 @@
 //! | `serve`        | the loop: [`Daemon::serve`] over its [`Inputs`]              |
 //! | `sync`         | check targets and adopted health; re-plan and write          |
 //! | `reload`       | re-read the files: a typed [`ReloadOutcome`]                 |
+//! | `autoreload`   | watch the files (inotify), debounce, reload as SIGHUP does   |
 //! | `health_table` | what health does to a virtual (pure)                         |
 //! | `control`      | [`Control`]: what signals and the socket ask of the loop     |
 //! | `signals`      | SIGHUP → reload, SIGTERM/SIGINT → stop                       |
@@ -28,6 +30,7 @@
 //! | `checks`       | [`Checks`]: the health engine as the loop uses it            |
 //! | `notify`       | systemd's notify protocol                                    |
 
+pub mod autoreload;
 pub mod checks;
 pub mod control;
 pub mod health_table;
@@ -97,7 +100,7 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
         let listener = socket::bind(&socket)?;
         let (controls, control_inputs) = tokio::sync::mpsc::unbounded_channel();
         signals::forward(controls.clone())?;
-        tokio::spawn(socket::serve(listener, controls));
+        tokio::spawn(socket::serve(listener, controls.clone()));
         let (transitions, transition_inputs) = tokio::sync::mpsc::unbounded_channel();
         let daemon = Daemon::new(Setup {
             files,
@@ -107,6 +110,7 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
             notifier: notify::Notifier::from_environment(),
             record: Record::here(),
             socket: socket.clone(),
+            reloads: controls,
         });
         let code = daemon
             .serve(Inputs {

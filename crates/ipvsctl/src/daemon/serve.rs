@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use config::Config;
 use health::{Health, TargetKey, Transition};
 use ipvs::ServiceKey;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tracing::{error, info, warn};
 
+use super::autoreload::AutoReload;
 use super::checks::Checks;
 use super::control::Control;
 use super::notify::Notifier;
@@ -37,6 +38,8 @@ pub struct Setup<T, C> {
     pub record: Record,
     /// The control socket's path (for the log).
     pub socket: PathBuf,
+    /// Where `autoreload` sends its reloads: the loop's own controls.
+    pub reloads: UnboundedSender<Control>,
 }
 
 /// What the loop listens to.
@@ -62,6 +65,8 @@ pub struct Daemon<T, C> {
     pub(super) notifier: Notifier,
     pub(super) record: Record,
     socket: PathBuf,
+    /// The watch on the files, while `autoreload` is on.
+    pub(super) autoreload: AutoReload,
 }
 
 impl<T: Table, C: Checks> Daemon<T, C> {
@@ -77,6 +82,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             notifier: setup.notifier,
             record: setup.record,
             socket: setup.socket,
+            autoreload: AutoReload::new(setup.reloads),
         }
     }
 
@@ -105,6 +111,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         let started = tokio::time::sleep(grace);
         tokio::pin!(started);
         self.sync_all(&table)?;
+        self.autoreload.follow(&self.files, self.config.autoreload);
         let mut watchdog = self.notifier.watchdog_interval().map(tokio::time::interval);
         info!(
             "running: {} virtual services, {} reals; control socket {}",
