@@ -140,6 +140,67 @@ fn a_value_out_of_range_is_refused_before_anything_is_applied() {
     assert_eq!(timeouts(), "Timeout (tcp tcpfin udp): 900 120 300");
 }
 
+#[test]
+#[ignore = "needs an IPVS kernel: scripts/lab"]
+fn a_sysctl_the_kernel_lacks_is_an_error_naming_it_and_nothing_is_applied() {
+    use std::os::unix::process::CommandExt;
+    let state = namespace();
+    let config = write(
+        &state,
+        "old.toml",
+        &format!("[timeouts]\ntcp = 60\n[kernel]\nsloppy_sctp = true\n{VIRTUAL}"),
+    );
+    // An older kernel, as ipvsctl sees it: an empty directory over
+    // /proc/sys/net/ipv4/vs, in a mount namespace of the child's own.
+    let mut apply = Command::new(env!("CARGO_BIN_EXE_ipvsctl"));
+    apply
+        .args(["apply", &config])
+        .env("IPVSCTL_STATE_DIR", &state);
+    // SAFETY: between fork and exec, only system calls.
+    unsafe {
+        apply.pre_exec(|| {
+            let fail = || Err(std::io::Error::last_os_error());
+            if libc::unshare(libc::CLONE_NEWNS) != 0 {
+                return fail();
+            }
+            let none = c"none".as_ptr();
+            let root = c"/".as_ptr();
+            if libc::mount(
+                none,
+                root,
+                std::ptr::null(),
+                libc::MS_REC | libc::MS_PRIVATE,
+                std::ptr::null(),
+            ) != 0
+            {
+                return fail();
+            }
+            let vs = c"/proc/sys/net/ipv4/vs".as_ptr();
+            if libc::mount(none, vs, c"tmpfs".as_ptr(), 0, std::ptr::null()) != 0 {
+                return fail();
+            }
+            Ok(())
+        });
+    }
+    let out = apply.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(
+            "net.ipv4.vs.sloppy_sctp: no such sysctl (/proc/sys/net/ipv4/vs/sloppy_sctp): \
+             this kernel is too old for it, or ip_vs is not loaded"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "", "something was applied");
+    assert_eq!(ipvsadm("-Ln").lines().count(), 3, "the service went in");
+    assert_eq!(timeouts(), "Timeout (tcp tcpfin udp): 900 120 300");
+    // The namespace's own sysctl is there: the same file applies.
+    let apply = ipvsctl(&state, &["apply", &config]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    assert_eq!(sysctl("sloppy_sctp"), "1");
+}
+
 /// `ipvsctl run` as a child, logging to a file; killed when dropped.
 struct Daemon {
     child: Child,
