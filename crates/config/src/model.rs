@@ -17,6 +17,8 @@ pub struct Config {
     pub sync: Option<Sync>,
     /// Remove the managed services when the daemon stops (`cleanstop`).
     pub cleanstop: bool,
+    /// The daemon's control socket (`[control]`).
+    pub control: ControlSocket,
     /// Every virtual service, in file order.
     pub virtuals: Vec<Virtual>,
     /// Reload when a configuration file changes (`autoreload`; `run` only).
@@ -56,6 +58,14 @@ pub struct Kernel {
     pub sloppy_tcp: Option<bool>,
     /// `sloppy_sctp`: SCTP entries from any packet, not only an INIT.
     pub sloppy_sctp: Option<bool>,
+}
+
+/// `[control]`: who may use the daemon's control socket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ControlSocket {
+    /// A group whose members may ask for `status` (read-only); `None`:
+    /// root only. Changes always need root.
+    pub group: Option<String>,
 }
 
 /// Where a virtual was declared.
@@ -485,6 +495,10 @@ pub struct Virtual {
     pub check: Check,
     /// Real servers.
     pub reals: Vec<Real>,
+    /// A directory whose files take reals out (ldirectord's
+    /// `maintenancedir`): a file named `IP:PORT`, `IP`, or the real's host
+    /// name, long or short, with or without `:PORT`.
+    pub maintenance_dir: Option<PathBuf>,
     /// Where it was declared.
     pub origin: Origin,
 }

@@ -59,6 +59,9 @@ pub fn to_toml(config: &Config, header: &str) -> String {
             out.push_str("autoreload = true\n");
         }
     }
+    if let Some(group) = &config.control.group {
+        let _ = write!(out, "\n[control]\ngroup = {}\n", quote(group));
+    }
     kernel_tables(&mut out, config);
     if let Some(sync) = &config.sync {
         let state = SYNC_STATE.name(sync.state);
@@ -112,6 +115,9 @@ pub fn to_toml(config: &Config, header: &str) -> String {
             None => {}
         }
         let _ = writeln!(out, "quiescent = {}", v.quiescent);
+        if let Some(dir) = &v.maintenance_dir {
+            let _ = writeln!(out, "maintenance_dir = {}", quote(&dir.to_string_lossy()));
+        }
         if let Some(fallback) = &v.fallback {
             let _ = writeln!(out, "fallback = {}", real_table(fallback));
         }

@@ -1088,3 +1088,14 @@ fn radius_sip_and_ping_checks() {
         )
     );
 }
+
+#[test]
+fn maintenancedir_becomes_maintenance_dir() {
+    let (flat, warnings) =
+        ok("maintenancedir=/etc/ha.d/maintenance\nvirtual=10.0.0.1:80\n\treal=10.0.0.2:80 gate\n");
+    assert!(
+        flat.contains("defaults.maintenance_dir = \"/etc/ha.d/maintenance\" @1:16"),
+        "{flat}"
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+}

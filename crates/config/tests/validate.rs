@@ -542,3 +542,66 @@ check = { type = "ping" }
         ]
     );
 }
+
+#[test]
+fn maintenance_dir_is_inherited_from_defaults_or_a_virtuals_own() {
+    let config = load(
+        r#"
+[defaults]
+maintenance_dir = "/etc/ipvsctl/maintenance"
+
+[[virtual]]
+address = "10.0.0.1:80"
+
+[[virtual]]
+address = "10.0.0.1:443"
+maintenance_dir = "/srv/maint"
+"#,
+    )
+    .unwrap();
+    let dirs: Vec<_> = config
+        .virtuals
+        .iter()
+        .map(|v| v.maintenance_dir.clone().unwrap())
+        .collect();
+    assert_eq!(
+        dirs,
+        [
+            std::path::PathBuf::from("/etc/ipvsctl/maintenance"),
+            std::path::PathBuf::from("/srv/maint")
+        ]
+    );
+    let none = load("[[virtual]]\naddress = \"10.0.0.1:80\"\n").unwrap();
+    assert_eq!(none.virtuals[0].maintenance_dir, None);
+    assert_eq!(
+        errors("[defaults]\nmaintenance_dir = \"maint\"\n"),
+        ["www.toml:2:19: defaults.maintenance_dir: `maint` is not an absolute path"]
+    );
+    assert_eq!(
+        errors("[[virtual]]\naddress = \"10.0.0.1:80\"\nmaintenance_dir = 3\n"),
+        ["www.toml:3:19: virtual[0].maintenance_dir: expected a string, found an integer"]
+    );
+}
+
+#[test]
+fn control_group_reads_once_across_files() {
+    let config = load("[control]\ngroup = \"lvs-ops\"\n").unwrap();
+    assert_eq!(config.control.group.as_deref(), Some("lvs-ops"));
+    assert_eq!(load("").unwrap().control.group, None);
+    assert_eq!(
+        errors("[control]\ngroup = \"ops team\"\n"),
+        ["www.toml:2:9: control.group: `ops team` is not a group name"]
+    );
+    assert_eq!(
+        errors("[control]\ngrop = \"x\"\n"),
+        ["www.toml:2:1: control.grop: unknown key; did you mean `group`?"]
+    );
+    assert_eq!(
+        load_all(&[
+            ("a.toml", "[control]\ngroup = \"a\"\n"),
+            ("b.toml", "[control]\n")
+        ])
+        .unwrap_err(),
+        ["b.toml:1:1: control: a second [control] (the first is at a.toml:1:1)"]
+    );
+}

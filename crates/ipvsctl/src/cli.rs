@@ -90,6 +90,12 @@ pub enum Command {
         /// Files that together form the desired state.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Threads that run the health checks. One keeps up with 10,000
+        /// connect checks a second on one core and costs the least CPU per
+        /// check; more spread heavy checks (TLS, external commands) over cores.
+        #[arg(long, value_name = "N", default_value_t = 1,
+              value_parser = clap::value_parser!(u16).range(1..=64))]
+        check_threads: u16,
     },
     /// Ask the running daemon for every real's health and kernel state.
     Status {
@@ -99,6 +105,38 @@ pub enum Command {
     },
     /// Ask the running daemon to re-read its files (like SIGHUP).
     Reload,
+    /// Drain a real: weight 0, so no new connections while established ones
+    /// go on; it stays so (across reloads and restarts) until `enable`.
+    Drain {
+        #[command(flatten)]
+        real: RealArgs,
+        /// Then wait until its active connections reach 0 in every virtual
+        /// drained, or TIMEOUT (300, 90s, 5m, 1h; default 5m), and disable
+        /// it. Exit 0: drained; 2: the timeout came first (disabled all the
+        /// same).
+        #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, require_equals = true,
+              default_missing_value = "5m")]
+        wait: Option<String>,
+    },
+    /// Take a real out of the table now, until `enable`.
+    Disable {
+        #[command(flatten)]
+        real: RealArgs,
+    },
+    /// Take a drain, disable or weight off: the real is back under its checks.
+    Enable {
+        #[command(flatten)]
+        real: RealArgs,
+    },
+    /// Give a real this weight instead of the configured one (while it is
+    /// up), until `enable`.
+    Weight {
+        #[command(flatten)]
+        real: RealArgs,
+        /// The weight, 0-65535.
+        #[arg(value_parser = clap::value_parser!(u32).range(0..=65535))]
+        weight: u32,
+    },
     /// The kernel's connection-sync daemons (master/backup).
     Sync {
         /// What to do with them.
@@ -110,6 +148,20 @@ pub enum Command {
         /// The ldirectord configuration.
         file: PathBuf,
     },
+}
+
+/// Which real an override is for, and why.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RealArgs {
+    /// IP (that real in every virtual that has it) or IP:PORT.
+    pub real: String,
+    /// Only in this virtual: its name, IP:PORT, or its key (tcp 10.0.0.1:80,
+    /// fwmark 7).
+    #[arg(long = "virtual", value_name = "VIRTUAL")]
+    pub virtual_: Option<String>,
+    /// Why, for `status` and the log.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
 }
 
 /// A sync daemon's role.

@@ -81,7 +81,7 @@ impl Record {
 }
 
 /// Reads a key as `ServiceKey`'s `Display` writes it.
-fn parse_key(line: &str) -> Option<ServiceKey> {
+pub fn parse_key(line: &str) -> Option<ServiceKey> {
     let words: Vec<&str> = line.split_whitespace().collect();
     match words.as_slice() {
         ["fwmark", mark] => Some(ServiceKey::Fwmark {

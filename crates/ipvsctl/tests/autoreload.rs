@@ -7,7 +7,6 @@
 //! The debounce itself (a burst is one reload, an unchanged file none) is
 //! shown with paused time in `src/daemon/autoreload.rs`.
 
-#[allow(dead_code)]
 #[path = "daemon_loop/fakes.rs"]
 mod fakes;
 

@@ -7,7 +7,12 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
-use ipvsctl::daemon::protocol::{ReloadOutcome, Request, Response, Status};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+use ipvsctl::daemon::protocol::{
+    Changed, ChangedReal, ReloadOutcome, Request, Response, Selection, Status,
+};
 use ipvsctl::daemon::{socket, Control};
 use tokio::sync::mpsc;
 
@@ -36,11 +41,34 @@ async fn serving(dir: &Path) -> PathBuf {
                 Control::Reload(Some(reply)) => {
                     let _ = reply.send(ReloadOutcome::Refused { errors: 1 });
                 }
+                Control::Override {
+                    request,
+                    who,
+                    reply,
+                } => {
+                    let _ = reply.send(overridden(&request, &who));
+                }
                 Control::Reload(None) | Control::Stop => {}
             }
         }
     });
     path
+}
+
+/// The stand-in's answer to an override: the real asked for, in a
+/// "virtual" named after who asked (so tests see the peer's name).
+fn overridden(request: &Request, who: &str) -> Response {
+    let real = match request {
+        Request::Drain(s) | Request::Disable(s) | Request::Enable(s) => s.real.clone(),
+        Request::Weight(w) => w.selection.real.clone(),
+        Request::Status | Request::Reload => return Response::Error("not an override".into()),
+    };
+    Response::Changed(Changed {
+        reals: vec![ChangedReal {
+            service: who.to_string(),
+            real,
+        }],
+    })
 }
 
 /// One raw line in, the raw answer out.
@@ -59,8 +87,8 @@ async fn requests_and_answers_are_versioned_json_lines() {
     let client = path.clone();
     let (status, reload) = tokio::task::spawn_blocking(move || {
         (
-            socket::request(&client, Request::Status).unwrap(),
-            socket::request(&client, Request::Reload).unwrap(),
+            socket::request(&client, &Request::Status).unwrap(),
+            socket::request(&client, &Request::Reload).unwrap(),
         )
     })
     .await
@@ -150,14 +178,167 @@ fn a_daemon_of_before_the_versioned_protocol_is_asked_in_its_words() {
     let path = dir.join("ipvsctl.sock");
     unversioned_daemon(&path);
     assert_eq!(
-        socket::request(&path, Request::Status).unwrap(),
+        socket::request(&path, &Request::Status).unwrap(),
         Response::Status(Status {
             virtuals: Vec::new()
         })
     );
     assert_eq!(
-        socket::request(&path, Request::Reload).unwrap(),
+        socket::request(&path, &Request::Reload).unwrap(),
         Response::Reload(ReloadOutcome::Refused { errors: 1 })
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_override_goes_to_the_loop_with_who_asked() {
+    let dir = scratch("override");
+    let path = serving(&dir).await;
+    let drain = Request::Drain(Selection {
+        real: "10.0.0.2".into(),
+        virtual_: None,
+        reason: Some("kernel update".into()),
+    });
+    let answer = tokio::task::spawn_blocking(move || socket::request(&path, &drain).unwrap())
+        .await
+        .unwrap();
+    // These tests run as root (they need to, to become nobody below).
+    assert_eq!(
+        answer,
+        Response::Changed(Changed {
+            reals: vec![ChangedReal {
+                service: "root".into(),
+                real: "10.0.0.2".into(),
+            }],
+        })
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `ipvsctl ARGS` as nobody (uid 65534), in group nogroup (65534), with
+/// the socket of `dir`.
+fn as_nobody(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ipvsctl"))
+        .args(args)
+        .env("IPVSCTL_STATE_DIR", dir)
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_group_may_ask_for_status_and_nothing_else() {
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test runs as root, to run the client as nobody"
+    );
+    let dir = scratch("group");
+    let path = serving(&dir).await;
+    let client = dir.clone();
+    // Root's only: nobody cannot even connect.
+    let refused = tokio::task::spawn_blocking(move || as_nobody(&client, &["status"]))
+        .await
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains(&format!(
+            "not allowed to use {}: only root, and the members of the daemon's [control] group (for status), may",
+            path.display()
+        )),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    // Given to nogroup: status, and only status.
+    socket::set_access(&path, Some("nogroup")).unwrap();
+    let client = dir.clone();
+    let (status, drain, reload) = tokio::task::spawn_blocking(move || {
+        (
+            as_nobody(&client, &["status", "--json"]),
+            as_nobody(&client, &["drain", "10.0.0.2"]),
+            as_nobody(&client, &["reload"]),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&status.stdout).unwrap(),
+        serde_json::json!({ "virtuals": [] })
+    );
+    assert_eq!(drain.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&drain.stderr),
+        "error: the daemon says: only root may drain (you are nobody); \
+         the control group may only ask for status\n"
+    );
+    assert_eq!(reload.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&reload.stderr).contains("only root may reload"));
+    // A directory the group cannot get through: said.
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let error = socket::set_access(&path, Some("nogroup")).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "group nogroup cannot reach {}: {} is mode 0700 (make it 0755, \
+             e.g. RuntimeDirectoryMode=0755 in the systemd unit)",
+            path.display(),
+            dir.display()
+        )
+    );
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // An unknown group: refused, the socket stays as it was.
+    let error = socket::set_access(&path, Some("no-such-group-here")).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "no group `no-such-group-here` ([control] group); the socket stays root's only"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `ipvsctl ARGS` with the socket of `dir`.
+fn ipvsctl_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ipvsctl"))
+        .args(args)
+        .env("IPVSCTL_STATE_DIR", dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn with_no_daemon_running_the_override_commands_say_so() {
+    let dir = scratch("no-daemon");
+    for args in [
+        &["drain", "10.0.0.2"][..],
+        &["disable", "10.0.0.2:80", "--virtual", "www"],
+        &["enable", "10.0.0.2"],
+        &["weight", "10.0.0.2", "3"],
+    ] {
+        let out = ipvsctl_in(&dir, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "error: no ipvsctl daemon answers on {}/ipvsctl.sock (is `ipvsctl run` running?): \
+                 No such file or directory (os error 2)\n",
+                dir.display()
+            ),
+            "{args:?}"
+        );
+    }
+    // Refused before asking anything.
+    let out = ipvsctl_in(&dir, &["drain", "10.0.0.2", "--wait=5x"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --wait=5x: not a time (300, 90s, 5m, 1h)\n"
+    );
+    let out = ipvsctl_in(&dir, &["weight", "10.0.0.2", "70000"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("70000 is not in 0..=65535"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -124,7 +124,7 @@ const DIRECTIVES: &[Spec] = {
         spec("callback",         Global,  Ignored(ANY, "ipvsctl runs no program when the file changes")),
         spec("logfile",          Global,  Ignored(ANY, "ipvsctl has its own logging")),
         spec("execute",          Global,  Ignored(ANY, "ipvsctl does not start other ldirectord instances")),
-        spec("maintenancedir",   Global,  Ignored(ANY, "ipvsctl has no maintenance files")),
+        spec("maintenancedir",   Global,  InGlobal(|r, d| r.globals.maintenancedir = r.text(d))),
         spec("secret",           Virtual, Text(|v| &mut v.secret)),
         spec("load",             Virtual, Ignored(ANY, SERVICE_CHECKS)),
         spec("monitorfile",      Virtual, Ignored(ANY, "ipvsctl writes no monitor file")),

@@ -108,6 +108,9 @@ impl Reader<'_> {
         if let Some(at) = &g.autoreload {
             put_at(&mut t, "autoreload", at, Value::Boolean(at.value));
         }
+        if let Some(dir) = &g.maintenancedir {
+            put_at(&mut t, "maintenance_dir", dir, string(&dir.value));
+        }
         t
     }
 

@@ -35,6 +35,8 @@ pub(super) struct Globals {
     pub(super) cleanstop: Option<At<bool>>,
     pub(super) fork: Option<At<bool>>,
     pub(super) autoreload: Option<At<bool>>,
+    /// `maintenancedir`: `maintenance_dir` of `[defaults]`.
+    pub(super) maintenancedir: Option<At<String>>,
     pub(super) fallback: Option<At<FallbackLine>>,
     pub(super) fallback6: Option<At<FallbackLine>>,
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Files put together: one desired state, no virtual twice, one `[sync]`,
-//! one `[timeouts]`, one `[kernel]`, one `cleanstop` and `autoreload`, and
+//! one `[timeouts]`, one `[kernel]`, one `[control]`, one `cleanstop` and `autoreload`, and
 //! no mixed families while the sync daemon runs.
 
 use std::collections::HashMap;
@@ -15,6 +15,7 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
     let mut config = Config {
         sync: None,
         cleanstop: false,
+        control: Default::default(),
         virtuals: Vec::new(),
         autoreload: false,
         timeouts: Default::default(),
@@ -23,6 +24,7 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
     let mut autoreload_origin: Option<Origin> = None;
     let mut timeouts_origin: Option<Origin> = None;
     let mut kernel_origin: Option<Origin> = None;
+    let mut control_origin: Option<Origin> = None;
     let mut sync_origin: Option<Origin> = None;
     let mut cleanstop_origin: Option<Origin> = None;
     let mut seen: HashMap<VirtualKey, Origin> = HashMap::new();
@@ -80,6 +82,19 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
             "kernel",
             diagnostics,
         );
+        if let Some((control, origin)) = part.control {
+            match &control_origin {
+                Some(first) => diagnostics.push(Diagnostic {
+                    key: Some("control".into()),
+                    message: format!("a second [control] (the first is at {})", place(first)),
+                    ..at(&origin)
+                }),
+                None => {
+                    config.control = control;
+                    control_origin = Some(origin);
+                }
+            }
+        }
         for virtual_ in part.virtuals {
             if let Some(first) = seen.get(&virtual_.key) {
                 diagnostics.push(Diagnostic {

@@ -12,6 +12,7 @@
 
 mod check;
 mod check_kinds;
+mod control;
 mod kernel;
 mod mail;
 mod merge;
@@ -25,13 +26,15 @@ use std::time::Duration;
 
 use crate::diagnostic::Diagnostic;
 use crate::fields::{Checker, Fields};
-use crate::model::{Config, Family, Kernel, Origin, Sync, Timeouts, Virtual, VirtualKey};
+use crate::model::{
+    Config, ControlSocket, Family, Kernel, Origin, Sync, Timeouts, Virtual, VirtualKey,
+};
 use crate::source::SourceFile;
 use crate::tree::Table;
 use crate::words::PROTOCOL;
 
 use reals::FallbackSpec;
-use values::{count, seconds};
+use values::{count, directory, seconds};
 
 /// Schedulers the kernel ships (`ip_vs_<name>`).
 pub const SCHEDULERS: &[&str] = &[
@@ -93,6 +96,7 @@ struct FilePart {
     autoreload: Option<(bool, Origin)>,
     timeouts: Option<(Timeouts, Origin)>,
     kernel: Option<(Kernel, Origin)>,
+    control: Option<(ControlSocket, Origin)>,
     virtuals: Vec<Virtual>,
 }
 
@@ -112,6 +116,8 @@ struct Defaults<'t> {
     fall: u32,
     quiescent: bool,
     fallback: Option<(FallbackSpec, String)>,
+    /// `maintenance_dir`.
+    maintenance_dir: Option<std::path::PathBuf>,
     /// `defaults.check`, read again by every virtual without its own.
     check: Option<Fields<'t>>,
 }
@@ -125,6 +131,7 @@ impl Default for Defaults<'_> {
             fall: 1,
             quiescent: false,
             fallback: None,
+            maintenance_dir: None,
             check: None,
         }
     }
@@ -149,6 +156,10 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
             let origin = origin(checker, &s.span);
             checker.read(s, sync::sync).map(|sync| (sync, origin))
         });
+        let control = checker.table(top, "control").map(|c| {
+            let origin = origin(checker, &c.span);
+            (checker.read(c, control::control), origin)
+        });
         let timeouts = checker.table(top, "timeouts").map(|t| {
             let origin = origin(checker, &t.span);
             (checker.read(t, kernel::timeouts), origin)
@@ -168,6 +179,7 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
             autoreload: global.autoreload,
             timeouts,
             kernel,
+            control,
             virtuals,
         }
     })
@@ -196,6 +208,7 @@ fn defaults<'t>(checker: &mut Checker<'_>, d: &Fields<'t>) -> (Defaults<'t>, Glo
     let cleanstop = checker
         .boolean(d, "cleanstop")
         .map(|(c, item)| (c, origin(checker, &item.span)));
+    defaults.maintenance_dir = directory(checker, d, "maintenance_dir");
     defaults.check = checker.table(d, "check");
     let autoreload = checker
         .boolean(d, "autoreload")

@@ -99,3 +99,22 @@ pub(super) fn parse_endpoint(text: &str) -> Option<(IpAddr, Option<u16>)> {
         .ok()
         .map(|ip| (IpAddr::V6(ip), None))
 }
+
+/// A directory given as an absolute path (`maintenance_dir`); whether it
+/// exists is the daemon's business (it may be made later).
+pub(super) fn directory(
+    checker: &mut Checker<'_>,
+    fields: &Fields<'_>,
+    name: &'static str,
+) -> Option<std::path::PathBuf> {
+    let (text, item) = checker.string(fields, name)?;
+    if !text.starts_with('/') || text.contains('\0') {
+        checker.error(
+            &item.span,
+            Some(fields.key(name)),
+            format!("`{text}` is not an absolute path"),
+        );
+        return None;
+    }
+    Some(std::path::PathBuf::from(text))
+}

@@ -10,7 +10,7 @@ use crate::model::{CheckKind, Family, Netmask, Protocol, Real, Virtual, VirtualK
 use crate::tree::Value;
 use crate::words::{FAMILY, PROTOCOL};
 
-use super::values::{parse_endpoint, ranged};
+use super::values::{directory, parse_endpoint, ranged};
 use super::{check, origin, reals, Defaults, DEFAULT_SCHEDULER, SCHEDULERS};
 
 /// One virtual with its reals, or `None` when anything of it is wrong.
@@ -43,6 +43,11 @@ pub(super) fn virtual_(
         defaults.fallback.clone()
     };
     let check = check::check(checker, v, defaults, key.as_ref());
+    let maintenance_dir = if v.has("maintenance_dir") {
+        directory(checker, v, "maintenance_dir")
+    } else {
+        defaults.maintenance_dir.clone()
+    };
 
     let default_port = match key {
         Some(VirtualKey::Address { address, .. }) => address.port(),
@@ -92,6 +97,7 @@ pub(super) fn virtual_(
         fallback,
         check: check?,
         reals,
+        maintenance_dir,
         origin,
     })
 }

@@ -6,6 +6,7 @@ mod check;
 mod convert;
 mod flush;
 mod list;
+mod overrides;
 pub mod plan;
 mod remove;
 mod status;
@@ -34,9 +35,16 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
         Command::Flush { yes } => flush::run(yes),
         Command::Remove { files } => remove::run(&files),
         Command::Convert { file } => convert::run(&file),
-        Command::Run { files } => crate::daemon::run(files),
+        Command::Run {
+            files,
+            check_threads,
+        } => crate::daemon::run(files, usize::from(check_threads)),
         Command::Status { json } => status::run(json),
         Command::Reload => status::reload(),
+        Command::Drain { real, wait } => overrides::drain(real, wait.as_deref()),
+        Command::Disable { real } => overrides::disable(real),
+        Command::Enable { real } => overrides::enable(real),
+        Command::Weight { real, weight } => overrides::weight(real, weight),
         Command::Sync { command } => sync::run(command),
     }
 }

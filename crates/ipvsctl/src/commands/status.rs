@@ -3,13 +3,13 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::daemon::protocol::{Request, Response, Status};
+use crate::daemon::protocol::{OverrideStatus, Request, Response, Status};
 use crate::daemon::socket;
 use crate::exit;
 
 /// Prints the daemon's status.
 pub fn run(json: bool) -> anyhow::Result<i32> {
-    let status = match socket::request(&socket::socket_path(), Request::Status)? {
+    let status = match socket::request(&socket::socket_path(), &Request::Status)? {
         Response::Status(status) => status,
         other => return Err(unexpected(other)),
     };
@@ -23,7 +23,7 @@ pub fn run(json: bool) -> anyhow::Result<i32> {
 
 /// Asks the daemon to re-read its files.
 pub fn reload() -> anyhow::Result<i32> {
-    let outcome = match socket::request(&socket::socket_path(), Request::Reload)? {
+    let outcome = match socket::request(&socket::socket_path(), &Request::Reload)? {
         Response::Reload(outcome) => outcome,
         other => return Err(unexpected(other)),
     };
@@ -36,7 +36,7 @@ pub fn reload() -> anyhow::Result<i32> {
 }
 
 /// An answer to another question, or the daemon's error.
-fn unexpected(response: Response) -> anyhow::Error {
+pub(super) fn unexpected(response: Response) -> anyhow::Error {
     match response {
         Response::Error(message) => anyhow::anyhow!("the daemon says: {message}"),
         _ => anyhow::anyhow!("the daemon answered another question"),
@@ -86,6 +86,9 @@ fn render(status: &Status) -> String {
                 ago(r.since_unix as f64),
                 kernel
             ));
+            if let Some(o) = &r.override_ {
+                out.push_str(&override_line(o));
+            }
         }
         if let Some(f) = &v.fallback {
             let state = if f.in_table {
@@ -97,6 +100,33 @@ fn render(status: &Status) -> String {
         }
     }
     out
+}
+
+/// The line under a real that says what an operator (or a file) put on
+/// it: `    drained by alice 3m ago: kernel update`.
+fn override_line(o: &OverrideStatus) -> String {
+    let what = match (o.action.as_str(), o.weight) {
+        ("drain", _) => "drained".to_string(),
+        ("disable", _) => "disabled".to_string(),
+        ("weight", Some(weight)) => format!("weight {weight}"),
+        ("maintenance", _) => "in maintenance".to_string(),
+        (other, _) => other.to_string(),
+    };
+    let by = if o.action == "maintenance" {
+        "file"
+    } else {
+        "by"
+    };
+    let why = o
+        .reason
+        .as_ref()
+        .map(|r| format!(": {r}"))
+        .unwrap_or_default();
+    format!(
+        "    {what} {by} {} {} ago{why}\n",
+        o.who,
+        ago(o.since_unix as f64)
+    )
 }
 
 #[cfg(test)]
@@ -115,6 +145,7 @@ mod tests {
             consecutive_ok: 0,
             consecutive_failed: 0,
             kernel: None,
+            override_: None,
         }
     }
 
@@ -132,11 +163,19 @@ mod tests {
             latency_ms: 91.26,
             detail: "HTTP 200 in 91 ms".to_string(),
         });
+        let mut drained = real("192.168.0.5:80", "down");
+        drained.override_ = Some(OverrideStatus {
+            action: "drain".to_string(),
+            weight: None,
+            who: "alice".to_string(),
+            since_unix: 0,
+            reason: Some("kernel update".to_string()),
+        });
         let status = Status {
             virtuals: vec![VirtualStatus {
                 service: "tcp 192.168.0.3:80".to_string(),
                 name: Some("www".to_string()),
-                reals: vec![up, real("192.168.0.5:80", "down")],
+                reals: vec![up, drained],
                 fallback: Some(FallbackStatus {
                     address: "127.0.0.1:80".to_string(),
                     in_table: false,
@@ -150,6 +189,7 @@ mod tests {
                 "tcp 192.168.0.3:80 (www)\n\
                  \x20 192.168.0.4:80           up    for {ago:<5} weight 1     conns 0/6     HTTP 200 in 91 ms (91.3 ms)\n\
                  \x20 192.168.0.5:80           down  for {ago:<5} not in table               not checked yet\n\
+                 \x20   drained by alice {ago} ago: kernel update\n\
                  \x20 fallback 127.0.0.1:80 standing by\n"
             )
         );

@@ -6,7 +6,7 @@
 
 use tokio::sync::oneshot;
 
-use super::protocol::{ReloadOutcome, Status};
+use super::protocol::{ReloadOutcome, Request, Response, Status};
 
 /// An order to the loop.
 #[derive(Debug)]
@@ -16,6 +16,16 @@ pub enum Control {
     Reload(Option<oneshot::Sender<ReloadOutcome>>),
     /// Say how every virtual and real is doing.
     Status(oneshot::Sender<Status>),
+    /// A drain, disable, enable or weight, asked by `who` (a user name);
+    /// the answer goes to `reply`.
+    Override {
+        /// What is asked.
+        request: Request,
+        /// Who asks.
+        who: String,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Response>,
+    },
     /// Stop (SIGTERM, SIGINT).
     Stop,
 }

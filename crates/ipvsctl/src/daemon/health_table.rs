@@ -4,7 +4,13 @@
 //! - a real that is down is removed, or kept with weight 0 when the
 //!   virtual is quiescent and the real is in the table (a real that was
 //!   never in goes in only after its first good check);
-//! - the fallback (sorry server) is in exactly while no real is up.
+//! - the fallback (sorry server) is in exactly while no real is up;
+//! - what an operator put on a real ([`Hold`]) goes over its health: a
+//!   drained real is in with weight 0, a disabled one is out, a weight
+//!   override replaces the configured weight while the real is up, a
+//!   maintenance file counts as down. Drained, disabled and maintained
+//!   reals (and a weight override of 0) do not count as up for the
+//!   fallback.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -16,8 +22,25 @@ use planner::DesiredService;
 
 use crate::desired;
 
-/// The service a virtual should be, given the health of its reals and the
-/// destinations it has in the kernel now (`current`).
+/// What an operator put on a real, over its health checks (which go on
+/// running underneath).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// `ipvsctl drain`: weight 0 while up, so no new connections while the
+    /// established ones go on; down, it is treated as any down real.
+    Drain,
+    /// `ipvsctl disable`: out of the table.
+    Disable,
+    /// `ipvsctl weight N`: this weight instead of the configured one while
+    /// up; down, it is treated as any down real.
+    Weight(u32),
+    /// A file in the maintenance directory: as if its check failed.
+    Maintenance,
+}
+
+/// The service a virtual should be, given the health of its reals, what
+/// operators put on them (`holds`), and the destinations it has in the
+/// kernel now (`current`).
 ///
 /// `hold_fallback` keeps the fallback out while the daemon is starting and
 /// the reals have not had their first check yet (so a healthy site never
@@ -25,6 +48,7 @@ use crate::desired;
 pub fn desired_service(
     virtual_: &Virtual,
     health: &HashMap<SocketAddr, Health>,
+    holds: &HashMap<SocketAddr, Hold>,
     current: &[DestinationEntry],
     hold_fallback: bool,
 ) -> DesiredService {
@@ -32,17 +56,27 @@ pub fn desired_service(
     let mut destinations = Vec::with_capacity(virtual_.reals.len() + 1);
     let mut any_up = false;
     for real in &virtual_.reals {
-        match health.get(&real.address).copied().unwrap_or(Health::Down) {
-            Health::Up => {
+        let hold = holds.get(&real.address).copied();
+        let up = health.get(&real.address).copied().unwrap_or(Health::Down) == Health::Up
+            && hold != Some(Hold::Maintenance);
+        let weight = match (hold, up) {
+            (Some(Hold::Disable), _) => None,
+            (Some(Hold::Drain), true) => Some(0),
+            (Some(Hold::Weight(weight)), true) => {
+                any_up |= weight > 0;
+                Some(weight)
+            }
+            (_, true) => {
                 any_up = true;
-                destinations.push(desired::destination(real));
+                Some(real.weight)
             }
-            Health::Down if virtual_.quiescent && present(&real.address) => {
-                let mut quiet = desired::destination(real);
-                quiet.weight = 0;
-                destinations.push(quiet);
-            }
-            Health::Down => {}
+            (_, false) if virtual_.quiescent && present(&real.address) => Some(0),
+            (_, false) => None,
+        };
+        if let Some(weight) = weight {
+            let mut destination = desired::destination(real);
+            destination.weight = weight;
+            destinations.push(destination);
         }
     }
     if let (false, Some(fallback)) = (any_up, &virtual_.fallback) {
@@ -61,11 +95,18 @@ pub fn desired_service(
 
 /// Whether a real counts as up when the daemon starts: it is in the
 /// kernel taking traffic (a weight above 0, or the 0 it is configured
-/// with). A weight of 0 otherwise is a quiescent real that was down.
-pub fn adopted(real: &config::model::Real, current: &[DestinationEntry]) -> bool {
-    current.iter().any(|e| {
-        e.destination.address == real.address && (e.destination.weight > 0 || real.weight == 0)
-    })
+/// with), or it is drained and in at weight 0 (so a restart does not take
+/// a draining real out). A weight of 0 otherwise is a quiescent real that
+/// was down.
+pub fn adopted(
+    real: &config::model::Real,
+    current: &[DestinationEntry],
+    hold: Option<Hold>,
+) -> bool {
+    let zero_is_up = real.weight == 0 || matches!(hold, Some(Hold::Drain | Hold::Weight(0)));
+    current
+        .iter()
+        .any(|e| e.destination.address == real.address && (e.destination.weight > 0 || zero_is_up))
 }
 
 #[cfg(test)]
@@ -111,6 +152,7 @@ mod tests {
                 fall: 1,
             },
             reals: vec![real("10.0.0.11:80"), real("10.0.0.12:80")],
+            maintenance_dir: None,
             origin: Origin {
                 file: "www.toml".into(),
                 location: Location { line: 1, column: 1 },
@@ -135,6 +177,17 @@ mod tests {
             .collect()
     }
 
+    fn none() -> HashMap<SocketAddr, Hold> {
+        HashMap::new()
+    }
+
+    fn holds(holds: &[(&str, Hold)]) -> HashMap<SocketAddr, Hold> {
+        holds
+            .iter()
+            .map(|(a, h)| (a.parse().unwrap(), *h))
+            .collect()
+    }
+
     fn addresses(d: &DesiredService) -> Vec<(String, u32)> {
         d.destinations
             .iter()
@@ -145,7 +198,7 @@ mod tests {
     #[test]
     fn up_reals_are_in_with_their_weight_and_no_fallback() {
         let h = health(&[("10.0.0.11:80", Health::Up), ("10.0.0.12:80", Health::Up)]);
-        let d = desired_service(&www(false), &h, &[], false);
+        let d = desired_service(&www(false), &h, &none(), &[], false);
         assert_eq!(
             addresses(&d),
             [("10.0.0.11:80".into(), 2), ("10.0.0.12:80".into(), 2)]
@@ -157,7 +210,7 @@ mod tests {
         let h = health(&[("10.0.0.11:80", Health::Up), ("10.0.0.12:80", Health::Down)]);
         let current = [entry("10.0.0.11:80", 2), entry("10.0.0.12:80", 2)];
         assert_eq!(
-            addresses(&desired_service(&www(false), &h, &current, false)),
+            addresses(&desired_service(&www(false), &h, &none(), &current, false)),
             [("10.0.0.11:80".into(), 2)]
         );
     }
@@ -167,12 +220,18 @@ mod tests {
         let h = health(&[("10.0.0.11:80", Health::Up), ("10.0.0.12:80", Health::Down)]);
         let current = [entry("10.0.0.11:80", 2), entry("10.0.0.12:80", 2)];
         assert_eq!(
-            addresses(&desired_service(&www(true), &h, &current, false)),
+            addresses(&desired_service(&www(true), &h, &none(), &current, false)),
             [("10.0.0.11:80".into(), 2), ("10.0.0.12:80".into(), 0)]
         );
         // Never in: stays out until its first good check.
         assert_eq!(
-            addresses(&desired_service(&www(true), &h, &current[..1], false)),
+            addresses(&desired_service(
+                &www(true),
+                &h,
+                &none(),
+                &current[..1],
+                false
+            )),
             [("10.0.0.11:80".into(), 2)]
         );
     }
@@ -184,27 +243,39 @@ mod tests {
             ("10.0.0.12:80", Health::Down),
         ]);
         assert_eq!(
-            addresses(&desired_service(&www(false), &down, &[], false)),
+            addresses(&desired_service(&www(false), &down, &none(), &[], false)),
             [("127.0.0.1:80".into(), 1)]
         );
         // Quiescent reals at weight 0 are not up: the fallback is in too.
         let current = [entry("10.0.0.11:80", 2)];
         assert_eq!(
-            addresses(&desired_service(&www(true), &down, &current, false)),
+            addresses(&desired_service(
+                &www(true),
+                &down,
+                &none(),
+                &current,
+                false
+            )),
             [("10.0.0.11:80".into(), 0), ("127.0.0.1:80".into(), 1)]
         );
         // While starting, a fallback not yet in waits for the first checks.
-        assert!(desired_service(&www(false), &down, &[], true)
+        assert!(desired_service(&www(false), &down, &none(), &[], true)
             .destinations
             .is_empty());
         let fallback_in = [entry("127.0.0.1:80", 1)];
         assert_eq!(
-            addresses(&desired_service(&www(false), &down, &fallback_in, true)),
+            addresses(&desired_service(
+                &www(false),
+                &down,
+                &none(),
+                &fallback_in,
+                true
+            )),
             [("127.0.0.1:80".into(), 1)]
         );
         let one = health(&[("10.0.0.11:80", Health::Up)]);
         assert_eq!(
-            addresses(&desired_service(&www(false), &one, &[], false)),
+            addresses(&desired_service(&www(false), &one, &none(), &[], false)),
             [("10.0.0.11:80".into(), 2)]
         );
     }
@@ -218,6 +289,7 @@ mod tests {
                 addresses(&desired_service(
                     &only_fallback,
                     &HashMap::new(),
+                    &none(),
                     &[],
                     starting
                 )),
@@ -227,12 +299,151 @@ mod tests {
     }
 
     #[test]
+    fn a_drained_real_is_in_with_weight_zero_while_up() {
+        let h = health(&[("10.0.0.11:80", Health::Up), ("10.0.0.12:80", Health::Up)]);
+        let drained = holds(&[("10.0.0.11:80", Hold::Drain)]);
+        assert_eq!(
+            addresses(&desired_service(&www(false), &h, &drained, &[], false)),
+            [("10.0.0.11:80".into(), 0), ("10.0.0.12:80".into(), 2)]
+        );
+        // Down, it goes as a down real goes: out, or weight 0 if quiescent.
+        let down = health(&[("10.0.0.11:80", Health::Down), ("10.0.0.12:80", Health::Up)]);
+        let current = [entry("10.0.0.11:80", 0), entry("10.0.0.12:80", 2)];
+        assert_eq!(
+            addresses(&desired_service(
+                &www(false),
+                &down,
+                &drained,
+                &current,
+                false
+            )),
+            [("10.0.0.12:80".into(), 2)]
+        );
+        assert_eq!(
+            addresses(&desired_service(
+                &www(true),
+                &down,
+                &drained,
+                &current,
+                false
+            )),
+            [("10.0.0.11:80".into(), 0), ("10.0.0.12:80".into(), 2)]
+        );
+    }
+
+    #[test]
+    fn a_disabled_real_is_out_even_when_quiescent() {
+        let h = health(&[("10.0.0.11:80", Health::Up), ("10.0.0.12:80", Health::Up)]);
+        let current = [entry("10.0.0.11:80", 2), entry("10.0.0.12:80", 2)];
+        let disabled = holds(&[("10.0.0.11:80", Hold::Disable)]);
+        for quiescent in [false, true] {
+            assert_eq!(
+                addresses(&desired_service(
+                    &www(quiescent),
+                    &h,
+                    &disabled,
+                    &current,
+                    false
+                )),
+                [("10.0.0.12:80".into(), 2)]
+            );
+        }
+    }
+
+    #[test]
+    fn a_weight_override_holds_while_up() {
+        let h = health(&[("10.0.0.11:80", Health::Up), ("10.0.0.12:80", Health::Down)]);
+        let weighted = holds(&[
+            ("10.0.0.11:80", Hold::Weight(7)),
+            ("10.0.0.12:80", Hold::Weight(9)),
+        ]);
+        assert_eq!(
+            addresses(&desired_service(&www(false), &h, &weighted, &[], false)),
+            [("10.0.0.11:80".into(), 7)]
+        );
+    }
+
+    #[test]
+    fn a_maintenance_file_counts_as_down() {
+        let h = health(&[("10.0.0.11:80", Health::Up), ("10.0.0.12:80", Health::Up)]);
+        let current = [entry("10.0.0.11:80", 2), entry("10.0.0.12:80", 2)];
+        let maintained = holds(&[("10.0.0.11:80", Hold::Maintenance)]);
+        assert_eq!(
+            addresses(&desired_service(
+                &www(false),
+                &h,
+                &maintained,
+                &current,
+                false
+            )),
+            [("10.0.0.12:80".into(), 2)]
+        );
+        assert_eq!(
+            addresses(&desired_service(
+                &www(true),
+                &h,
+                &maintained,
+                &current,
+                false
+            )),
+            [("10.0.0.11:80".into(), 0), ("10.0.0.12:80".into(), 2)]
+        );
+    }
+
+    #[test]
+    fn held_reals_do_not_count_as_up_for_the_fallback() {
+        let h = health(&[("10.0.0.11:80", Health::Up), ("10.0.0.12:80", Health::Up)]);
+        for (first, second) in [
+            (Hold::Drain, Hold::Disable),
+            (Hold::Maintenance, Hold::Weight(0)),
+            (Hold::Drain, Hold::Drain),
+        ] {
+            let held = holds(&[("10.0.0.11:80", first), ("10.0.0.12:80", second)]);
+            let d = desired_service(&www(false), &h, &held, &[], false);
+            assert!(
+                addresses(&d).contains(&("127.0.0.1:80".into(), 1)),
+                "{first:?} {second:?}: {:?}",
+                addresses(&d)
+            );
+        }
+        // One real left taking traffic: no fallback.
+        let one_left = holds(&[
+            ("10.0.0.11:80", Hold::Drain),
+            ("10.0.0.12:80", Hold::Weight(3)),
+        ]);
+        assert_eq!(
+            addresses(&desired_service(&www(false), &h, &one_left, &[], false)),
+            [("10.0.0.11:80".into(), 0), ("10.0.0.12:80".into(), 3)]
+        );
+    }
+
+    #[test]
     fn adoption_needs_the_real_to_take_traffic() {
-        assert!(adopted(&real("10.0.0.11:80"), &[entry("10.0.0.11:80", 2)]));
+        assert!(adopted(
+            &real("10.0.0.11:80"),
+            &[entry("10.0.0.11:80", 2)],
+            None
+        ));
         // Another weight (the file changed while the daemon was down): up,
         // and the next sync sets the configured weight.
-        assert!(adopted(&real("10.0.0.11:80"), &[entry("10.0.0.11:80", 5)]));
-        assert!(!adopted(&real("10.0.0.11:80"), &[entry("10.0.0.11:80", 0)]));
-        assert!(!adopted(&real("10.0.0.11:80"), &[]));
+        assert!(adopted(
+            &real("10.0.0.11:80"),
+            &[entry("10.0.0.11:80", 5)],
+            None
+        ));
+        assert!(!adopted(
+            &real("10.0.0.11:80"),
+            &[entry("10.0.0.11:80", 0)],
+            None
+        ));
+        assert!(!adopted(&real("10.0.0.11:80"), &[], None));
+        // Drained: in at weight 0 is up, so a restart keeps it in.
+        let drained = Some(Hold::Drain);
+        assert!(adopted(
+            &real("10.0.0.11:80"),
+            &[entry("10.0.0.11:80", 0)],
+            drained
+        ));
+        assert!(!adopted(&real("10.0.0.11:80"), &[], drained));
     }
 }

@@ -27,6 +27,10 @@
 //! | `socket`       | the control socket: bind (one daemon only), serve, request   |
 //! | `protocol`     | the control protocol: versioned JSON lines                   |
 //! | `status`       | the answer to `status`                                       |
+//! | `overrides`    | drain/disable/weight: who, when, why; which reals a name takes |
+//! | `override_store` | the overrides' file, outliving restarts and reboots        |
+//! | `overriding`   | the loop's side of overrides and maintenance files           |
+//! | `maintenance`  | `maintenance_dir`: the naming rule, the polling watcher      |
 //! | `checks`       | [`Checks`]: the health engine as the loop uses it            |
 //! | `notify`       | systemd's notify protocol                                    |
 
@@ -34,7 +38,11 @@ pub mod autoreload;
 pub mod checks;
 pub mod control;
 pub mod health_table;
+pub mod maintenance;
 pub mod notify;
+pub mod override_store;
+pub mod overrides;
+mod overriding;
 pub mod protocol;
 mod reload;
 pub mod serve;
@@ -51,14 +59,16 @@ use tracing::{error, info, warn};
 
 pub use checks::Checks;
 pub use control::Control;
+pub use override_store::OverrideStore;
 pub use protocol::ReloadOutcome;
 pub use serve::{Daemon, Inputs, Setup};
 
 use crate::exit;
 use crate::record::Record;
 
-/// Runs the daemon until SIGTERM or SIGINT.
-pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
+/// Runs the daemon until SIGTERM or SIGINT, its checks on `check_threads`
+/// threads of their own.
+pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)
@@ -87,17 +97,19 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    // Two check threads, as the runtime has workers (one on a single CPU),
-    // so a slow machine still spreads 1,000 checks a second over two CPUs;
-    // the table writes, on the main runtime, never hold up a check.
-    let count = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
-    let checking = CheckThreads::start(count)?;
+    // The checks run on threads of their own (one by default: see the
+    // health crate's "The engine's own cost"), so the table writes, on the
+    // main runtime, never hold up a check.
+    let checking = CheckThreads::start(check_threads)?;
     let check_runtimes = checking.handles();
     let code = runtime.block_on(async move {
         let table = Ipvs::connect()?;
         // First, so that a second daemon stops before touching the table.
         let socket = socket::socket_path();
         let listener = socket::bind(&socket)?;
+        if let Err(e) = socket::set_access(&socket, config.control.group.as_deref()) {
+            error!("control socket: {e:#}");
+        }
         let (controls, control_inputs) = tokio::sync::mpsc::unbounded_channel();
         signals::forward(controls.clone())?;
         tokio::spawn(socket::serve(listener, controls.clone()));
@@ -110,6 +122,7 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
             notifier: notify::Notifier::from_environment(),
             record: Record::here(),
             socket: socket.clone(),
+            overrides: OverrideStore::here(),
             reloads: controls,
         });
         let code = daemon

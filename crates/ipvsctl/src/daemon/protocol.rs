@@ -8,7 +8,13 @@
 //! → {"version":1,"request":"reload"}
 //! ← {"version":1,"response":{"reload":{"outcome":"refused","errors":1}}}
 //! ← {"version":1,"response":{"error":"unknown request `…`"}}
+//! → {"version":1,"request":{"drain":{"real":"10.0.0.2","virtual":null,"reason":"kernel update"}}}
+//! ← {"version":1,"response":{"changed":{"reals":[{"virtual":"tcp 10.0.0.1:80","real":"10.0.0.2:80"}]}}}
+//! → {"version":1,"request":{"weight":{"real":"10.0.0.2:80","virtual":"www","reason":null,"weight":5}}}
 //! ```
+//!
+//! Requests that change something (all but `status`) are refused unless
+//! the client runs as root (see [`socket`](super::socket)).
 //!
 //! A new command is a new [`Request`] variant (with its data, e.g.
 //! `{"drain":{…}}`) and a new [`Response`] variant: the version stays, and a
@@ -32,13 +38,68 @@ pub struct RequestLine {
 }
 
 /// What can be asked of the daemon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Request {
     /// Every virtual and real with its health (`ipvsctl status`).
     Status,
     /// Re-read the configuration files (`ipvsctl reload`, SIGHUP).
     Reload,
+    /// Weight 0: no new connections, established ones go on.
+    Drain(Selection),
+    /// Out of the table now.
+    Disable(Selection),
+    /// The override gone: back under its checks.
+    Enable(Selection),
+    /// This weight instead of the configured one while up.
+    Weight(Weighting),
+}
+
+impl Request {
+    /// Whether the request changes something (and so needs root).
+    pub fn changes(&self) -> bool {
+        !matches!(self, Self::Status)
+    }
+}
+
+/// Which reals an override is for, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Selection {
+    /// `IP` (that real in every virtual that has it) or `IP:PORT`.
+    pub real: String,
+    /// Only in this virtual: its name, `IP:PORT`, or its key (`tcp
+    /// 10.0.0.1:80`, `fwmark 7`).
+    #[serde(rename = "virtual")]
+    pub virtual_: Option<String>,
+    /// Why (`--reason`), shown by `status`.
+    pub reason: Option<String>,
+}
+
+/// `ipvsctl weight`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Weighting {
+    /// Which reals.
+    #[serde(flatten)]
+    pub selection: Selection,
+    /// The weight, 0-65535.
+    pub weight: u32,
+}
+
+/// The answer to an override: which reals of which virtuals it took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Changed {
+    /// Each real, in the configuration's order.
+    pub reals: Vec<ChangedReal>,
+}
+
+/// One real an override took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangedReal {
+    /// `tcp 10.0.0.1:80`, `fwmark 7`.
+    #[serde(rename = "virtual")]
+    pub service: String,
+    /// `10.0.0.2:80`.
+    pub real: String,
 }
 
 /// What the daemon answers.
@@ -58,7 +119,9 @@ pub enum Response {
     Status(Status),
     /// To [`Request::Reload`].
     Reload(ReloadOutcome),
-    /// The request was not understood.
+    /// To a drain, disable, enable or weight.
+    Changed(Changed),
+    /// The request was not understood, names nothing, or is not allowed.
     Error(String),
 }
 
@@ -179,6 +242,26 @@ pub struct RealStatus {
     pub consecutive_failed: u32,
     /// Its entry in the kernel's table, if any.
     pub kernel: Option<KernelEntry>,
+    /// What an operator (or a maintenance file) put on it, if anything.
+    #[serde(rename = "override", default, skip_serializing_if = "Option::is_none")]
+    pub override_: Option<OverrideStatus>,
+}
+
+/// An override as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverrideStatus {
+    /// `drain`, `disable`, `weight` or `maintenance`.
+    pub action: String,
+    /// The weight of a `weight` override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
+    /// Who: the user that asked, or the maintenance file.
+    pub who: String,
+    /// Since when (seconds since the epoch).
+    pub since_unix: u64,
+    /// Why (`--reason`), if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One check's outcome.
@@ -240,6 +323,30 @@ mod tests {
             serde_json::from_str::<ResponseLine>(&text).unwrap(),
             response
         );
+    }
+
+    #[test]
+    fn override_requests_carry_their_data() {
+        let request = RequestLine {
+            version: VERSION,
+            request: Request::Weight(Weighting {
+                selection: Selection {
+                    real: "10.0.0.2".into(),
+                    virtual_: Some("fwmark 7".into()),
+                    reason: None,
+                },
+                weight: 5,
+            }),
+        };
+        let text = serde_json::to_string(&request).unwrap();
+        assert_eq!(
+            text,
+            r#"{"version":1,"request":{"weight":{"real":"10.0.0.2","virtual":"fwmark 7","reason":null,"weight":5}}}"#
+        );
+        assert_eq!(serde_json::from_str::<RequestLine>(&text).unwrap(), request);
+        assert!(request.request.changes());
+        assert!(Request::Reload.changes());
+        assert!(!Request::Status.changes());
     }
 
     #[test]

@@ -16,7 +16,10 @@ use tracing::{error, info, warn};
 use super::autoreload::AutoReload;
 use super::checks::Checks;
 use super::control::Control;
+use super::maintenance::{Found, Watched};
 use super::notify::Notifier;
+use super::override_store::OverrideStore;
+use super::overrides::Overrides;
 use super::status;
 use crate::record::Record;
 use crate::table::Table;
@@ -36,8 +39,10 @@ pub struct Setup<T, C> {
     pub notifier: Notifier,
     /// The record of the services ipvsctl manages.
     pub record: Record,
-    /// The control socket's path (for the log).
+    /// The control socket's path (for the log, and its group on reload).
     pub socket: PathBuf,
+    /// Where overrides are kept.
+    pub overrides: OverrideStore,
     /// Where `autoreload` sends its reloads: the loop's own controls.
     pub reloads: UnboundedSender<Control>,
 }
@@ -64,7 +69,13 @@ pub struct Daemon<T, C> {
     pub(super) starting: BTreeSet<ServiceKey>,
     pub(super) notifier: Notifier,
     pub(super) record: Record,
-    socket: PathBuf,
+    pub(super) socket: PathBuf,
+    /// Drains, disables and weights, kept across restarts.
+    pub(super) overrides: Overrides,
+    /// Reals a file in a maintenance directory takes out.
+    pub(super) maintenance: Found,
+    /// The maintenance directories the watcher scans.
+    pub(super) watching: tokio::sync::watch::Sender<Watched>,
     /// The watch on the files, while `autoreload` is on.
     pub(super) autoreload: AutoReload,
 }
@@ -82,6 +93,9 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             notifier: setup.notifier,
             record: setup.record,
             socket: setup.socket,
+            overrides: Overrides::load(setup.overrides),
+            maintenance: Found::new(),
+            watching: tokio::sync::watch::channel(Watched::new()).0,
             autoreload: AutoReload::new(setup.reloads),
         }
     }
@@ -93,6 +107,8 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             mut controls,
             mut transitions,
         } = inputs;
+        self.overrides.keep_only(&self.config);
+        let (watcher, mut found) = self.watch_maintenance().await;
         let table = self.table.entries()?;
         self.adopt(&table);
         self.starting = self
@@ -133,6 +149,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                     }
                     self.on_transitions(batch);
                 }
+                Some(now) = found.recv() => self.on_maintenance(now),
                 () = &mut started, if !self.starting.is_empty() => {
                     let waiting = std::mem::take(&mut self.starting);
                     if let Err(e) = self.sync_services(&waiting) {
@@ -142,19 +159,34 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 control = controls.recv() => match control {
                     Some(Control::Reload(reply)) => {
                         let outcome = self.reload();
+                        if outcome.is_in() {
+                            self.after_reload();
+                        }
                         if let Some(reply) = reply {
                             let _ = reply.send(outcome);
                         }
                     }
                     Some(Control::Status(reply)) => {
                         let snapshot = self.checks.snapshot();
-                        let _ = reply.send(status::status(&self.config, snapshot, &mut self.table));
+                        let _ = reply.send(status::status(
+                            &self.config,
+                            snapshot,
+                            &status::Holds {
+                                overrides: &self.overrides,
+                                maintenance: &self.maintenance,
+                            },
+                            &mut self.table,
+                        ));
+                    }
+                    Some(Control::Override { request, who, reply }) => {
+                        let _ = reply.send(self.on_override(request, &who));
                     }
                     Some(Control::Stop) | None => break,
                 },
             }
         }
         self.notifier.stopping();
+        watcher.abort();
         self.checks.stop().await;
         if self.config.cleanstop {
             self.clean_stop();

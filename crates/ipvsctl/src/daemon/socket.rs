@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! The control socket: a unix socket, root only, next to the ownership
-//! record (`/run/ipvsctl/ipvsctl.sock`), speaking [`protocol`](super::protocol).
+//! The control socket: a unix socket next to the ownership record
+//! (`/run/ipvsctl/ipvsctl.sock`), speaking [`protocol`](super::protocol).
 //! Each connection is read in a task of its own and turned into a
 //! [`Control`] for the loop; a client that never sends holds up nothing.
+//!
+//! Who may do what: the socket is root's (mode 0600), or with `[control]
+//! group` also that group's (0660), and the peer's uid (SO_PEERCRED)
+//! decides: anything that changes something needs uid 0; the group may
+//! only ask for `status` ([`refusal`]).
 
 use std::io::{Read, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -19,6 +24,9 @@ use super::control::Control;
 use super::protocol::{
     ReloadOutcome, Request, RequestLine, Response, ResponseLine, Versioned, VERSION,
 };
+
+/// The longest request line read.
+const MAX_REQUEST: u64 = 64 * 1024;
 
 /// Where the socket is.
 pub fn socket_path() -> PathBuf {
@@ -45,6 +53,114 @@ pub fn bind(path: &Path) -> anyhow::Result<UnixListener> {
     Ok(listener)
 }
 
+/// Gives the socket to `group` (mode 0660: its members may connect, and
+/// ask for `status` only), or to root alone (0600).
+pub fn set_access(path: &Path, group: Option<&str>) -> anyhow::Result<()> {
+    // Root's only first: an unknown group leaves it so.
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    let Some(name) = group else {
+        return Ok(());
+    };
+    let gid = group_id(name)?;
+    std::os::unix::fs::chown(path, None, Some(gid))
+        .with_context(|| format!("cannot give {} to group {name}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    // The group must also get through the directory.
+    if let Some(dir) = path.parent() {
+        let meta = std::fs::metadata(dir)?;
+        let mode = meta.permissions().mode();
+        let through = mode & 0o001 != 0 || (mode & 0o010 != 0 && meta.gid() == gid);
+        if !through {
+            anyhow::bail!(
+                "group {name} cannot reach {}: {} is mode {:04o} (make it 0755, \
+                 e.g. RuntimeDirectoryMode=0755 in the systemd unit)",
+                path.display(),
+                dir.display(),
+                mode & 0o7777
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A group's id by name.
+fn group_id(name: &str) -> anyhow::Result<u32> {
+    let c_name = std::ffi::CString::new(name).context("a group name without NUL")?;
+    let mut group: libc::group = unsafe_zeroed_group();
+    let mut buffer = vec![0 as libc::c_char; 16 * 1024];
+    let mut found: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call, the buffer's length is
+    // its own.
+    let rc = unsafe {
+        libc::getgrnam_r(
+            c_name.as_ptr(),
+            &mut group,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut found,
+        )
+    };
+    if rc != 0 || found.is_null() {
+        anyhow::bail!("no group `{name}` ([control] group); the socket stays root's only");
+    }
+    Ok(group.gr_gid)
+}
+
+fn unsafe_zeroed_group() -> libc::group {
+    // SAFETY: all-zero is a valid `struct group` (null pointers, gid 0).
+    unsafe { std::mem::zeroed() }
+}
+
+/// A user's name by uid, or `uid N`.
+pub fn user_name(uid: u32) -> String {
+    // SAFETY: all-zero is a valid `struct passwd`.
+    let mut user: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buffer = vec![0 as libc::c_char; 16 * 1024];
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call, the buffer's length is
+    // its own.
+    let rc = unsafe {
+        libc::getpwuid_r(
+            uid,
+            &mut user,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut found,
+        )
+    };
+    if rc != 0 || found.is_null() || user.pw_name.is_null() {
+        return format!("uid {uid}");
+    }
+    // SAFETY: getpwuid_r set pw_name to a NUL-terminated string in `buffer`.
+    let name = unsafe { std::ffi::CStr::from_ptr(user.pw_name) };
+    name.to_str()
+        .map_or_else(|_| format!("uid {uid}"), str::to_string)
+}
+
+/// Why a request from `uid` is refused, if it is: anything that changes
+/// something needs root.
+pub fn refusal(request: &Request, uid: u32) -> Option<String> {
+    (request.changes() && uid != 0).then(|| {
+        format!(
+            "only root may {} (you are {}); the control group may only ask for status",
+            request_name(request),
+            user_name(uid)
+        )
+    })
+}
+
+/// `drain`, `reload`, … as the command line says it.
+fn request_name(request: &Request) -> &'static str {
+    match request {
+        Request::Status => "status",
+        Request::Reload => "reload",
+        Request::Drain(_) => "drain",
+        Request::Disable(_) => "disable",
+        Request::Enable(_) => "enable",
+        Request::Weight(_) => "set a weight",
+    }
+}
+
 /// Accepts connections (until the runtime ends).
 pub async fn serve(listener: UnixListener, controls: UnboundedSender<Control>) {
     loop {
@@ -60,17 +176,19 @@ pub async fn serve(listener: UnixListener, controls: UnboundedSender<Control>) {
 
 /// Reads one request, has the loop do it, writes the answer.
 async fn answer(stream: UnixStream, controls: UnboundedSender<Control>) {
+    // No credentials: treated as nobody's.
+    let uid = stream.peer_cred().map_or(u32::MAX, |c| c.uid());
     let (reader, mut writer) = stream.into_split();
     let mut line = String::new();
     let read = tokio::time::timeout(
         Duration::from_secs(5),
-        BufReader::new(reader).read_line(&mut line),
+        BufReader::new(tokio::io::AsyncReadExt::take(reader, MAX_REQUEST)).read_line(&mut line),
     )
     .await;
     if !matches!(read, Ok(Ok(_))) {
         return;
     }
-    let Some(response) = respond(line.trim(), &controls).await else {
+    let Some(response) = respond(line.trim(), uid, &controls).await else {
         return; // the daemon is stopping
     };
     let answer = ResponseLine {
@@ -86,7 +204,7 @@ async fn answer(stream: UnixStream, controls: UnboundedSender<Control>) {
 }
 
 /// The answer to one line; `None` when the loop is gone.
-async fn respond(line: &str, controls: &UnboundedSender<Control>) -> Option<Response> {
+async fn respond(line: &str, uid: u32, controls: &UnboundedSender<Control>) -> Option<Response> {
     let request = match serde_json::from_str::<RequestLine>(line) {
         Ok(asked) if asked.version == VERSION => asked.request,
         _ => {
@@ -101,6 +219,9 @@ async fn respond(line: &str, controls: &UnboundedSender<Control>) -> Option<Resp
             ))
         }
     };
+    if let Some(refused) = refusal(&request, uid) {
+        return Some(Response::Error(refused));
+    }
     match request {
         Request::Status => {
             let (reply, answer) = oneshot::channel();
@@ -112,6 +233,18 @@ async fn respond(line: &str, controls: &UnboundedSender<Control>) -> Option<Resp
             controls.send(Control::Reload(Some(reply))).ok()?;
             answer.await.ok().map(Response::Reload)
         }
+        request => {
+            let (reply, answer) = oneshot::channel();
+            let who = user_name(uid);
+            controls
+                .send(Control::Override {
+                    request,
+                    who,
+                    reply,
+                })
+                .ok()?;
+            answer.await.ok()
+        }
     }
 }
 
@@ -120,10 +253,10 @@ async fn respond(line: &str, controls: &UnboundedSender<Control>) -> Option<Resp
 /// after an upgrade) is asked in its own words, so that `ipvsctl status`,
 /// which cluster managers use as a monitor, goes on answering until it is
 /// restarted.
-pub fn request(path: &Path, request: Request) -> anyhow::Result<Response> {
+pub fn request(path: &Path, request: &Request) -> anyhow::Result<Response> {
     let mut line = serde_json::to_string(&RequestLine {
         version: VERSION,
-        request,
+        request: request.clone(),
     })?;
     line.push('\n');
     let answer = exchange(path, &line)?;
@@ -136,12 +269,20 @@ pub fn request(path: &Path, request: Request) -> anyhow::Result<Response> {
 
 /// One line to the daemon; its whole answer.
 fn exchange(path: &Path, line: &str) -> anyhow::Result<String> {
-    let mut stream = std::os::unix::net::UnixStream::connect(path).with_context(|| {
-        format!(
-            "no ipvsctl daemon answers on {} (is `ipvsctl run` running?)",
+    let mut stream = match std::os::unix::net::UnixStream::connect(path) {
+        Ok(stream) => stream,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => anyhow::bail!(
+            "not allowed to use {}: only root, and the members of the daemon's \
+             [control] group (for status), may",
             path.display()
-        )
-    })?;
+        ),
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "no ipvsctl daemon answers on {} (is `ipvsctl run` running?)",
+                path.display()
+            )))
+        }
+    };
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     stream.write_all(line.as_bytes())?;
     let mut answer = String::new();
@@ -151,7 +292,7 @@ fn exchange(path: &Path, line: &str) -> anyhow::Result<String> {
 
 /// The request as daemons before the versioned protocol took it: a bare
 /// word, answered by the status itself or by `{"message": …}`.
-fn unversioned(path: &Path, request: Request) -> anyhow::Result<Response> {
+fn unversioned(path: &Path, request: &Request) -> anyhow::Result<Response> {
     let not_understood = "the daemon's answer is not understood";
     match request {
         Request::Status => {
@@ -167,5 +308,35 @@ fn unversioned(path: &Path, request: Request) -> anyhow::Result<Response> {
             let message = answer["message"].as_str().context(not_understood)?;
             Ok(Response::Reload(ReloadOutcome::from_words(message)))
         }
+        _ => anyhow::bail!(
+            "the running daemon is older than this command: restart it (`ipvsctl run`) first"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::protocol::Selection;
+
+    #[test]
+    fn only_root_changes_anything() {
+        let drain = Request::Drain(Selection {
+            real: "10.0.0.2".into(),
+            virtual_: None,
+            reason: None,
+        });
+        assert_eq!(refusal(&Request::Status, 65534), None);
+        assert_eq!(refusal(&Request::Status, 0), None);
+        assert_eq!(refusal(&drain, 0), None);
+        assert_eq!(refusal(&Request::Reload, 0), None);
+        let refused = refusal(&drain, 4_000_000).unwrap();
+        assert_eq!(
+            refused,
+            "only root may drain (you are uid 4000000); the control group may only ask for status"
+        );
+        assert!(refusal(&Request::Reload, 1)
+            .unwrap()
+            .starts_with("only root may reload"));
     }
 }

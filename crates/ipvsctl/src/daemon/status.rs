@@ -9,8 +9,10 @@ use config::Config;
 use health::{TargetKey, TargetStatus};
 use ipvs::ServiceKey;
 
+use super::maintenance::Found;
+use super::overrides::{Action, Overrides};
 use super::protocol::{
-    CheckStatus, FallbackStatus, KernelEntry, RealStatus, Status, VirtualStatus,
+    CheckStatus, FallbackStatus, KernelEntry, OverrideStatus, RealStatus, Status, VirtualStatus,
 };
 use crate::desired;
 use crate::table::Table;
@@ -20,10 +22,48 @@ fn unix(time: SystemTime) -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// What operators and maintenance files put on reals.
+pub struct Holds<'a> {
+    /// `drain`, `disable`, `weight`.
+    pub overrides: &'a Overrides,
+    /// Maintenance files.
+    pub maintenance: &'a Found,
+}
+
+impl Holds<'_> {
+    /// What `status` shows for a real: a `disable` over a maintenance
+    /// file over a drain or weight (as the health rule has it).
+    fn of(&self, key: &TargetKey<ServiceKey>) -> Option<OverrideStatus> {
+        let operator = self.overrides.get(key).map(|o| OverrideStatus {
+            action: o.action.name().to_string(),
+            weight: match o.action {
+                Action::Weight(weight) => Some(weight),
+                _ => None,
+            },
+            who: o.who.clone(),
+            since_unix: o.since_unix,
+            reason: o.reason.clone(),
+        });
+        let file = self.maintenance.get(key).map(|marker| OverrideStatus {
+            action: "maintenance".to_string(),
+            weight: None,
+            who: marker.file.display().to_string(),
+            since_unix: marker.since_unix,
+            reason: None,
+        });
+        match (operator, file) {
+            (Some(o), _) if o.action == "disable" => Some(o),
+            (o, None) => o,
+            (_, file) => file,
+        }
+    }
+}
+
 /// The status of every declared virtual.
 pub fn status<T: Table + ?Sized>(
     config: &Config,
     snapshot: Vec<TargetStatus<ServiceKey>>,
+    holds: &Holds<'_>,
     table: &mut T,
 ) -> Status {
     let by_key: HashMap<_, _> = snapshot.into_iter().map(|s| (s.key.clone(), s)).collect();
@@ -36,10 +76,11 @@ pub fn status<T: Table + ?Sized>(
             .reals
             .iter()
             .map(|real| {
-                let status = by_key.get(&TargetKey {
+                let target = TargetKey {
                     service: key,
                     real: real.address,
-                });
+                };
+                let status = by_key.get(&target);
                 RealStatus {
                     address: ipvs::net::socket_text(&real.address.ip(), real.address.port()),
                     health: status.map_or("unknown".to_string(), |s| s.health.to_string()),
@@ -57,6 +98,7 @@ pub fn status<T: Table + ?Sized>(
                         active_connections: e.active_connections,
                         inactive_connections: e.inactive_connections,
                     }),
+                    override_: holds.of(&target),
                 }
             })
             .collect();

@@ -70,7 +70,11 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 };
                 let initially_up = match self.health.get(&target_key) {
                     Some(health) => *health == Health::Up,
-                    None => health_table::adopted(real, current),
+                    None => health_table::adopted(
+                        real,
+                        current,
+                        self.overrides.get(&target_key).map(|o| o.action.hold()),
+                    ),
                 };
                 targets.push(Target {
                     key: target_key,
@@ -107,6 +111,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             desired_services.push(health_table::desired_service(
                 v,
                 &self.health_of(&key),
+                &self.holds_of(&key),
                 current,
                 hold,
             ));
@@ -142,7 +147,13 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                     .find(|e| e.service.service.key == key)
                     .map_or(&[][..], |e| &e.destinations[..]);
                 let hold = self.starting.contains(&key);
-                health_table::desired_service(v, &self.health_of(&key), current, hold)
+                health_table::desired_service(
+                    v,
+                    &self.health_of(&key),
+                    &self.holds_of(&key),
+                    current,
+                    hold,
+                )
             })
             .collect();
         let managed = self.record.load();

@@ -228,6 +228,21 @@ impl Site {
         .unwrap()
     }
 
+    /// A connection from the client to the VIP, open and not used yet (a
+    /// long download, as the director sees it); [`finish`] uses it.
+    pub fn hold(&self) -> TcpStream {
+        let netns =
+            std::fs::File::open(format!("/run/netns/{}", self.namespace(CLIENT.0))).unwrap();
+        std::thread::spawn(move || {
+            // SAFETY: as in `get`: it moves only this thread.
+            let rc = unsafe { libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            connect().unwrap()
+        })
+        .join()
+        .unwrap()
+    }
+
     /// Asks for `n` pages through the VIP: the distinct answers, sorted,
     /// each followed by `;` (e.g. `served by r1;served by r2;`).
     pub fn answers(&self, n: usize) -> String {
@@ -240,10 +255,19 @@ impl Site {
 
 /// `GET /` to the VIP; the body's first line.
 fn request() -> std::io::Result<String> {
-    let timeout = Duration::from_secs(3);
+    finish(connect()?)
+}
+
+/// A connection to the VIP's port 80.
+fn connect() -> std::io::Result<TcpStream> {
     let address: SocketAddr = format!("{VIP}:80").parse().unwrap();
-    let mut stream = TcpStream::connect_timeout(&address, timeout)?;
-    stream.set_read_timeout(Some(timeout))?;
+    TcpStream::connect_timeout(&address, Duration::from_secs(3))
+}
+
+/// `GET /` on a connection to the VIP (see [`Site::hold`]); the body's
+/// first line.
+pub fn finish(mut stream: TcpStream) -> std::io::Result<String> {
+    stream.set_read_timeout(Some(Duration::from_secs(3)))?;
     stream.write_all(b"GET / HTTP/1.0\r\nHost: www\r\n\r\n")?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The daemon's loop on the host: a table kept in memory in place of the
 //! kernel's, checks that run nothing (the tests send the transitions), and
-//! a handle to drive the loop and look at what it did.
+//! a handle to drive the loop and look at what it did. Two test binaries
+//! share it, each using part of it.
+#![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,8 +17,8 @@ use ipvs::{
     SyncState, Sysctl, TableEntry, Timeouts,
 };
 use ipvsctl::daemon::notify::Notifier;
-use ipvsctl::daemon::protocol::{ReloadOutcome, Status};
-use ipvsctl::daemon::{Checks, Control, Daemon, Inputs, Setup};
+use ipvsctl::daemon::protocol::{ReloadOutcome, Request, Response, Status};
+use ipvsctl::daemon::{Checks, Control, Daemon, Inputs, OverrideStore, Setup};
 use ipvsctl::record::Record;
 use ipvsctl::table::Table;
 use tokio::sync::{mpsc, oneshot};
@@ -61,7 +63,6 @@ impl MemoryTable {
     }
 
     /// The timeouts and sysctls in force.
-    #[allow(dead_code)]
     pub fn settings(&self) -> MutexGuard<'_, KernelSettings> {
         self.settings.lock().unwrap()
     }
@@ -306,9 +307,13 @@ impl Running {
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("www.toml");
         std::fs::write(&config, toml).unwrap();
+        Self::serve_in(dir, config, MemoryTable::default()).await
+    }
+
+    /// A daemon on `table` with the files of `dir`, serving.
+    async fn serve_in(dir: PathBuf, config: PathBuf, table: MemoryTable) -> Self {
         let files = vec![config.clone()];
         let loaded = config::load(&files).expect("a good configuration");
-        let table = MemoryTable::default();
         let checks = Recorded::default();
         let (controls, control_inputs) = mpsc::unbounded_channel();
         let (transitions, transition_inputs) = mpsc::unbounded_channel();
@@ -332,6 +337,7 @@ impl Running {
             notifier: Notifier::none(),
             record: Record::at(dir.join("managed")),
             socket: dir.join("ipvsctl.sock"),
+            overrides: OverrideStore::at(dir.join("overrides.json")),
             reloads,
         });
         let task = tokio::spawn(daemon.serve(Inputs {
@@ -350,6 +356,54 @@ impl Running {
         };
         running.status().await;
         running
+    }
+
+    /// Stops the loop and starts another on the same table and files (a
+    /// daemon restart).
+    pub async fn restart(self) -> Self {
+        self.controls.send(Control::Stop).unwrap();
+        assert_eq!(self.task.await.unwrap().unwrap(), 0);
+        Self::serve_in(self.dir, self.config, self.table).await
+    }
+
+    /// What `ipvsctl drain|disable|enable|weight` asks, as root.
+    pub async fn ask(&self, request: Request) -> Response {
+        let (reply, answer) = oneshot::channel();
+        self.controls
+            .send(Control::Override {
+                request,
+                who: "root".to_string(),
+                reply,
+            })
+            .unwrap();
+        tokio::time::timeout(PATIENCE, answer)
+            .await
+            .expect("the loop answers")
+            .expect("the loop is running")
+    }
+
+    /// Waits until the status shows that real's override as `action`
+    /// (`None`: no override).
+    pub async fn until_override(&self, real: &str, action: Option<&str>) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let status = self.status().await;
+            let shown = status
+                .virtuals
+                .iter()
+                .flat_map(|v| &v.reals)
+                .find(|r| r.address == real)
+                .and_then(|r| r.override_.as_ref())
+                .map(|o| o.action.clone());
+            if shown.as_deref() == action {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{real}: wanted override {action:?}, the status shows {shown:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// The status, once the loop answers (so also: the loop serves).
@@ -374,14 +428,12 @@ impl Running {
     }
 
     /// How many reloads `autoreload` has sent so far.
-    #[allow(dead_code)]
     pub fn autoreloads(&self) -> usize {
         self.autoreloads.load(Ordering::SeqCst)
     }
 
     /// Waits until `autoreload` has sent `n` reloads, then until the loop
     /// has served them (a status asked after them is answered).
-    #[allow(dead_code)]
     pub async fn until_autoreloads(&self, n: usize) {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         while self.autoreloads() < n {
@@ -396,7 +448,6 @@ impl Running {
     }
 
     /// The configuration file.
-    #[allow(dead_code)]
     pub fn config_file(&self) -> &std::path::Path {
         &self.config
     }
