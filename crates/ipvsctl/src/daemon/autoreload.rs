@@ -75,11 +75,6 @@ impl AutoReload {
         }
     }
 
-    /// Whether the files are being watched.
-    pub fn is_watching(&self) -> bool {
-        self.watching.is_some()
-    }
-
     /// Watches `files` when `on`, stops when not. A watch already in force
     /// on the same files goes on as it is.
     pub fn follow(&mut self, files: &[PathBuf], on: bool) {
