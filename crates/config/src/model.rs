@@ -27,6 +27,43 @@ pub struct Config {
     /// `[defaults] hooks_max_running`: how many hook commands may run at
     /// once.
     pub hooks_max_running: usize,
+    /// Reload when a configuration file changes (`autoreload`; `run` only).
+    pub autoreload: bool,
+    /// `[timeouts]`: the kernel's connection timeouts.
+    pub timeouts: Timeouts,
+    /// `[kernel]`: the namespace's IPVS sysctls.
+    pub kernel: Kernel,
+}
+
+/// `[timeouts]`: the kernel's connection timeouts (`ipvsadm --set`,
+/// keepalived's `lvs_timeouts`), in whole seconds; one left out keeps the
+/// kernel's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Established TCP connections (`tcp`).
+    pub tcp: Option<Duration>,
+    /// TCP connections after a FIN (`tcpfin`).
+    pub tcp_fin: Option<Duration>,
+    /// UDP (`udp`).
+    pub udp: Option<Duration>,
+}
+
+/// `[kernel]`: the network namespace's IPVS sysctls
+/// (`net.ipv4.vs.*`); one left out keeps the kernel's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Kernel {
+    /// `expire_nodest_conn`: drop a removed real's connections at their
+    /// next packet.
+    pub expire_nodest_conn: Option<bool>,
+    /// `expire_quiescent_template`: expire the persistence templates of a
+    /// real of weight 0.
+    pub expire_quiescent_template: Option<bool>,
+    /// `conn_reuse_mode`, 0 to 3 (a bitmap).
+    pub conn_reuse_mode: Option<u8>,
+    /// `sloppy_tcp`: TCP entries from any packet, not only a SYN.
+    pub sloppy_tcp: Option<bool>,
+    /// `sloppy_sctp`: SCTP entries from any packet, not only an INIT.
+    pub sloppy_sctp: Option<bool>,
 }
 
 /// The default of `hooks_max_running`.

@@ -15,23 +15,59 @@ use crate::words::{
     CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SIP_TRANSPORT, SYNC_STATE,
 };
 
+/// `[timeouts]` and `[kernel]`, when set.
+fn kernel_tables(out: &mut String, config: &Config) {
+    let t = &config.timeouts;
+    let timeouts = [("tcp", t.tcp), ("tcpfin", t.tcp_fin), ("udp", t.udp)];
+    if timeouts.iter().any(|(_, v)| v.is_some()) {
+        out.push_str("\n[timeouts]\n");
+        for (name, value) in timeouts {
+            if let Some(v) = value {
+                let _ = writeln!(out, "{name} = {}", v.as_secs());
+            }
+        }
+    }
+    let k = &config.kernel;
+    let flags = [
+        ("expire_nodest_conn", k.expire_nodest_conn),
+        ("expire_quiescent_template", k.expire_quiescent_template),
+        ("sloppy_tcp", k.sloppy_tcp),
+        ("sloppy_sctp", k.sloppy_sctp),
+    ];
+    if flags.iter().any(|(_, v)| v.is_some()) || k.conn_reuse_mode.is_some() {
+        out.push_str("\n[kernel]\n");
+        for (name, value) in flags {
+            if let Some(v) = value {
+                let _ = writeln!(out, "{name} = {v}");
+            }
+        }
+        if let Some(v) = k.conn_reuse_mode {
+            let _ = writeln!(out, "conn_reuse_mode = {v}");
+        }
+    }
+}
+
 /// The configuration as TOML text, with a comment line on top.
 pub fn to_toml(config: &Config, header: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {header}");
     let max_running = config.hooks_max_running != DEFAULT_HOOKS_MAX_RUNNING;
-    if config.cleanstop || max_running {
+    if config.cleanstop || config.autoreload || max_running {
         out.push_str("\n[defaults]\n");
-    }
-    if config.cleanstop {
-        out.push_str("cleanstop = true\n");
-    }
-    if max_running {
-        let _ = writeln!(out, "hooks_max_running = {}", config.hooks_max_running);
+        if config.cleanstop {
+            out.push_str("cleanstop = true\n");
+        }
+        if config.autoreload {
+            out.push_str("autoreload = true\n");
+        }
+        if max_running {
+            let _ = writeln!(out, "hooks_max_running = {}", config.hooks_max_running);
+        }
     }
     if let Some(group) = &config.control.group {
         let _ = write!(out, "\n[control]\ngroup = {}\n", quote(group));
     }
+    kernel_tables(&mut out, config);
     if let Some(sync) = &config.sync {
         let state = SYNC_STATE.name(sync.state);
         let _ = write!(

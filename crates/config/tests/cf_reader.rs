@@ -214,6 +214,7 @@ defaults.check_rise = 1 @1:1
 defaults.check_fall = 4 @3:14
 defaults.quiescent = true @4:11
 defaults.cleanstop = false @5:11
+defaults.autoreload = true @6:12
 hook[0].events = [\"real-up\", \"real-down\", \"real-drained\", \"real-disabled\", \"real-enabled\", \"real-weight\", \"fallback-in\", \"fallback-out\"] @8:13
 hook[0].command = [\"/usr/local/lib/ipvsctl/hooks/mail-alert\", \"--to\", \"root@example.com\"] @8:13
 "
@@ -221,10 +222,7 @@ hook[0].command = [\"/usr/local/lib/ipvsctl/hooks/mail-alert\", \"--to\", \"root
     // emailalert is a hook now (tests/cf_hooks.rs), not a warning.
     assert_eq!(
         warnings,
-        [
-            "ld.cf:6:1: ignored: autoreload (ipvsctl does not watch the file for changes)",
-            "ld.cf:7:1: ignored: logfile (ipvsctl has its own logging)",
-        ]
+        ["ld.cf:7:1: ignored: logfile (ipvsctl has its own logging)",]
     );
 }
 
@@ -754,10 +752,8 @@ virtual = 10.0.0.1:80 # web\r
         doc.contains("virtual[0].check.receive_regex = \"a # not a comment\" @7:11\n"),
         "{doc}"
     );
-    assert_eq!(
-        warnings,
-        ["ld.cf:2:1: ignored: autoreload (ipvsctl does not watch the file for changes)"]
-    );
+    assert!(doc.contains("defaults.autoreload = true @2:12\n"), "{doc}");
+    assert!(warnings.is_empty(), "{warnings:?}");
 }
 
 #[test]

@@ -26,16 +26,22 @@ fn all(text: &str) -> Vec<String> {
 /// Each file, and every diagnostic it gets, in order.
 const CASES: &[(&str, &[&str])] = &[
     ("zzzzzz = 1\n", &[
-        "error: s.toml:1:1: zzzzzz: unknown key (known keys: defaults, sync, control, hook, virtual)",
+        "error: s.toml:1:1: zzzzzz: unknown key (known keys: defaults, sync, control, hook, timeouts, kernel, virtual)",
     ]),
     ("[control]\nzzzzzz = 1\n", &[
         "error: s.toml:2:1: control.zzzzzz: unknown key (known keys: group)",
     ]),
     ("[defaults]\nzzzzzz = 1\n", &[
-        "error: s.toml:2:1: defaults.zzzzzz: unknown key (known keys: check_interval, check_timeout, check_rise, check_fall, quiescent, fallback, cleanstop, maintenance_dir, check, hooks_max_running)",
+        "error: s.toml:2:1: defaults.zzzzzz: unknown key (known keys: check_interval, check_timeout, check_rise, check_fall, quiescent, fallback, cleanstop, maintenance_dir, check, hooks_max_running, autoreload)",
     ]),
     ("[sync]\nstate = \"master\"\nsyncid = 1\ninterface = \"eth0\"\nzzzzzz = 1\n", &[
         "error: s.toml:5:1: sync.zzzzzz: unknown key (known keys: state, syncid, interface, maxlen, group, port, ttl)",
+    ]),
+    ("[timeouts]\nzzzzzz = 1\n", &[
+        "error: s.toml:2:1: timeouts.zzzzzz: unknown key (known keys: tcp, tcpfin, udp)",
+    ]),
+    ("[kernel]\nzzzzzz = 1\n", &[
+        "error: s.toml:2:1: kernel.zzzzzz: unknown key (known keys: expire_nodest_conn, expire_quiescent_template, conn_reuse_mode, sloppy_tcp, sloppy_sctp)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\nzzzzzz = 1\n", &[
         "error: s.toml:3:1: virtual[0].zzzzzz: unknown key (known keys: name, address, fwmark, family, protocol, scheduler, persistent, netmask, quiescent, fallback, check, maintenance_dir, real, hook)",

@@ -12,6 +12,7 @@
 //! | [`daemon`]      | connection-sync daemons (master / backup)        | `--start-daemon --stop-daemon -L --daemon` |
 //! | [`stats`]       | counters and rates of services and destinations  | `-L --stats --rate` |
 //! | [`settings`]    | protocol timeouts and general information        | `--set`, `-L --timeout` |
+//! | [`sysctl`]      | the namespace's `/proc/sys/net/ipv4/vs` settings | (`sysctl -w`)  |
 //! | [`client`]      | [`Ipvs`]: connecting, and one verb per request   | all of them    |
 //! | [`batch`]       | many writes sent without a round trip each       | `-R`           |
 //! | [`table`]       | every service with its destinations              | `-Ln`          |
@@ -43,6 +44,7 @@ pub mod operation;
 pub mod service;
 pub mod settings;
 pub mod stats;
+pub mod sysctl;
 pub mod table;
 
 mod exchange;
@@ -60,4 +62,5 @@ pub use operation::Operation;
 pub use service::{Netmask, Service, ServiceEntry, ServiceFlags, ServiceKey};
 pub use settings::{Info, Timeouts};
 pub use stats::Stats;
+pub use sysctl::{Sysctl, SysctlError, Sysctls};
 pub use table::TableEntry;

@@ -6,10 +6,10 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use planner::{Change, SyncChange};
+use planner::{Change, KernelChange, SyncChange};
 
-use crate::sync_daemons;
 use crate::table::Table;
+use crate::{kernel_settings, sync_daemons};
 
 /// One change, of the table or of the sync daemons.
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +18,8 @@ pub enum Step<'a> {
     Table(&'a Change),
     /// A connection-sync daemon.
     Sync(&'a SyncChange),
+    /// A timeout or IPVS sysctl.
+    Kernel(&'a KernelChange),
 }
 
 impl fmt::Display for Step<'_> {
@@ -25,6 +27,7 @@ impl fmt::Display for Step<'_> {
         match self {
             Step::Table(change) => change.fmt(f),
             Step::Sync(change) => change.fmt(f),
+            Step::Kernel(change) => change.fmt(f),
         }
     }
 }
@@ -36,6 +39,8 @@ pub enum Kind {
     Table,
     /// A connection-sync daemon.
     Sync,
+    /// A timeout or IPVS sysctl.
+    Kernel,
 }
 
 /// Where the outcome of each step goes.
@@ -84,6 +89,26 @@ pub fn sync_changes<T: Table + ?Sized>(
             Ok(()) => report.made(Step::Sync(change)),
             Err(error) => {
                 report.refused(Kind::Sync, &error);
+                refused += 1;
+            }
+        }
+    }
+    refused
+}
+
+/// Makes the timeout and sysctl changes one by one, reporting each.
+/// Returns how many were refused.
+pub fn kernel_changes<T: Table + ?Sized>(
+    table: &mut T,
+    changes: &[KernelChange],
+    report: &mut impl Report,
+) -> usize {
+    let mut refused = 0;
+    for change in changes {
+        match kernel_settings::execute(table, change) {
+            Ok(()) => report.made(Step::Kernel(change)),
+            Err(error) => {
+                report.refused(Kind::Kernel, &error);
                 refused += 1;
             }
         }

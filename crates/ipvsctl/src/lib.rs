@@ -15,6 +15,7 @@
 //! | `desired`      | the configuration in the kernel's terms                     |
 //! | `record`       | the record of the services ipvsctl manages                  |
 //! | `sync_daemons` | make the sync daemons what `[sync]` asks for                |
+//! | `kernel_settings` | make the timeouts and IPVS sysctls what `[timeouts]`, `[kernel]` ask for |
 //! | `render`       | `list` output: ipvsadm text, JSON                           |
 //! | `report`       | load the files and print their diagnostics                  |
 //! | `exit`         | exit codes, the one-line error                              |
@@ -26,6 +27,7 @@ pub mod desired;
 pub mod execute;
 pub mod exit;
 pub mod hooks;
+pub mod kernel_settings;
 pub mod record;
 pub mod render;
 pub mod report;

@@ -4,8 +4,8 @@
 //! a table kept in memory (see `tests/daemon_loop.rs`).
 
 use ipvs::{
-    DestinationEntry, Ipvs, Operation, OperationFailure, ServiceKey, SyncDaemon, SyncState,
-    TableEntry,
+    DestinationEntry, Ipvs, Operation, OperationFailure, ServiceKey, SyncDaemon, SyncState, Sysctl,
+    Sysctls, TableEntry, Timeouts,
 };
 
 /// What ipvsctl reads from and writes to the IPVS table.
@@ -31,6 +31,18 @@ pub trait Table {
 
     /// Stops the sync daemon of that role.
     fn stop_sync_daemon(&mut self, state: SyncState) -> ipvs::Result<()>;
+
+    /// The connection timeouts (`ipvsadm -L --timeout`).
+    fn timeouts(&mut self) -> ipvs::Result<Timeouts>;
+
+    /// Sets the connection timeouts; a 0 leaves that one as it is.
+    fn set_timeouts(&mut self, timeouts: Timeouts) -> ipvs::Result<()>;
+
+    /// A sysctl of the namespace's IPVS (`net.ipv4.vs.NAME`).
+    fn sysctl(&mut self, sysctl: Sysctl) -> ipvs::Result<i64>;
+
+    /// Writes a sysctl of the namespace's IPVS.
+    fn set_sysctl(&mut self, sysctl: Sysctl, value: i64) -> ipvs::Result<()>;
 }
 
 impl Table for Ipvs {
@@ -67,5 +79,23 @@ impl Table for Ipvs {
 
     fn stop_sync_daemon(&mut self, state: SyncState) -> ipvs::Result<()> {
         Ipvs::stop_sync_daemon(self, state)
+    }
+
+    fn timeouts(&mut self) -> ipvs::Result<Timeouts> {
+        Ipvs::timeouts(self)
+    }
+
+    fn set_timeouts(&mut self, timeouts: Timeouts) -> ipvs::Result<()> {
+        Ipvs::set_timeouts(self, timeouts)
+    }
+
+    // The sysctls of the namespace the process (and so its netlink
+    // socket) is in.
+    fn sysctl(&mut self, sysctl: Sysctl) -> ipvs::Result<i64> {
+        Ok(Sysctls::proc().read(sysctl)?)
+    }
+
+    fn set_sysctl(&mut self, sysctl: Sysctl, value: i64) -> ipvs::Result<()> {
+        Ok(Sysctls::proc().write(sysctl, value)?)
     }
 }

@@ -8,14 +8,18 @@
 //! | [`desired`] | the table wanted: services with their destinations         |
 //! | [`change`]  | one change, as a plan line (`+ real …`) and an operation   |
 //! | [`plan`]    | the diff, in an order the kernel accepts                   |
+//! | [`sync`]    | the connection-sync daemons wanted against those running   |
+//! | [`kernel`]  | timeouts and IPVS sysctls wanted against those in force    |
 #![deny(missing_docs)]
 
 pub mod change;
 pub mod desired;
+pub mod kernel;
 pub mod plan;
 pub mod sync;
 
 pub use change::Change;
 pub use desired::DesiredService;
+pub use kernel::KernelChange;
 pub use plan::{plan, Ownership, Plan};
 pub use sync::SyncChange;

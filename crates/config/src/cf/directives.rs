@@ -91,6 +91,7 @@ const DIRECTIVES: &[Spec] = {
         spec("emailalert",       Both,    InEither(h::emailalert)),
         spec("emailalertstatus", Both,    InEither(h::emailalertstatus)),
         spec("emailalertfrom",   Global,  InGlobal(h::emailalertfrom)),
+        spec("autoreload",       Global,  InGlobal(autoreload)),
         // The virtual service.
         spec("real",             Virtual, InVirtual(v::real)),
         spec("real6",            Virtual, InVirtual(v::real)),
@@ -120,7 +121,6 @@ const DIRECTIVES: &[Spec] = {
         spec("checkcount",       Both,    Ignored(Checked::Count, "deprecated by ldirectord, and only ping checks use it")),
         spec("emailalertfreq",   Both,    Ignored(ANY, "ipvsctl mails each change once; it does not repeat alerts while a real stays down")),
         spec("smtp",             Both,    Ignored(ANY, "the mail-alert hook sends through the local sendmail(8)")),
-        spec("autoreload",       Global,  Ignored(YES_NO, "ipvsctl does not watch the file for changes")),
         spec("readdquiescent",   Global,  Ignored(YES_NO, "ipvsctl keeps quiescent servers in the table itself")),
         spec("supervised",       Global,  Ignored(YES_NO, "ipvsctl has no background mode to turn off")),
         spec("logfile",          Global,  Ignored(ANY, "ipvsctl has its own logging")),
@@ -246,6 +246,11 @@ fn cleanstop(r: &mut Reader<'_>, v: Option<&mut VirtualSpec>, d: &Directive<'_>)
             "ipvsctl's cleanstop is global: set it outside virtual blocks",
         ),
     }
+}
+
+/// `autoreload`: `ipvsctl run` watches the files and reloads on a change.
+fn autoreload(r: &mut Reader<'_>, d: &Directive<'_>) {
+    r.globals.autoreload = r.yes_no(d);
 }
 
 /// `fork`: only makes a virtual's `checkinterval` count.

@@ -114,6 +114,9 @@ impl Reader<'_> {
         };
         boolean(&mut t, "quiescent", g.common.quiescent.as_ref(), false);
         boolean(&mut t, "cleanstop", g.cleanstop.as_ref(), true);
+        if let Some(at) = &g.autoreload {
+            put_at(&mut t, "autoreload", at, Value::Boolean(at.value));
+        }
         if let Some(dir) = &g.maintenancedir {
             put_at(&mut t, "maintenance_dir", dir, string(&dir.value));
         }

@@ -39,6 +39,7 @@ pub(super) struct Globals {
     pub(super) common: Common,
     pub(super) cleanstop: Option<At<bool>>,
     pub(super) fork: Option<At<bool>>,
+    pub(super) autoreload: Option<At<bool>>,
     /// `maintenancedir`: `maintenance_dir` of `[defaults]`.
     pub(super) maintenancedir: Option<At<String>>,
     pub(super) fallback: Option<At<FallbackLine>>,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Files put together: one desired state, no virtual twice, one `[sync]`,
-//! one `cleanstop`, one `[control]`, one `hooks_max_running`, and no mixed families while the sync daemon runs.
+//! one `[timeouts]`, one `[kernel]`, one `[control]`, one `cleanstop`, `autoreload` and
+//! `hooks_max_running`, and no mixed families while the sync daemon runs.
 
 use std::collections::HashMap;
 
@@ -18,7 +19,13 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
         virtuals: Vec::new(),
         hooks: Vec::new(),
         hooks_max_running: DEFAULT_HOOKS_MAX_RUNNING,
+        autoreload: false,
+        timeouts: Default::default(),
+        kernel: Default::default(),
     };
+    let mut autoreload_origin: Option<Origin> = None;
+    let mut timeouts_origin: Option<Origin> = None;
+    let mut kernel_origin: Option<Origin> = None;
     let mut control_origin: Option<Origin> = None;
     let mut max_running_origin: Option<Origin> = None;
     let mut sync_origin: Option<Origin> = None;
@@ -51,6 +58,33 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
                 }
             }
         }
+        if let Some((autoreload, origin)) = part.autoreload {
+            match &autoreload_origin {
+                Some(first) if autoreload != config.autoreload => diagnostics.push(Diagnostic {
+                    key: Some("defaults.autoreload".into()),
+                    message: format!("differs from the autoreload at {}", place(first)),
+                    ..at(&origin)
+                }),
+                _ => {
+                    config.autoreload = autoreload;
+                    autoreload_origin = Some(origin);
+                }
+            }
+        }
+        once(
+            &mut config.timeouts,
+            &mut timeouts_origin,
+            part.timeouts,
+            "timeouts",
+            diagnostics,
+        );
+        once(
+            &mut config.kernel,
+            &mut kernel_origin,
+            part.kernel,
+            "kernel",
+            diagnostics,
+        );
         if let Some((control, origin)) = part.control {
             match &control_origin {
                 Some(first) => diagnostics.push(Diagnostic {
@@ -118,6 +152,30 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
         }
     }
     config
+}
+
+/// A table only one file may hold: the first is kept, a second refused.
+fn once<T>(
+    slot: &mut T,
+    first: &mut Option<Origin>,
+    part: Option<(T, Origin)>,
+    table: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let Some((value, origin)) = part else {
+        return;
+    };
+    match first {
+        Some(first) => diagnostics.push(Diagnostic {
+            key: Some(table.into()),
+            message: format!("a second [{table}] (the first is at {})", place(first)),
+            ..at(&origin)
+        }),
+        None => {
+            *slot = value;
+            *first = Some(origin);
+        }
+    }
 }
 
 /// An error at an origin, with no key and no message yet.

@@ -4,7 +4,8 @@
 //! in one pass; any error means no configuration at all.
 //!
 //! One file per TOML table: this file reads the top table and
-//! `[defaults]`, `sync` reads `[sync]`, `virtuals` a `[[virtual]]`,
+//! `[defaults]`, `sync` reads `[sync]`, `kernel` reads `[timeouts]` and
+//! `[kernel]`, `virtuals` a `[[virtual]]`,
 //! `reals` its `[[virtual.real]]` and `fallback`, `check` a `check`,
 //! `hooks` a `[[hook]]` (top or virtual); `merge` puts the files together. The keys a table knows are the keys
 //! read from it (see `fields`).
@@ -13,6 +14,7 @@ mod check;
 mod check_kinds;
 mod control;
 mod hooks;
+mod kernel;
 mod mail;
 mod merge;
 mod password;
@@ -25,7 +27,9 @@ use std::time::Duration;
 
 use crate::diagnostic::Diagnostic;
 use crate::fields::{Checker, Fields};
-use crate::model::{Config, ControlSocket, Family, Hook, Origin, Sync, Virtual, VirtualKey};
+use crate::model::{
+    Config, ControlSocket, Family, Hook, Kernel, Origin, Sync, Timeouts, Virtual, VirtualKey,
+};
 use crate::source::SourceFile;
 use crate::tree::Table;
 use crate::words::PROTOCOL;
@@ -90,10 +94,21 @@ pub fn key_text(key: &VirtualKey) -> String {
 struct FilePart {
     sync: Option<(Sync, Origin)>,
     cleanstop: Option<(bool, Origin)>,
+    autoreload: Option<(bool, Origin)>,
+    timeouts: Option<(Timeouts, Origin)>,
+    kernel: Option<(Kernel, Origin)>,
     control: Option<(ControlSocket, Origin)>,
     virtuals: Vec<Virtual>,
     hooks: Vec<Hook>,
     hooks_max_running: Option<(usize, Origin)>,
+}
+
+/// What `[defaults]` sets for the whole configuration rather than for
+/// each virtual.
+#[derive(Default)]
+struct Global {
+    cleanstop: Option<(bool, Origin)>,
+    autoreload: Option<(bool, Origin)>,
 }
 
 /// `[defaults]` of one file: what its virtuals inherit.
@@ -139,9 +154,9 @@ fn origin(checker: &Checker<'_>, span: &std::ops::Range<usize>) -> Origin {
 /// The top table: `[defaults]`, `[sync]`, `[[virtual]]`.
 fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
     checker.read(Fields::top(table), |checker, top| {
-        let (defaults, cleanstop) = match checker.table(top, "defaults") {
+        let (defaults, global) = match checker.table(top, "defaults") {
             Some(d) => checker.read(d, defaults),
-            None => (Defaults::default(), None),
+            None => (Defaults::default(), Global::default()),
         };
         let sync = checker.table(top, "sync").and_then(|s| {
             let origin = origin(checker, &s.span);
@@ -152,6 +167,14 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
             (checker.read(c, control::control), origin)
         });
         let hooks = hooks::hooks(checker, top);
+        let timeouts = checker.table(top, "timeouts").map(|t| {
+            let origin = origin(checker, &t.span);
+            (checker.read(t, kernel::timeouts), origin)
+        });
+        let kernel = checker.table(top, "kernel").map(|k| {
+            let origin = origin(checker, &k.span);
+            (checker.read(k, kernel::kernel), origin)
+        });
         let mut virtuals = Vec::new();
         for v in checker.tables(top, "virtual") {
             let virtual_ = checker.read(v, |checker, v| virtuals::virtual_(checker, v, &defaults));
@@ -159,7 +182,10 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
         }
         FilePart {
             sync,
-            cleanstop,
+            cleanstop: global.cleanstop,
+            autoreload: global.autoreload,
+            timeouts,
+            kernel,
             control,
             virtuals,
             hooks,
@@ -168,11 +194,9 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
     })
 }
 
-/// `[defaults]`, and its `cleanstop` (which is not inherited but global).
-fn defaults<'t>(
-    checker: &mut Checker<'_>,
-    d: &Fields<'t>,
-) -> (Defaults<'t>, Option<(bool, Origin)>) {
+/// `[defaults]`, and its `cleanstop` and `autoreload` (which are not
+/// inherited but global).
+fn defaults<'t>(checker: &mut Checker<'_>, d: &Fields<'t>) -> (Defaults<'t>, Global) {
     let mut defaults = Defaults::default();
     if let Some(v) = seconds(checker, d, "check_interval") {
         defaults.interval = v;
@@ -205,5 +229,14 @@ fn defaults<'t>(
             ),
         )
     });
-    (defaults, cleanstop)
+    let autoreload = checker
+        .boolean(d, "autoreload")
+        .map(|(a, item)| (a, origin(checker, &item.span)));
+    (
+        defaults,
+        Global {
+            cleanstop,
+            autoreload,
+        },
+    )
 }

@@ -35,6 +35,9 @@ pub enum Error {
     /// The kernel's replies broke the protocol (wrong sequence, lost ACK).
     #[error("netlink protocol: {0}")]
     Protocol(String),
+    /// A sysctl under `/proc/sys/net/ipv4/vs` could not be read or written.
+    #[error(transparent)]
+    Sysctl(#[from] crate::sysctl::SysctlError),
 }
 
 /// Why the kernel refused a request ([`Error::Request`]). Its `Display` is

@@ -15,7 +15,7 @@ use ipvs::Ipvs;
 use crate::commands::plan::{compute, mention_left_alone};
 use crate::execute::{self, Kind, Report, Step};
 use crate::record::Record;
-use crate::{exit, report, sync_daemons};
+use crate::{exit, kernel_settings, report, sync_daemons};
 
 /// Applies; prints the changes made (or "no changes").
 pub fn run(files: &[PathBuf], prune: bool, netlink_stats: bool) -> anyhow::Result<i32> {
@@ -49,9 +49,10 @@ fn apply(files: &[PathBuf], prune: bool) -> anyhow::Result<(i32, Option<ipvs::Co
     let mut ipvs = Ipvs::connect()?;
     let planned = compute(&mut ipvs, &config, prune)?;
     let sync_changes = sync_daemons::plan(&mut ipvs, &config)?;
+    let kernel_changes = kernel_settings::plan(&mut ipvs, &config)?;
     mention_left_alone(&planned);
     let record = Record::here();
-    if planned.plan.is_empty() && sync_changes.is_empty() {
+    if planned.plan.is_empty() && sync_changes.is_empty() && kernel_changes.is_empty() {
         println!("no changes");
         if planned.managed.as_ref() != Some(&planned.wanted) {
             record.save(&planned.wanted)?;
@@ -60,7 +61,9 @@ fn apply(files: &[PathBuf], prune: bool) -> anyhow::Result<(i32, Option<ipvs::Co
     }
     let changes = &planned.plan.changes;
     let table_refused = execute::table_changes(&mut ipvs, changes, &mut Print)?;
-    let refused = table_refused + execute::sync_changes(&mut ipvs, &sync_changes, &mut Print);
+    let refused = table_refused
+        + execute::sync_changes(&mut ipvs, &sync_changes, &mut Print)
+        + execute::kernel_changes(&mut ipvs, &kernel_changes, &mut Print);
     // Ours from now on: what is declared, and what was ours and is still
     // there (a delete that failed).
     let mut managed = planned.wanted.clone();
@@ -82,7 +85,7 @@ fn apply(files: &[PathBuf], prune: bool) -> anyhow::Result<(i32, Option<ipvs::Co
         eprintln!(
             "error: {} of {} changes refused by the kernel; the others were made",
             refused,
-            changes.len() + sync_changes.len()
+            changes.len() + sync_changes.len() + kernel_changes.len()
         );
         Ok((exit::FAILURE, counters))
     }

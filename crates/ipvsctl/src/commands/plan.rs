@@ -66,10 +66,12 @@ pub fn run(files: &[PathBuf], json: bool, prune: bool) -> anyhow::Result<i32> {
     let mut ipvs = Ipvs::connect()?;
     let planned = compute(&mut ipvs, &config, prune)?;
     let sync_changes = crate::sync_daemons::plan(&mut ipvs, &config)?;
-    let nothing = planned.plan.is_empty() && sync_changes.is_empty();
+    let kernel_changes = crate::kernel_settings::plan(&mut ipvs, &config)?;
+    let nothing = planned.plan.is_empty() && sync_changes.is_empty() && kernel_changes.is_empty();
     if json {
         let mut plan = json_plan(&planned.plan);
         plan.sync = sync_changes.iter().map(ToString::to_string).collect();
+        plan.kernel = kernel_changes.iter().map(ToString::to_string).collect();
         println!("{}", serde_json::to_string_pretty(&plan)?);
     } else {
         mention_left_alone(&planned);
@@ -82,6 +84,9 @@ pub fn run(files: &[PathBuf], json: bool, prune: bool) -> anyhow::Result<i32> {
         for change in &sync_changes {
             println!("{change}");
         }
+        for change in &kernel_changes {
+            println!("{change}");
+        }
     }
     Ok(if nothing { exit::SUCCESS } else { CHANGES })
 }
@@ -91,6 +96,8 @@ struct JsonPlan {
     changes: Vec<JsonChange>,
     left_alone: Vec<String>,
     sync: Vec<String>,
+    /// Timeouts and IPVS sysctls: `~ timeouts tcp 900s -> 7200s`.
+    kernel: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -108,6 +115,7 @@ fn json_plan(plan: &Plan) -> JsonPlan {
         changes: plan.changes.iter().map(json_change).collect(),
         left_alone: plan.left_alone.iter().map(ToString::to_string).collect(),
         sync: Vec::new(),
+        kernel: Vec::new(),
     }
 }
 

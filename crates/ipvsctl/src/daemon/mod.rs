@@ -9,7 +9,8 @@
 //! - on each transition it re-plans the virtuals concerned and writes the
 //!   difference (see [`health_table`]);
 //! - SIGHUP (or `ipvsctl reload`) re-reads the files; a broken file is
-//!   refused and the old configuration goes on;
+//!   refused and the old configuration goes on; with `autoreload`, a change
+//!   of a file does the same;
 //! - SIGTERM/SIGINT exit at once and leave the table as it is, unless
 //!   `cleanstop` asks to remove the managed services.
 //!
@@ -19,6 +20,7 @@
 //! | `serve`        | the loop: [`Daemon::serve`] over its [`Inputs`]              |
 //! | `sync`         | check targets and adopted health; re-plan and write          |
 //! | `reload`       | re-read the files: a typed [`ReloadOutcome`]                 |
+//! | `autoreload`   | watch the files (inotify), debounce, reload as SIGHUP does   |
 //! | `health_table` | what health does to a virtual (pure)                         |
 //! | `control`      | [`Control`]: what signals and the socket ask of the loop     |
 //! | `signals`      | SIGHUP → reload, SIGTERM/SIGINT → stop                       |
@@ -34,6 +36,7 @@
 //! | `events`       | [`events::Event`]: what happened, handed to the hook runner  |
 //! | `emit`         | which hooks run on an event; fallback in/out remembered      |
 
+pub mod autoreload;
 pub mod checks;
 pub mod control;
 mod emit;
@@ -113,7 +116,7 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
         }
         let (controls, control_inputs) = tokio::sync::mpsc::unbounded_channel();
         signals::forward(controls.clone())?;
-        tokio::spawn(socket::serve(listener, controls));
+        tokio::spawn(socket::serve(listener, controls.clone()));
         let (transitions, transition_inputs) = tokio::sync::mpsc::unbounded_channel();
         let (events, fired) = events::Emitter::channel(hooks::QUEUE, config.hooks_max_running);
         tokio::spawn(hooks::run(
@@ -131,6 +134,7 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
             record: Record::here(),
             socket: socket.clone(),
             overrides: OverrideStore::here(),
+            reloads: controls,
         })
         .with_events(events);
         let code = daemon

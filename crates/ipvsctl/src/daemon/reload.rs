@@ -68,6 +68,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             warn!("{warning}");
         }
         self.config = loaded.config;
+        self.autoreload.follow(&self.files, self.config.autoreload);
         let table = match self.table.entries() {
             Ok(table) => table,
             Err(e) => {

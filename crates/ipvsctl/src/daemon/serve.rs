@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use config::Config;
 use health::{Health, TargetKey, Transition};
 use ipvs::ServiceKey;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tracing::{error, info, warn};
 
+use super::autoreload::AutoReload;
 use super::checks::Checks;
 use super::control::Control;
 use super::events::{Emitter, Event};
@@ -43,6 +44,8 @@ pub struct Setup<T, C> {
     pub socket: PathBuf,
     /// Where overrides are kept.
     pub overrides: OverrideStore,
+    /// Where `autoreload` sends its reloads: the loop's own controls.
+    pub reloads: UnboundedSender<Control>,
 }
 
 /// What the loop listens to.
@@ -80,6 +83,8 @@ pub struct Daemon<T, C> {
     pub(super) fallbacks_in: BTreeSet<ServiceKey>,
     /// A reload is being made (the state events are sent in).
     pub(super) reloading: bool,
+    /// The watch on the files, while `autoreload` is on.
+    pub(super) autoreload: AutoReload,
 }
 
 impl<T: Table, C: Checks> Daemon<T, C> {
@@ -101,6 +106,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             events: Emitter::none(),
             fallbacks_in: BTreeSet::new(),
             reloading: false,
+            autoreload: AutoReload::new(setup.reloads),
         }
     }
 
@@ -138,6 +144,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         let started = tokio::time::sleep(grace);
         tokio::pin!(started);
         self.sync_all(&table)?;
+        self.autoreload.follow(&self.files, self.config.autoreload);
         let mut watchdog = self.notifier.watchdog_interval().map(tokio::time::interval);
         info!(
             "running: {} virtual services, {} reals; control socket {}",

@@ -26,13 +26,14 @@ impl Report for Log {
         match step {
             Step::Table(change) => info!("table: {change}"),
             Step::Sync(change) => info!("{change}"),
+            Step::Kernel(change) => info!("{change}"),
         }
     }
 
     fn refused(&mut self, kind: Kind, error: &ipvs::Error) {
         match kind {
             Kind::Table => error!("table: {error}"),
-            Kind::Sync => error!("{error}"),
+            Kind::Sync | Kind::Kernel => error!("{error}"),
         }
     }
 }
@@ -174,6 +175,14 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         self.record.save(&wanted)?;
         let changes = crate::sync_daemons::plan(&mut self.table, &self.config)?;
         execute::sync_changes(&mut self.table, &changes, &mut Log);
+        // A timeout or sysctl the kernel refuses (or lacks) is logged; the
+        // table above is the daemon's job and goes on regardless.
+        match crate::kernel_settings::plan(&mut self.table, &self.config) {
+            Ok(changes) => {
+                execute::kernel_changes(&mut self.table, &changes, &mut Log);
+            }
+            Err(e) => error!("cannot read the kernel's settings: {e}"),
+        }
         Ok(())
     }
 

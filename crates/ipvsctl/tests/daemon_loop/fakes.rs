@@ -7,13 +7,14 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use health::{Health, Target, TargetKey, TargetStatus, Transition};
 use ipvs::{
     DestinationEntry, Operation, OperationFailure, ServiceEntry, ServiceKey, Stats, SyncDaemon,
-    SyncState, TableEntry,
+    SyncState, Sysctl, TableEntry, Timeouts,
 };
 use ipvsctl::daemon::events::{Emitter, Fired};
 use ipvsctl::daemon::notify::Notifier;
@@ -28,11 +29,43 @@ use tokio::task::JoinHandle;
 #[derive(Clone, Default)]
 pub struct MemoryTable {
     entries: Arc<Mutex<Vec<TableEntry>>>,
+    settings: Arc<Mutex<KernelSettings>>,
+}
+
+/// The timeouts and sysctls, in memory: the kernel's defaults at first.
+pub struct KernelSettings {
+    pub timeouts: Timeouts,
+    pub sysctls: std::collections::BTreeMap<Sysctl, i64>,
+}
+
+impl Default for KernelSettings {
+    fn default() -> Self {
+        Self {
+            timeouts: Timeouts {
+                tcp: 900,
+                tcp_fin: 120,
+                udp: 300,
+            },
+            sysctls: [
+                (Sysctl::ExpireNodestConn, 0),
+                (Sysctl::ExpireQuiescentTemplate, 0),
+                (Sysctl::ConnReuseMode, 1),
+                (Sysctl::SloppyTcp, 0),
+                (Sysctl::SloppySctp, 0),
+            ]
+            .into(),
+        }
+    }
 }
 
 impl MemoryTable {
     fn lock(&self) -> MutexGuard<'_, Vec<TableEntry>> {
         self.entries.lock().unwrap()
+    }
+
+    /// The timeouts and sysctls in force.
+    pub fn settings(&self) -> MutexGuard<'_, KernelSettings> {
+        self.settings.lock().unwrap()
     }
 
     /// A service's destinations as (address, weight), sorted; `None`
@@ -179,6 +212,35 @@ impl Table for MemoryTable {
     fn stop_sync_daemon(&mut self, _: SyncState) -> ipvs::Result<()> {
         Ok(())
     }
+
+    fn timeouts(&mut self) -> ipvs::Result<Timeouts> {
+        Ok(self.settings().timeouts)
+    }
+
+    /// As the kernel: a 0 leaves that one as it is.
+    fn set_timeouts(&mut self, t: Timeouts) -> ipvs::Result<()> {
+        let mut settings = self.settings();
+        let now = &mut settings.timeouts;
+        for (now, new) in [
+            (&mut now.tcp, t.tcp),
+            (&mut now.tcp_fin, t.tcp_fin),
+            (&mut now.udp, t.udp),
+        ] {
+            if new != 0 {
+                *now = new;
+            }
+        }
+        Ok(())
+    }
+
+    fn sysctl(&mut self, sysctl: Sysctl) -> ipvs::Result<i64> {
+        Ok(self.settings().sysctls[&sysctl])
+    }
+
+    fn set_sysctl(&mut self, sysctl: Sysctl, value: i64) -> ipvs::Result<()> {
+        self.settings().sysctls.insert(sysctl, value);
+        Ok(())
+    }
 }
 
 /// Checks that probe nothing; they remember the targets last given.
@@ -229,6 +291,8 @@ pub struct Running {
     controls: mpsc::UnboundedSender<Control>,
     transitions: mpsc::UnboundedSender<Transition<ServiceKey>>,
     task: JoinHandle<anyhow::Result<i32>>,
+    /// The reloads `autoreload` sent (each passed on to the loop).
+    autoreloads: Arc<AtomicUsize>,
 }
 
 /// The longest a test waits for the loop (virtual time: the tests run with
@@ -279,6 +343,18 @@ impl Running {
         let checks = Recorded::default();
         let (controls, control_inputs) = mpsc::unbounded_channel();
         let (transitions, transition_inputs) = mpsc::unbounded_channel();
+        // autoreload's reloads, counted on their way to the loop.
+        let (reloads, mut reload_inputs) = mpsc::unbounded_channel::<Control>();
+        let autoreloads = Arc::new(AtomicUsize::new(0));
+        let (to_loop, counter) = (controls.clone(), autoreloads.clone());
+        tokio::spawn(async move {
+            while let Some(control) = reload_inputs.recv().await {
+                if to_loop.send(control).is_err() {
+                    return;
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
         let daemon = Daemon::new(Setup {
             files,
             config: loaded.config,
@@ -288,6 +364,7 @@ impl Running {
             record: Record::at(dir.join("managed")),
             socket: dir.join("ipvsctl.sock"),
             overrides: OverrideStore::at(dir.join("overrides.json")),
+            reloads,
         })
         .with_events(events);
         let task = tokio::spawn(daemon.serve(Inputs {
@@ -302,6 +379,7 @@ impl Running {
             controls,
             transitions,
             task,
+            autoreloads,
         };
         running.status().await;
         running
@@ -374,6 +452,31 @@ impl Running {
             .await
             .expect("the loop answers")
             .expect("the loop is running")
+    }
+
+    /// How many reloads `autoreload` has sent so far.
+    pub fn autoreloads(&self) -> usize {
+        self.autoreloads.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `autoreload` has sent `n` reloads, then until the loop
+    /// has served them (a status asked after them is answered).
+    pub async fn until_autoreloads(&self, n: usize) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.autoreloads() < n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} autoreloads, wanted {n}",
+                self.autoreloads()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.status().await;
+    }
+
+    /// The configuration file.
+    pub fn config_file(&self) -> &std::path::Path {
+        &self.config
     }
 
     /// What the checks would send: that real of that virtual is up or down.

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! `autoreload`: watch the configuration files and reload when one
+//! changes, with exactly the rules of SIGHUP: the watcher sends a
+//! [`Control::Reload`] into the loop, like the signal does (a broken file
+//! is refused and logged, the old configuration goes on).
+//!
+//! - inotify (through `notify`) watches each file's *directory*, not the
+//!   file: an editor that writes a new file and renames it over the old
+//!   one, a file removed and written again, a symbolic link swapped (as a
+//!   Kubernetes ConfigMap is), are all seen.
+//! - Events arrive on notify's own thread and only wake the debounce task
+//!   (a [`Notify`]: a burst of any size is one wake-up, nothing queues).
+//!   The task waits until [`DEBOUNCE`] has passed with no further event,
+//!   then reads the files: when they hold what they held at the last
+//!   reload it sent (or when watching began), nothing happens (a `touch`,
+//!   an editor's swap file, another file of the directory); otherwise it
+//!   sends one reload.
+//! - The daemon calls [`AutoReload::follow`] at start and after each
+//!   reload: it watches while the configuration in force says
+//!   `autoreload`, and stops when a reload turns it off.
+//! - Nothing here waits on the loop: the reload goes into the loop's
+//!   unbounded control channel.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::event::{AccessKind, AccessMode};
+use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tracing::{error, info, warn};
+
+use super::control::Control;
+
+/// How long the files must be quiet before a reload: an editor's save (a
+/// write, or a new file renamed over the old) and a `cp` of several files
+/// are each one reload.
+pub const DEBOUNCE: Duration = Duration::from_millis(500);
+
+/// The most read of one file to tell whether it changed (the same file is
+/// then read again, whole, by the reload).
+const MAX_FINGERPRINT_READ: u64 = 64 * 1024 * 1024;
+
+/// Watches the configuration files while the configuration in force asks
+/// for it.
+pub struct AutoReload {
+    reloads: UnboundedSender<Control>,
+    watching: Option<Watching>,
+}
+
+/// A watch in force: dropping it stops the watcher and its task.
+struct Watching {
+    files: Vec<PathBuf>,
+    _watcher: RecommendedWatcher,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl AutoReload {
+    /// Not watching yet; reloads will go to `reloads` (the loop's own
+    /// control channel).
+    pub fn new(reloads: UnboundedSender<Control>) -> Self {
+        Self {
+            reloads,
+            watching: None,
+        }
+    }
+
+    /// Watches `files` when `on`, stops when not. A watch already in force
+    /// on the same files goes on as it is.
+    pub fn follow(&mut self, files: &[PathBuf], on: bool) {
+        if !on {
+            if self.watching.take().is_some() {
+                info!("autoreload: off, no longer watching the configuration files");
+            }
+            return;
+        }
+        if self.watching.as_ref().is_some_and(|w| w.files == files) {
+            return;
+        }
+        self.watching = None;
+        match watch(files, self.reloads.clone()) {
+            Ok(watching) => {
+                info!(
+                    "autoreload: watching {} (reload {} ms after the last change)",
+                    directories(files)
+                        .iter()
+                        .map(|d| d.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    DEBOUNCE.as_millis()
+                );
+                self.watching = Some(watching);
+            }
+            Err(e) => error!(
+                "autoreload: cannot watch the configuration files: {e}; \
+                 reload with SIGHUP or `ipvsctl reload`"
+            ),
+        }
+    }
+}
+
+/// The directories holding the files, each once.
+fn directories(files: &[PathBuf]) -> BTreeSet<PathBuf> {
+    files
+        .iter()
+        .map(|f| {
+            let absolute = std::path::absolute(f).unwrap_or_else(|_| f.clone());
+            match absolute.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                _ => PathBuf::from("."),
+            }
+        })
+        .collect()
+}
+
+fn watch(files: &[PathBuf], reloads: UnboundedSender<Control>) -> notify::Result<Watching> {
+    let wake = Arc::new(Notify::new());
+    let woken = wake.clone();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<Event>| {
+        match event {
+            Ok(event) if !is_change(&event.kind) => {}
+            Ok(_) => woken.notify_one(),
+            // Lost events (a full inotify queue): look at the files anyway.
+            Err(e) => {
+                warn!("autoreload: {e}");
+                woken.notify_one();
+            }
+        }
+    })?;
+    for dir in directories(files) {
+        watcher.watch(&dir, RecursiveMode::NonRecursive)?;
+    }
+    let files = files.to_vec();
+    let baseline = fingerprint(&files);
+    let task = tokio::spawn(debounce(wake, files.clone(), baseline, reloads));
+    Ok(Watching {
+        files,
+        _watcher: watcher,
+        task,
+    })
+}
+
+/// Whether an event may mean new contents: not an open, a read or the
+/// close of a reader (the reload's own reads, among others).
+fn is_change(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
+/// What the files hold (`None`: that file cannot be read).
+type Fingerprint = Vec<Option<Vec<u8>>>;
+
+fn fingerprint(files: &[PathBuf]) -> Fingerprint {
+    files.iter().map(|f| contents(f)).collect()
+}
+
+fn contents(path: &Path) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(MAX_FINGERPRINT_READ)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(bytes)
+}
+
+/// Waits for a wake-up, then for [`DEBOUNCE`] of quiet, then reloads if
+/// the files changed; until the loop is gone.
+pub(crate) async fn debounce(
+    wake: Arc<Notify>,
+    files: Vec<PathBuf>,
+    mut baseline: Fingerprint,
+    reloads: UnboundedSender<Control>,
+) {
+    loop {
+        wake.notified().await;
+        loop {
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(DEBOUNCE) => break,
+            }
+        }
+        let now = fingerprint(&files);
+        if now == baseline {
+            continue;
+        }
+        baseline = now;
+        info!("autoreload: the configuration changed");
+        if reloads.send(Control::Reload(None)).is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::mpsc;
+
+    use super::*;
+
+    /// A file, its debounce task, and the reloads it sends.
+    struct Debounced {
+        file: PathBuf,
+        wake: Arc<Notify>,
+        reloads: mpsc::UnboundedReceiver<Control>,
+    }
+
+    fn start(name: &str) -> Debounced {
+        let dir =
+            std::env::temp_dir().join(format!("ipvsctl-debounce-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("www.toml");
+        std::fs::write(&file, "first").unwrap();
+        let wake = Arc::new(Notify::new());
+        let (sender, reloads) = mpsc::unbounded_channel();
+        let files = vec![file.clone()];
+        let baseline = fingerprint(&files);
+        tokio::spawn(debounce(wake.clone(), files, baseline, sender));
+        Debounced {
+            file,
+            wake,
+            reloads,
+        }
+    }
+
+    impl Debounced {
+        /// Reloads sent so far.
+        fn count(&mut self) -> usize {
+            let mut n = 0;
+            while let Ok(control) = self.reloads.try_recv() {
+                assert!(matches!(control, Control::Reload(None)));
+                n += 1;
+            }
+            n
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_changes_is_one_reload_after_the_quiet() {
+        let mut d = start("burst");
+        // Ten writes, each 400 ms after the last: never 500 ms of quiet.
+        for i in 0..10 {
+            std::fs::write(&d.file, format!("version {i}")).unwrap();
+            d.wake.notify_one();
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            assert_eq!(d.count(), 0, "reloaded during the burst, at write {i}");
+        }
+        tokio::time::sleep(DEBOUNCE).await;
+        assert_eq!(d.count(), 1);
+        // Nothing more without a change.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(d.count(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn events_without_a_change_are_no_reload() {
+        let mut d = start("unchanged");
+        d.wake.notify_one();
+        tokio::time::sleep(DEBOUNCE * 3).await;
+        assert_eq!(d.count(), 0, "reloaded an unchanged file");
+        // Changed and changed back within the quiet time: no change.
+        std::fs::write(&d.file, "second").unwrap();
+        d.wake.notify_one();
+        std::fs::write(&d.file, "first").unwrap();
+        d.wake.notify_one();
+        tokio::time::sleep(DEBOUNCE * 3).await;
+        assert_eq!(d.count(), 0);
+        // A real change, then the same again: one reload.
+        std::fs::write(&d.file, "second").unwrap();
+        d.wake.notify_one();
+        tokio::time::sleep(DEBOUNCE * 3).await;
+        assert_eq!(d.count(), 1);
+        d.wake.notify_one();
+        tokio::time::sleep(DEBOUNCE * 3).await;
+        assert_eq!(d.count(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_removed_file_reloads_and_so_does_its_return() {
+        let mut d = start("removed");
+        std::fs::remove_file(&d.file).unwrap();
+        d.wake.notify_one();
+        tokio::time::sleep(DEBOUNCE * 3).await;
+        // The reload is refused (cannot read): logged, the old one goes on.
+        assert_eq!(d.count(), 1);
+        std::fs::write(&d.file, "first").unwrap();
+        d.wake.notify_one();
+        tokio::time::sleep(DEBOUNCE * 3).await;
+        assert_eq!(d.count(), 1);
+    }
+
+    #[test]
+    fn opens_and_reads_are_not_changes() {
+        use notify::event::{CreateKind, ModifyKind, RemoveKind, RenameMode};
+        assert!(!is_change(&EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        ))));
+        assert!(!is_change(&EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        ))));
+        assert!(is_change(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
+        assert!(is_change(&EventKind::Create(CreateKind::File)));
+        assert!(is_change(&EventKind::Modify(ModifyKind::Name(
+            RenameMode::To
+        ))));
+        assert!(is_change(&EventKind::Remove(RemoveKind::File)));
+    }
+
+    #[test]
+    fn each_directory_is_watched_once() {
+        let files = [
+            PathBuf::from("/etc/ipvsctl/a.toml"),
+            PathBuf::from("/etc/ipvsctl/b.toml"),
+            PathBuf::from("/etc/ha.d/ldirectord.cf"),
+        ];
+        let dirs: Vec<_> = directories(&files).into_iter().collect();
+        assert_eq!(
+            dirs,
+            [PathBuf::from("/etc/ha.d"), PathBuf::from("/etc/ipvsctl")]
+        );
+        // A bare name is in the working directory.
+        let dirs = directories(&[PathBuf::from("www.toml")]);
+        assert_eq!(
+            dirs.into_iter().collect::<Vec<_>>(),
+            [std::env::current_dir().unwrap()]
+        );
+    }
+}
