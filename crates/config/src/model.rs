@@ -19,6 +19,15 @@ pub struct Config {
     pub cleanstop: bool,
     /// Every virtual service, in file order.
     pub virtuals: Vec<Virtual>,
+    /// The Prometheus endpoint (`[metrics]`), if any file sets one.
+    pub metrics: Option<Metrics>,
+}
+
+/// `[metrics]`: where the daemon serves `GET /metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metrics {
+    /// The address and port to listen on, e.g. `127.0.0.1:9477`.
+    pub listen: SocketAddr,
 }
 
 /// Where a virtual was declared.

@@ -42,6 +42,9 @@ pub fn to_toml(config: &Config, header: &str) -> String {
             let _ = writeln!(out, "ttl = {v}");
         }
     }
+    if let Some(metrics) = &config.metrics {
+        let _ = write!(out, "\n[metrics]\nlisten = \"{}\"\n", metrics.listen);
+    }
     for v in &config.virtuals {
         out.push_str("\n[[virtual]]\n");
         if let Some(name) = &v.name {

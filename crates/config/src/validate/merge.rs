@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Files put together: one desired state, no virtual twice, one `[sync]`,
-//! one `cleanstop`, and no mixed families while the sync daemon runs.
+//! one `[metrics]`, one `cleanstop`, and no mixed families while the sync daemon runs.
 
 use std::collections::HashMap;
 
@@ -15,8 +15,10 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
         sync: None,
         cleanstop: false,
         virtuals: Vec::new(),
+        metrics: None,
     };
     let mut sync_origin: Option<Origin> = None;
+    let mut metrics_origin: Option<Origin> = None;
     let mut cleanstop_origin: Option<Origin> = None;
     let mut seen: HashMap<VirtualKey, Origin> = HashMap::new();
     for part in parts {
@@ -30,6 +32,19 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
                 None => {
                     config.sync = Some(sync);
                     sync_origin = Some(origin);
+                }
+            }
+        }
+        if let Some((metrics, origin)) = part.metrics {
+            match &metrics_origin {
+                Some(first) => diagnostics.push(Diagnostic {
+                    key: Some("metrics".into()),
+                    message: format!("a second [metrics] (the first is at {})", place(first)),
+                    ..at(&origin)
+                }),
+                None => {
+                    config.metrics = Some(metrics);
+                    metrics_origin = Some(origin);
                 }
             }
         }

@@ -4,7 +4,7 @@
 //! in one pass; any error means no configuration at all.
 //!
 //! One file per TOML table: this file reads the top table and
-//! `[defaults]`, `sync` reads `[sync]`, `virtuals` a `[[virtual]]`,
+//! `[defaults]`, `sync` reads `[sync]`, `metrics` `[metrics]`, `virtuals` a `[[virtual]]`,
 //! `reals` its `[[virtual.real]]` and `fallback`, `check` a `check`;
 //! `merge` puts the files together. The keys a table knows are the keys
 //! read from it (see `fields`).
@@ -13,6 +13,7 @@ mod check;
 mod check_kinds;
 mod mail;
 mod merge;
+mod metrics;
 mod password;
 mod reals;
 mod sync;
@@ -23,7 +24,7 @@ use std::time::Duration;
 
 use crate::diagnostic::Diagnostic;
 use crate::fields::{Checker, Fields};
-use crate::model::{Config, Family, Origin, Sync, Virtual, VirtualKey};
+use crate::model::{Config, Family, Metrics, Origin, Sync, Virtual, VirtualKey};
 use crate::source::SourceFile;
 use crate::tree::Table;
 use crate::words::PROTOCOL;
@@ -87,6 +88,7 @@ pub fn key_text(key: &VirtualKey) -> String {
 /// One file's contribution, before files are put together.
 struct FilePart {
     sync: Option<(Sync, Origin)>,
+    metrics: Option<(Metrics, Origin)>,
     cleanstop: Option<(bool, Origin)>,
     virtuals: Vec<Virtual>,
 }
@@ -125,7 +127,7 @@ fn origin(checker: &Checker<'_>, span: &std::ops::Range<usize>) -> Origin {
     }
 }
 
-/// The top table: `[defaults]`, `[sync]`, `[[virtual]]`.
+/// The top table: `[defaults]`, `[sync]`, `[metrics]`, `[[virtual]]`.
 fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
     checker.read(Fields::top(table), |checker, top| {
         let (defaults, cleanstop) = match checker.table(top, "defaults") {
@@ -136,6 +138,12 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
             let origin = origin(checker, &s.span);
             checker.read(s, sync::sync).map(|sync| (sync, origin))
         });
+        let metrics = checker.table(top, "metrics").and_then(|m| {
+            let origin = origin(checker, &m.span);
+            checker
+                .read(m, metrics::metrics)
+                .map(|metrics| (metrics, origin))
+        });
         let mut virtuals = Vec::new();
         for v in checker.tables(top, "virtual") {
             let virtual_ = checker.read(v, |checker, v| virtuals::virtual_(checker, v, &defaults));
@@ -143,6 +151,7 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
         }
         FilePart {
             sync,
+            metrics,
             cleanstop,
             virtuals,
         }
