@@ -26,7 +26,7 @@ fn all(text: &str) -> Vec<String> {
 /// Each file, and every diagnostic it gets, in order.
 const CASES: &[(&str, &[&str])] = &[
     ("zzzzzz = 1\n", &[
-        "error: s.toml:1:1: zzzzzz: unknown key (known keys: defaults, sync, virtual)",
+        "error: s.toml:1:1: zzzzzz: unknown key (known keys: defaults, sync, metrics, virtual)",
     ]),
     ("[defaults]\nzzzzzz = 1\n", &[
         "error: s.toml:2:1: defaults.zzzzzz: unknown key (known keys: check_interval, check_timeout, check_rise, check_fall, quiescent, fallback, cleanstop, check)",
