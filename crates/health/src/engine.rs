@@ -22,8 +22,8 @@ use crate::schedule::{first_offset, next_slot};
 use crate::state::State;
 use crate::stats::{Counters, Stats};
 use crate::{
-    limits, probe, CheckKind, CheckResult, Health, ServiceId, Target, TargetKey, TargetStatus,
-    Transition,
+    limits, probe, CheckKind, CheckResult, Health, ServiceId, Target, TargetCounts, TargetKey,
+    TargetStatus, Transition,
 };
 
 /// The shortest interval honoured (a zero interval would spin).
@@ -316,6 +316,24 @@ impl<S: ServiceId> Engine<S> {
                     last: s.last.clone(),
                     consecutive_ok: s.consecutive_ok,
                     consecutive_failed: s.consecutive_failed,
+                }
+            })
+            .collect()
+    }
+
+    /// Every target's health and totals (checks by result and duration,
+    /// transitions), sorted by key: what an exporter reads. Copies numbers
+    /// only (no text), one target lock at a time.
+    pub fn counts(&self) -> Vec<TargetCounts<S>> {
+        let all = lock(&self.targets);
+        all.current
+            .iter()
+            .map(|(key, entry)| {
+                let s = lock(&entry.state);
+                TargetCounts {
+                    key: key.clone(),
+                    health: s.health,
+                    counts: s.counts,
                 }
             })
             .collect()
