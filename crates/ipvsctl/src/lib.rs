@@ -17,6 +17,7 @@
 //! | `render`       | `list` output: ipvsadm text, JSON                           |
 //! | `report`       | load the files and print their diagnostics                  |
 //! | `exit`         | exit codes, the one-line error                              |
+//! | `metrics`      | `[metrics]`: the Prometheus endpoint                        |
 
 pub mod cli;
 pub mod commands;
@@ -24,6 +25,7 @@ pub mod daemon;
 pub mod desired;
 pub mod execute;
 pub mod exit;
+pub mod metrics;
 pub mod record;
 pub mod render;
 pub mod report;

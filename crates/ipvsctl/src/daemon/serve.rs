@@ -17,6 +17,7 @@ use super::checks::Checks;
 use super::control::Control;
 use super::notify::Notifier;
 use super::status;
+use crate::metrics::Publisher;
 use crate::record::Record;
 use crate::table::Table;
 use crate::{desired, exit};
@@ -62,6 +63,8 @@ pub struct Daemon<T, C> {
     pub(super) notifier: Notifier,
     pub(super) record: Record,
     socket: PathBuf,
+    /// The metrics endpoint's facts, when `[metrics]` is set.
+    metrics: Option<Publisher>,
 }
 
 impl<T: Table, C: Checks> Daemon<T, C> {
@@ -77,7 +80,15 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             notifier: setup.notifier,
             record: setup.record,
             socket: setup.socket,
+            metrics: None,
         }
+    }
+
+    /// Publishes what the metrics endpoint needs from the loop (the
+    /// configuration in force, reloads) to `publisher`.
+    pub fn publish_to(mut self, publisher: Publisher) -> Self {
+        self.metrics = Some(publisher);
+        self
     }
 
     /// Adopts the table, makes it right, then serves until told to stop.
@@ -105,6 +116,9 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         let started = tokio::time::sleep(grace);
         tokio::pin!(started);
         self.sync_all(&table)?;
+        if let Some(metrics) = &mut self.metrics {
+            metrics.config(&self.config);
+        }
         let mut watchdog = self.notifier.watchdog_interval().map(tokio::time::interval);
         info!(
             "running: {} virtual services, {} reals; control socket {}",
@@ -135,6 +149,9 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 control = controls.recv() => match control {
                     Some(Control::Reload(reply)) => {
                         let outcome = self.reload();
+                        if let Some(metrics) = &mut self.metrics {
+                            metrics.reload(&outcome, &self.config);
+                        }
                         if let Some(reply) = reply {
                             let _ = reply.send(outcome);
                         }
