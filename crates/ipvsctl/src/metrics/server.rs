@@ -21,7 +21,7 @@ use tracing::warn;
 
 use super::collect::{render, Format};
 use super::facts::Facts;
-use super::reading::Cache;
+use super::reading::{Cache, Reading};
 
 /// What one client may take.
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +57,7 @@ pub async fn serve(
     limits: Limits,
 ) {
     let slots = Arc::new(Semaphore::new(limits.connections.max(1)));
+    let page = Arc::new(tokio::sync::Mutex::new(None));
     loop {
         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
             return; // never closed
@@ -72,10 +73,16 @@ pub async fn serve(
         };
         let cache = Arc::clone(&cache);
         let facts = facts.clone();
+        let page = Arc::clone(&page);
         tokio::spawn(async move {
             let _slot = slot;
             let service = service_fn(move |request| {
-                answer(request, Arc::clone(&cache), facts.borrow().clone())
+                answer(
+                    request,
+                    Arc::clone(&cache),
+                    facts.borrow().clone(),
+                    Arc::clone(&page),
+                )
             });
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -95,10 +102,23 @@ pub async fn serve(
     }
 }
 
+/// The last exposition written, and what it was written from: scrapes
+/// that share a reading (and the same facts and format) share the text.
+struct Page {
+    reading: Arc<Reading>,
+    facts: Arc<Facts>,
+    format: Format,
+    body: Bytes,
+}
+
+/// Held while a page is written, so that concurrent scrapes wait for it.
+type LastPage = Arc<tokio::sync::Mutex<Option<Page>>>;
+
 async fn answer(
     request: Request<Incoming>,
     cache: Arc<Cache>,
     facts: Arc<Facts>,
+    page: LastPage,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     if request.method() != Method::GET || request.uri().path() != "/metrics" {
         return Ok(plain(StatusCode::NOT_FOUND, "not found: GET /metrics\n"));
@@ -110,11 +130,30 @@ async fn answer(
             .and_then(|value| value.to_str().ok()),
     );
     let reading = cache.get().await;
-    // Off the runtime's workers: 10,000 reals are some 200,000 lines.
-    let text = tokio::task::spawn_blocking(move || render(reading, facts, format)).await;
-    Ok(match text {
-        Ok(text) => {
-            let mut response = Response::new(Full::new(Bytes::from(text)));
+    let mut last = page.lock().await;
+    let same = last.as_ref().is_some_and(|p| {
+        Arc::ptr_eq(&p.reading, &reading) && Arc::ptr_eq(&p.facts, &facts) && p.format == format
+    });
+    let body = match last.as_ref() {
+        Some(p) if same => Ok(p.body.clone()),
+        _ => {
+            let (r, f) = (Arc::clone(&reading), Arc::clone(&facts));
+            // Off the runtime's workers: 10,000 reals are some 200,000 lines.
+            tokio::task::spawn_blocking(move || Bytes::from(render(r, f, format))).await
+        }
+    };
+    if let Ok(body) = &body {
+        *last = Some(Page {
+            reading,
+            facts,
+            format,
+            body: body.clone(),
+        });
+    }
+    drop(last);
+    Ok(match body {
+        Ok(body) => {
+            let mut response = Response::new(Full::new(body));
             if let Ok(value) = format.content_type().parse() {
                 response.headers_mut().insert(CONTENT_TYPE, value);
             }
