@@ -577,6 +577,37 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn counts_follow_the_checks_each_target_its_own() {
+        let log = Log::default();
+        let t0 = Instant::now();
+        let (engine, _rx) = engine(64, &log);
+        engine.reconcile(vec![target("a"), target("hung")]);
+        tokio::time::sleep(Duration::from_secs(95)).await;
+        let counts = engine.counts();
+        assert_eq!(counts.len(), 2);
+        for c in &counts {
+            let started = starts(&log, &c.key.service, t0);
+            let ended = c.counts.ok + c.counts.failed;
+            // A check still running at the end is started, not yet counted.
+            assert!(ended == started.len() as u64 || ended + 1 == started.len() as u64);
+            assert_eq!(c.counts.failed, 0);
+            assert_eq!(c.counts.transitions, 1, "down to up once");
+            assert_eq!(c.health, Health::Up);
+            assert_eq!(c.counts.buckets.iter().sum::<u64>(), ended);
+        }
+        let hung = counts.iter().find(|c| c.key.service == "hung").unwrap();
+        // 9.9 s each: the 5-10 s bucket, and the sum.
+        assert_eq!(hung.counts.buckets[12], hung.counts.ok);
+        assert_eq!(hung.counts.duration_sum_micros, hung.counts.ok * 9_900_000);
+        let a = counts.iter().find(|c| c.key.service == "a").unwrap();
+        assert_eq!(
+            a.counts.buckets[0], a.counts.ok,
+            "no time: the first bucket"
+        );
+        engine.shutdown().await;
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_check_longer_than_the_interval_is_followed_at_once() {
         let log = Log::default();
         let t0 = Instant::now();
