@@ -436,3 +436,49 @@ fn an_oversized_request_head_is_refused() {
     );
     assert_eq!(reads.load(Ordering::SeqCst), 0, "no scrape was served");
 }
+
+#[test]
+fn the_loop_publishes_its_configuration_and_reloads() {
+    use ipvsctl::daemon::ReloadOutcome;
+    use ipvsctl::metrics::Publisher;
+    let text = "[metrics]\nlisten = \"127.0.0.1:9477\"\n\n[[virtual]]\nname = \"www\"\naddress = \"10.0.0.1:80\"\ncheck = { type = \"http\" }\n\n  [[virtual.real]]\n  address = \"10.0.0.2:80\"\n";
+    let source = config::source::SourceFile::new("www.toml", text);
+    let table = config::toml_file::read(&source).unwrap();
+    let (config, _) = config::validate::validate(&[(source, table)]).unwrap();
+    let (mut publisher, facts) = Publisher::new("127.0.0.1:9477".parse().unwrap());
+    assert_eq!(
+        **facts.borrow(),
+        Facts::default(),
+        "nothing before the start"
+    );
+    publisher.config(&config);
+    let started = facts.borrow().clone();
+    assert_eq!(
+        started.virtuals,
+        [VirtualFacts {
+            service: service(),
+            name: Some("www".to_string()),
+            check_kind: "http",
+        }]
+    );
+    assert!(started.last_good_config_unix > 1.0e9);
+    publisher.reload(&ReloadOutcome::Refused { errors: 2 }, &config);
+    publisher.reload(&ReloadOutcome::Reloaded, &config);
+    publisher.reload(
+        &ReloadOutcome::TableNotUpdated {
+            error: "x".to_string(),
+        },
+        &config,
+    );
+    publisher.reload(&ReloadOutcome::Refused { errors: 1 }, &config);
+    let now = facts.borrow().clone();
+    assert_eq!(
+        now.reloads,
+        Reloads {
+            applied: 1,
+            refused: 2,
+            table_error: 1,
+        }
+    );
+    assert!(now.last_good_config_unix >= started.last_good_config_unix);
+}

@@ -4,6 +4,7 @@
 //! and the reals' operator states.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,6 +12,7 @@ use config::Config;
 use health::TargetKey;
 use ipvs::ServiceKey;
 use tokio::sync::watch;
+use tracing::warn;
 
 use crate::daemon::ReloadOutcome;
 use crate::desired;
@@ -91,16 +93,20 @@ pub struct Facts {
 /// when they change (at start, on each reload).
 #[derive(Debug)]
 pub struct Publisher {
+    /// Where the endpoint listens (a reload does not move it).
+    listen: SocketAddr,
     facts: Facts,
     sender: watch::Sender<Arc<Facts>>,
 }
 
 impl Publisher {
-    /// A publisher and the receiver the endpoint reads.
-    pub fn new() -> (Self, watch::Receiver<Arc<Facts>>) {
+    /// A publisher for the endpoint on `listen`, and the receiver the
+    /// endpoint reads.
+    pub fn new(listen: SocketAddr) -> (Self, watch::Receiver<Arc<Facts>>) {
         let (sender, receiver) = watch::channel(Arc::new(Facts::default()));
         (
             Publisher {
+                listen,
                 facts: Facts::default(),
                 sender,
             },
@@ -110,6 +116,14 @@ impl Publisher {
 
     /// A configuration was loaded and is now in force.
     pub fn config(&mut self, config: &Config) {
+        let wanted = config.metrics.map(|m| m.listen);
+        if wanted != Some(self.listen) {
+            let wanted = wanted.map_or("none".to_string(), |w| w.to_string());
+            warn!(
+                "[metrics] listen = {wanted}: the endpoint stays on {} until ipvsctl run restarts",
+                self.listen
+            );
+        }
         self.facts.virtuals = config
             .virtuals
             .iter()

@@ -44,7 +44,7 @@ pub async fn start(
         .await
         .with_context(|| format!("[metrics] listen = \"{listen}\""))?;
     let bound = listener.local_addr()?;
-    let (publisher, facts) = Publisher::new();
+    let (publisher, facts) = Publisher::new(listen);
     let cache = Arc::new(Cache::new(reader, MAX_AGE));
     tokio::spawn(serve(listener, cache, facts, Limits::default()));
     Ok((bound, publisher))
