@@ -13,7 +13,7 @@
 //! |-----------|----------------------------------------------------------------|
 //! | `facts`   | [`Facts`]: what the loop publishes; [`RealState`]              |
 //! | `reading` | [`Reading`] and its cache: one table read per [`MAX_AGE`]      |
-//! | `collect` | the exposition: every family, from a reading and the facts     |
+//! | `collect` | the exposition: every family, from a reading and the facts (a file each for kernel, health, daemon) |
 //! | `server`  | the HTTP/1.1 server: bounded connections, time and bytes       |
 
 mod collect;
