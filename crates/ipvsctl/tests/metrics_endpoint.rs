@@ -481,4 +481,15 @@ fn the_loop_publishes_its_configuration_and_reloads() {
         }
     );
     assert!(now.last_good_config_unix >= started.last_good_config_unix);
+    let drained: std::collections::HashMap<_, _> = [(
+        TargetKey {
+            service: service(),
+            real: real(2),
+        },
+        RealState::Drained,
+    )]
+    .into();
+    publisher.overrides(drained.clone());
+    assert_eq!(facts.borrow().overrides, drained);
+    assert_eq!(facts.borrow().reloads, now.reloads, "the rest unchanged");
 }

@@ -156,6 +156,17 @@ impl Publisher {
         }
     }
 
+    /// The operator's overrides changed (drain, disable, enable, a
+    /// maintenance file): `overrides` is every real that one holds, with the
+    /// state to show (a weight override is no state of its own: the weight
+    /// shows in `ipvsctl_real_weight`).
+    pub fn overrides(&mut self, overrides: HashMap<TargetKey<ServiceKey>, RealState>) {
+        if overrides != self.facts.overrides {
+            self.facts.overrides = overrides;
+            self.publish();
+        }
+    }
+
     fn publish(&self) {
         // No receiver (the endpoint is gone) is nothing to tell.
         self.sender.send_replace(Arc::new(self.facts.clone()));
