@@ -64,7 +64,7 @@ pub struct Daemon<T, C> {
     pub(super) record: Record,
     socket: PathBuf,
     /// The metrics endpoint's facts, when `[metrics]` is set.
-    metrics: Option<Publisher>,
+    pub(super) metrics: Option<Publisher>,
 }
 
 impl<T: Table, C: Checks> Daemon<T, C> {
@@ -149,9 +149,6 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 control = controls.recv() => match control {
                     Some(Control::Reload(reply)) => {
                         let outcome = self.reload();
-                        if let Some(metrics) = &mut self.metrics {
-                            metrics.reload(&outcome, &self.config);
-                        }
                         if let Some(reply) = reply {
                             let _ = reply.send(outcome);
                         }
