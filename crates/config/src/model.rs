@@ -33,6 +33,8 @@ pub struct Config {
     pub timeouts: Timeouts,
     /// `[kernel]`: the namespace's IPVS sysctls.
     pub kernel: Kernel,
+    /// The Prometheus endpoint (`[metrics]`), if any file sets one.
+    pub metrics: Option<Metrics>,
 }
 
 /// `[timeouts]`: the kernel's connection timeouts (`ipvsadm --set`,
@@ -137,6 +139,13 @@ pub struct ControlSocket {
     /// A group whose members may ask for `status` (read-only); `None`:
     /// root only. Changes always need root.
     pub group: Option<String>,
+}
+
+/// `[metrics]`: where the daemon serves `GET /metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metrics {
+    /// The address and port to listen on, e.g. `127.0.0.1:9477`.
+    pub listen: SocketAddr,
 }
 
 /// Where a virtual was declared.

@@ -89,6 +89,9 @@ pub fn to_toml(config: &Config, header: &str) -> String {
             let _ = writeln!(out, "ttl = {v}");
         }
     }
+    if let Some(metrics) = &config.metrics {
+        let _ = write!(out, "\n[metrics]\nlisten = \"{}\"\n", metrics.listen);
+    }
     for h in &config.hooks {
         out.push_str("\n[[hook]]\n");
         hook(&mut out, h, "");

@@ -26,7 +26,7 @@ fn all(text: &str) -> Vec<String> {
 /// Each file, and every diagnostic it gets, in order.
 const CASES: &[(&str, &[&str])] = &[
     ("zzzzzz = 1\n", &[
-        "error: s.toml:1:1: zzzzzz: unknown key (known keys: defaults, sync, control, hook, timeouts, kernel, virtual)",
+        "error: s.toml:1:1: zzzzzz: unknown key (known keys: defaults, sync, control, hook, timeouts, kernel, metrics, virtual)",
     ]),
     ("[control]\nzzzzzz = 1\n", &[
         "error: s.toml:2:1: control.zzzzzz: unknown key (known keys: group)",

@@ -22,8 +22,8 @@ use crate::schedule::{first_offset, next_slot};
 use crate::state::State;
 use crate::stats::{Counters, Stats};
 use crate::{
-    limits, probe, CheckKind, CheckResult, Health, ServiceId, Target, TargetKey, TargetStatus,
-    Transition,
+    limits, probe, CheckKind, CheckResult, Health, ServiceId, Target, TargetCounts, TargetKey,
+    TargetStatus, Transition,
 };
 
 /// The shortest interval honoured (a zero interval would spin).
@@ -321,6 +321,24 @@ impl<S: ServiceId> Engine<S> {
             .collect()
     }
 
+    /// Every target's health and totals (checks by result and duration,
+    /// transitions), sorted by key: what an exporter reads. Copies numbers
+    /// only (no text), one target lock at a time.
+    pub fn counts(&self) -> Vec<TargetCounts<S>> {
+        let all = lock(&self.targets);
+        all.current
+            .iter()
+            .map(|(key, entry)| {
+                let s = lock(&entry.state);
+                TargetCounts {
+                    key: key.clone(),
+                    health: s.health,
+                    counts: s.counts,
+                }
+            })
+            .collect()
+    }
+
     /// What the engine has done: checks run and failed, checks in flight,
     /// and how late checks started compared with their slots.
     pub fn stats(&self) -> Stats {
@@ -555,6 +573,37 @@ mod tests {
             }
         }
         assert!(engine.stats().lateness.max() <= TICK);
+        engine.shutdown().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn counts_follow_the_checks_each_target_its_own() {
+        let log = Log::default();
+        let t0 = Instant::now();
+        let (engine, _rx) = engine(64, &log);
+        engine.reconcile(vec![target("a"), target("hung")]);
+        tokio::time::sleep(Duration::from_secs(95)).await;
+        let counts = engine.counts();
+        assert_eq!(counts.len(), 2);
+        for c in &counts {
+            let started = starts(&log, &c.key.service, t0);
+            let ended = c.counts.ok + c.counts.failed;
+            // A check still running at the end is started, not yet counted.
+            assert!(ended == started.len() as u64 || ended + 1 == started.len() as u64);
+            assert_eq!(c.counts.failed, 0);
+            assert_eq!(c.counts.transitions, 1, "down to up once");
+            assert_eq!(c.health, Health::Up);
+            assert_eq!(c.counts.buckets.iter().sum::<u64>(), ended);
+        }
+        let hung = counts.iter().find(|c| c.key.service == "hung").unwrap();
+        // 9.9 s each: the 5-10 s bucket, and the sum.
+        assert_eq!(hung.counts.buckets[12], hung.counts.ok);
+        assert_eq!(hung.counts.duration_sum_micros, hung.counts.ok * 9_900_000);
+        let a = counts.iter().find(|c| c.key.service == "a").unwrap();
+        assert_eq!(
+            a.counts.buckets[0], a.counts.ok,
+            "no time: the first bucket"
+        );
         engine.shutdown().await;
     }
 

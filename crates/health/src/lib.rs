@@ -18,6 +18,7 @@
 //! | `state`    | rise/fall: consecutive results to a change of health           |
 //! | `schedule` | the first check's offset in the interval; the next slot        |
 //! | `stats`    | checks run, in flight, start lateness ([`Stats`])              |
+//! | `counts`   | per target: checks by result, duration histogram, transitions  |
 //! | `limits`   | RLIMIT_NOFILE ([`raise_nofile_limit`]), the permit bound       |
 //! | `threads`  | [`CheckThreads`]: current-thread runtimes for the checks       |
 //! | `db`       | the `mysql`, `pgsql`, `ldap`/`ldaps` checks' wire clients      |
@@ -216,6 +217,7 @@ mod base64;
 mod check;
 pub mod child;
 mod connect;
+mod counts;
 mod db;
 mod engine;
 mod external;
@@ -236,6 +238,7 @@ use std::time::{Duration, SystemTime};
 
 pub use config::model::{Check, CheckKind, HttpCheck};
 pub use config::model::{FtpCheck, FtpFetch, Login, MailCheck, MailTls};
+pub use counts::{CheckCounts, DURATION_BOUNDS_MICROS};
 pub use engine::Engine;
 pub use limits::{default_permits, raise_nofile_limit};
 pub use probe::check_once;
@@ -341,6 +344,17 @@ pub struct CheckResult {
     pub latency: Duration,
     /// What happened: `connected in 0.4 ms`, `HTTP 500, wanted 2xx or 3xx`, …
     pub detail: String,
+}
+
+/// A target's health and totals, as [`Engine::counts`] gives them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetCounts<S> {
+    /// Which target.
+    pub key: TargetKey<S>,
+    /// Its health.
+    pub health: Health,
+    /// Its totals.
+    pub counts: CheckCounts,
 }
 
 /// A target's state, for `status` displays.

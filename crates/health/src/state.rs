@@ -4,6 +4,7 @@
 
 use std::time::SystemTime;
 
+use crate::counts::CheckCounts;
 use crate::{CheckResult, Health};
 
 /// What the engine remembers of one target.
@@ -14,6 +15,8 @@ pub(crate) struct State {
     pub last: Option<CheckResult>,
     pub consecutive_ok: u32,
     pub consecutive_failed: u32,
+    /// Checks by result and duration, and changes of health.
+    pub counts: CheckCounts,
     /// Set (under the same lock the checking task takes to record a result)
     /// when the target is removed or replaced: its task must not record or
     /// send anything any more.
@@ -28,6 +31,7 @@ impl State {
             last: None,
             consecutive_ok: 0,
             consecutive_failed: 0,
+            counts: CheckCounts::default(),
             retired: false,
         }
     }
@@ -41,6 +45,7 @@ impl State {
         fall: u32,
     ) -> Option<(Health, String)> {
         let (rise, fall) = (rise.max(1), fall.max(1));
+        self.counts.check(result.ok, result.latency);
         let change = if result.ok {
             self.consecutive_ok = self.consecutive_ok.saturating_add(1);
             self.consecutive_failed = 0;
@@ -61,6 +66,7 @@ impl State {
             })
         };
         if let Some((health, _)) = &change {
+            self.counts.transitions = self.counts.transitions.wrapping_add(1);
             self.health = *health;
             self.since = result.at;
         }
@@ -100,6 +106,9 @@ mod tests {
         assert_eq!(s.since, UNIX_EPOCH + Duration::from_secs(6));
         assert_eq!(s.record(result(true, 7), 3, 2), None, "no repeat");
         assert_eq!(s.consecutive_ok, 4);
+        assert_eq!((s.counts.ok, s.counts.failed), (6, 1));
+        assert_eq!(s.counts.transitions, 1);
+        assert_eq!(s.counts.buckets[0], 7, "1 ms each");
     }
 
     #[test]
@@ -114,6 +123,10 @@ mod tests {
         );
         assert_eq!(s.record(result(false, 5), 1, 2), None);
         assert_eq!(s.consecutive_failed, 3);
+        assert_eq!(
+            (s.counts.ok, s.counts.failed, s.counts.transitions),
+            (1, 4, 1)
+        );
         assert_eq!(s.last.as_ref().map(|r| r.ok), Some(false));
         assert_eq!(s.since, UNIX_EPOCH + Duration::from_secs(4));
     }

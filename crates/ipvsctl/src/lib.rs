@@ -19,6 +19,7 @@
 //! | `render`       | `list` output: ipvsadm text, JSON                           |
 //! | `report`       | load the files and print their diagnostics                  |
 //! | `exit`         | exit codes, the one-line error                              |
+//! | `metrics`      | `[metrics]`: the Prometheus endpoint                        |
 
 pub mod cli;
 pub mod commands;
@@ -28,6 +29,7 @@ pub mod execute;
 pub mod exit;
 pub mod hooks;
 pub mod kernel_settings;
+pub mod metrics;
 pub mod record;
 pub mod render;
 pub mod report;

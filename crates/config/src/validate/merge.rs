@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Files put together: one desired state, no virtual twice, one `[sync]`,
-//! one `[timeouts]`, one `[kernel]`, one `[control]`, one `cleanstop`, `autoreload` and
-//! `hooks_max_running`, and no mixed families while the sync daemon runs.
+//! one `[timeouts]`, one `[kernel]`, one `[control]`, one `[metrics]`, one `cleanstop`,
+//! `autoreload` and `hooks_max_running`, and no mixed families while the sync daemon runs.
 
 use std::collections::HashMap;
 
@@ -22,6 +22,7 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
         autoreload: false,
         timeouts: Default::default(),
         kernel: Default::default(),
+        metrics: None,
     };
     let mut autoreload_origin: Option<Origin> = None;
     let mut timeouts_origin: Option<Origin> = None;
@@ -29,6 +30,7 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
     let mut control_origin: Option<Origin> = None;
     let mut max_running_origin: Option<Origin> = None;
     let mut sync_origin: Option<Origin> = None;
+    let mut metrics_origin: Option<Origin> = None;
     let mut cleanstop_origin: Option<Origin> = None;
     let mut seen: HashMap<VirtualKey, Origin> = HashMap::new();
     for part in parts {
@@ -42,6 +44,19 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
                 None => {
                     config.sync = Some(sync);
                     sync_origin = Some(origin);
+                }
+            }
+        }
+        if let Some((metrics, origin)) = part.metrics {
+            match &metrics_origin {
+                Some(first) => diagnostics.push(Diagnostic {
+                    key: Some("metrics".into()),
+                    message: format!("a second [metrics] (the first is at {})", place(first)),
+                    ..at(&origin)
+                }),
+                None => {
+                    config.metrics = Some(metrics);
+                    metrics_origin = Some(origin);
                 }
             }
         }

@@ -5,7 +5,7 @@
 //!
 //! One file per TOML table: this file reads the top table and
 //! `[defaults]`, `sync` reads `[sync]`, `kernel` reads `[timeouts]` and
-//! `[kernel]`, `virtuals` a `[[virtual]]`,
+//! `[kernel]`, `metrics` `[metrics]`, `virtuals` a `[[virtual]]`,
 //! `reals` its `[[virtual.real]]` and `fallback`, `check` a `check`,
 //! `hooks` a `[[hook]]` (top or virtual); `merge` puts the files together. The keys a table knows are the keys
 //! read from it (see `fields`).
@@ -17,6 +17,7 @@ mod hooks;
 mod kernel;
 mod mail;
 mod merge;
+mod metrics;
 mod password;
 mod reals;
 mod sync;
@@ -28,7 +29,8 @@ use std::time::Duration;
 use crate::diagnostic::Diagnostic;
 use crate::fields::{Checker, Fields};
 use crate::model::{
-    Config, ControlSocket, Family, Hook, Kernel, Origin, Sync, Timeouts, Virtual, VirtualKey,
+    Config, ControlSocket, Family, Hook, Kernel, Metrics, Origin, Sync, Timeouts, Virtual,
+    VirtualKey,
 };
 use crate::source::SourceFile;
 use crate::tree::Table;
@@ -93,6 +95,7 @@ pub fn key_text(key: &VirtualKey) -> String {
 /// One file's contribution, before files are put together.
 struct FilePart {
     sync: Option<(Sync, Origin)>,
+    metrics: Option<(Metrics, Origin)>,
     cleanstop: Option<(bool, Origin)>,
     autoreload: Option<(bool, Origin)>,
     timeouts: Option<(Timeouts, Origin)>,
@@ -151,7 +154,7 @@ fn origin(checker: &Checker<'_>, span: &std::ops::Range<usize>) -> Origin {
     }
 }
 
-/// The top table: `[defaults]`, `[sync]`, `[[virtual]]`.
+/// The top table: `[defaults]`, `[sync]`, `[metrics]`, `[[virtual]]`.
 fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
     checker.read(Fields::top(table), |checker, top| {
         let (defaults, global) = match checker.table(top, "defaults") {
@@ -175,6 +178,12 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
             let origin = origin(checker, &k.span);
             (checker.read(k, kernel::kernel), origin)
         });
+        let metrics = checker.table(top, "metrics").and_then(|m| {
+            let origin = origin(checker, &m.span);
+            checker
+                .read(m, metrics::metrics)
+                .map(|metrics| (metrics, origin))
+        });
         let mut virtuals = Vec::new();
         for v in checker.tables(top, "virtual") {
             let virtual_ = checker.read(v, |checker, v| virtuals::virtual_(checker, v, &defaults));
@@ -187,6 +196,7 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
             timeouts,
             kernel,
             control,
+            metrics,
             virtuals,
             hooks,
             hooks_max_running: defaults.hooks_max_running.clone(),

@@ -34,3 +34,18 @@ impl Checks for Engine<ServiceKey> {
         Engine::stop(self)
     }
 }
+
+/// The engine shared with the metrics endpoint, which reads its totals.
+impl<C: Checks> Checks for std::sync::Arc<C> {
+    fn reconcile(&self, targets: Vec<Target<ServiceKey>>) {
+        C::reconcile(self, targets);
+    }
+
+    fn snapshot(&self) -> Vec<TargetStatus<ServiceKey>> {
+        C::snapshot(self)
+    }
+
+    fn stop(&self) -> impl Future<Output = ()> {
+        C::stop(self)
+    }
+}

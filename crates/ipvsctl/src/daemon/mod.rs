@@ -56,6 +56,7 @@ mod status;
 mod sync;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use health::{CheckThreads, Engine};
 use ipvs::Ipvs;
@@ -125,11 +126,21 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
             hooks::QUEUE,
             hooks::log,
         ));
-        let daemon = Daemon::new(Setup {
+        let engine = Arc::new(Engine::start_on(check_runtimes, transitions));
+        let metrics = match config.metrics {
+            Some(m) => {
+                let reader = crate::metrics::kernel_reader(Arc::clone(&engine))?;
+                let (bound, publisher) = crate::metrics::start(m.listen, reader).await?;
+                info!("metrics on http://{bound}/metrics");
+                Some(publisher)
+            }
+            None => None,
+        };
+        let mut daemon = Daemon::new(Setup {
             files,
             config,
             table,
-            checks: Engine::start_on(check_runtimes, transitions),
+            checks: engine,
             notifier: notify::Notifier::from_environment(),
             record: Record::here(),
             socket: socket.clone(),
@@ -137,6 +148,9 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
             reloads: controls,
         })
         .with_events(events);
+        if let Some(publisher) = metrics {
+            daemon = daemon.publish_to(publisher);
+        }
         let code = daemon
             .serve(Inputs {
                 controls: control_inputs,

@@ -134,6 +134,11 @@ impl Overrides {
         overrides
     }
 
+    /// Every override, by real.
+    pub fn iter(&self) -> impl Iterator<Item = (&TargetKey<ServiceKey>, &Override)> {
+        self.entries.iter()
+    }
+
     /// The override on that real, if any.
     pub fn get(&self, key: &TargetKey<ServiceKey>) -> Option<&Override> {
         self.entries.get(key)

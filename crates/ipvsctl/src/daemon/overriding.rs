@@ -21,6 +21,7 @@ use super::overrides::{self, Action};
 use super::protocol::{Changed, ChangedReal, Request, Response};
 use super::serve::Daemon;
 use crate::desired;
+use crate::metrics::RealState;
 use crate::table::Table;
 
 impl<T: Table, C: Checks> Daemon<T, C> {
@@ -35,6 +36,30 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             }
         }
         holds
+    }
+
+    /// Tells the metrics endpoint which reals are drained or disabled (by
+    /// an operator or a maintenance file); a weight shows as the weight.
+    pub(super) fn publish_overrides(&mut self) {
+        let Some(metrics) = &mut self.metrics else {
+            return;
+        };
+        let mut states = HashMap::new();
+        for (key, o) in self.overrides.iter() {
+            match o.action {
+                Action::Drain => {
+                    states.insert(key.clone(), RealState::Drained);
+                }
+                Action::Disable => {
+                    states.insert(key.clone(), RealState::Disabled);
+                }
+                Action::Weight(_) => {}
+            }
+        }
+        for key in self.maintenance.keys() {
+            states.insert(key.clone(), RealState::Disabled);
+        }
+        metrics.overrides(states);
     }
 
     /// Applies a drain, disable, enable or weight asked by `who`.
@@ -59,6 +84,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         };
         self.overrides
             .set(&keys, action, who, selection.reason.as_deref());
+        self.publish_overrides();
         let reason = match &selection.reason {
             Some(why) => format!("{why} (by {who})"),
             None => format!("by {who}"),
@@ -123,6 +149,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             affected.insert(key.service);
         }
         self.maintenance = found;
+        self.publish_overrides();
         if let Err(e) = self.sync_services(&affected) {
             error!("cannot update the table: {e:#}");
         }
@@ -177,6 +204,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         self.maintenance
             .retain(|key, _| watched.iter().any(|(_, reals)| reals.contains(key)));
         let _ = self.watching.send(watched);
+        self.publish_overrides();
         if let Err(e) =
             super::socket::set_access(&self.socket, self.config.control.group.as_deref())
         {

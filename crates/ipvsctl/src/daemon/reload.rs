@@ -16,13 +16,17 @@ use super::serve::Daemon;
 use crate::table::Table;
 
 impl<T: Table, C: Checks> Daemon<T, C> {
-    /// Reloads, telling systemd; returns what happened.
+    /// Reloads, telling systemd and the metrics endpoint; returns what
+    /// happened.
     pub(super) fn reload(&mut self) -> ReloadOutcome {
         self.notifier.reloading();
         self.reloading = true;
         let outcome = self.reload_files();
         self.reloading = false;
         self.notifier.ready(&outcome.to_string());
+        if let Some(metrics) = &mut self.metrics {
+            metrics.reload(&outcome, &self.config);
+        }
         outcome
     }
 

@@ -22,6 +22,7 @@ use super::notify::Notifier;
 use super::override_store::OverrideStore;
 use super::overrides::Overrides;
 use super::status;
+use crate::metrics::Publisher;
 use crate::record::Record;
 use crate::table::Table;
 use crate::{desired, exit};
@@ -85,6 +86,8 @@ pub struct Daemon<T, C> {
     pub(super) reloading: bool,
     /// The watch on the files, while `autoreload` is on.
     pub(super) autoreload: AutoReload,
+    /// The metrics endpoint's facts, when `[metrics]` is set.
+    pub(super) metrics: Option<Publisher>,
 }
 
 impl<T: Table, C: Checks> Daemon<T, C> {
@@ -107,12 +110,20 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             fallbacks_in: BTreeSet::new(),
             reloading: false,
             autoreload: AutoReload::new(setup.reloads),
+            metrics: None,
         }
     }
 
     /// Sends the daemon's events (with their hooks) to `events`.
     pub fn with_events(mut self, events: Emitter) -> Self {
         self.events = events;
+        self
+    }
+
+    /// Publishes what the metrics endpoint needs from the loop (the
+    /// configuration in force, reloads) to `publisher`.
+    pub fn publish_to(mut self, publisher: Publisher) -> Self {
+        self.metrics = Some(publisher);
         self
     }
 
@@ -145,6 +156,10 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         tokio::pin!(started);
         self.sync_all(&table)?;
         self.autoreload.follow(&self.files, self.config.autoreload);
+        if let Some(metrics) = &mut self.metrics {
+            metrics.config(&self.config);
+        }
+        self.publish_overrides();
         let mut watchdog = self.notifier.watchdog_interval().map(tokio::time::interval);
         info!(
             "running: {} virtual services, {} reals; control socket {}",
