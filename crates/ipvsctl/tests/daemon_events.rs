@@ -201,3 +201,52 @@ async fn reloads_applied_and_refused_are_events() {
     assert!(events.try_recv().is_err(), "one event too many");
     assert_eq!(daemon.stop().await, 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn drains_disables_and_enables_are_events_and_the_last_real_out_brings_the_fallback() {
+    use ipvsctl::daemon::protocol::{Request, Selection};
+    let select = |real: &str, reason: Option<&str>| Selection {
+        real: real.to_string(),
+        virtual_: None,
+        reason: reason.map(str::to_string),
+    };
+    let (daemon, mut events) = Running::start_with_events("events-overrides", SITE).await;
+    daemon.health(&www(), "10.0.0.11:80", Up);
+    assert_eq!(next(&mut events).await.event, up(www(), "10.0.0.11:80"));
+    daemon.until_reals(&www(), &[("10.0.0.11:80", 1)]).await;
+    daemon
+        .ask(Request::Drain(select("10.0.0.11", Some("kernel update"))))
+        .await;
+    let drained = next(&mut events).await;
+    assert_eq!(
+        drained.event,
+        Event::RealDrained {
+            service: www(),
+            real: "10.0.0.11:80".parse().unwrap(),
+            reason: "kernel update (by root)".to_string(),
+        }
+    );
+    assert_eq!(hooks(&drained), ["every"]);
+    // The only real up is drained: it no longer counts, the fallback goes in.
+    assert_eq!(next(&mut events).await.event, fallback_in());
+    daemon.ask(Request::Enable(select("10.0.0.11", None))).await;
+    assert_eq!(
+        next(&mut events).await.event,
+        Event::RealEnabled {
+            service: www(),
+            real: "10.0.0.11:80".parse().unwrap(),
+            reason: "by root".to_string(),
+        }
+    );
+    assert_eq!(next(&mut events).await.event, fallback_out());
+    daemon
+        .ask(Request::Disable(select("10.0.0.11:80", None)))
+        .await;
+    assert!(matches!(
+        next(&mut events).await.event,
+        Event::RealDisabled { .. }
+    ));
+    assert_eq!(next(&mut events).await.event, fallback_in());
+    assert!(events.try_recv().is_err(), "one event too many");
+    assert_eq!(daemon.stop().await, 0);
+}
