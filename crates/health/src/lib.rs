@@ -226,6 +226,7 @@ mod state;
 mod stats;
 mod threads;
 mod tls;
+mod wall;
 
 use std::fmt;
 use std::hash::Hash;

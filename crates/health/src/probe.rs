@@ -48,8 +48,11 @@ pub async fn check_once<S>(target: &Target<S>) -> CheckResult {
 /// of a connect check; see the crate documentation). The engine gives the
 /// time it read already, and gets the end as `started + latency`: in the lab
 /// VM every clock read is a system call (its clocksource, HPET, has no vDSO).
+///
+/// Its wall time `at` comes from the thread's anchor ([`wall`](crate::wall)),
+/// not from a read of the wall clock.
 pub(crate) async fn connect_once<S>(target: &Target<S>, started: Instant) -> CheckResult {
-    let at = SystemTime::now();
+    let at = crate::wall::wall_time(started.into_std());
     let timeout = target.check.timeout;
     let deadline = started + timeout;
     let outcome = tokio::time::timeout_at(deadline, connect(checked_address(target)))
