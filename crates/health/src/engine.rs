@@ -44,15 +44,21 @@ enum Probes<S> {
 
 impl<S: ServiceId> Probes<S> {
     /// Runs one check of `target`, `started` now; returns its result and
-    /// when it ended.
-    async fn check(&self, target: &Arc<Target<S>>, started: Instant) -> (CheckResult, Instant) {
+    /// when it ended. A connect check's timeout is `timer`, the task's own
+    /// (which the task sets to its next slot afterwards).
+    async fn check(
+        &self,
+        target: &Arc<Target<S>>,
+        started: Instant,
+        timer: Pin<&mut tokio::time::Sleep>,
+    ) -> (CheckResult, Instant) {
         match self {
             // Inline, no box: its future is small, where `check_once`'s
             // holds every kind's state (several KiB, which moving into a
             // box per check cost more than the rest of a connect check).
             // It reads the clock once, at its end (its latency).
             Probes::Real if matches!(target.check.kind, CheckKind::Connect) => {
-                let result = probe::connect_once(target, started).await;
+                let result = probe::connect_once(target, started, timer).await;
                 let ended = started + result.latency;
                 (result, ended)
             }
@@ -414,8 +420,12 @@ async fn run<S: ServiceId>(
         _ => 1,
     };
     let mut slot = first;
+    // One timer for the task's life, set to each slot in turn and, during a
+    // connect check, to its timeout: no timer made and dropped per check.
+    let sleep = tokio::time::sleep_until(slot);
+    tokio::pin!(sleep);
     loop {
-        tokio::time::sleep_until(slot).await;
+        sleep.as_mut().await;
         let Ok(permit) = context.permits.acquire_many(units).await else {
             return; // never closed
         };
@@ -426,7 +436,7 @@ async fn run<S: ServiceId>(
             counters: &context.counters,
             ok: false,
         };
-        let (result, ended) = context.probes.check(&target, started).await;
+        let (result, ended) = context.probes.check(&target, started, sleep.as_mut()).await;
         in_flight.ok = result.ok;
         drop(in_flight);
         drop(permit);
@@ -453,6 +463,7 @@ async fn run<S: ServiceId>(
             }
         }
         slot = next_slot(slot, interval, ended, grid);
+        sleep.as_mut().reset(slot);
     }
 }
 
