@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::schedule::{first_offset, next_slot};
+use crate::schedule::{first_offset, first_slot, grid, next_slot};
 use crate::state::State;
 use crate::stats::{Counters, Stats};
 use crate::{
@@ -44,15 +44,21 @@ enum Probes<S> {
 
 impl<S: ServiceId> Probes<S> {
     /// Runs one check of `target`, `started` now; returns its result and
-    /// when it ended.
-    async fn check(&self, target: &Arc<Target<S>>, started: Instant) -> (CheckResult, Instant) {
+    /// when it ended. A connect check's timeout is `timer`, the task's own
+    /// (which the task sets to its next slot afterwards).
+    async fn check(
+        &self,
+        target: &Arc<Target<S>>,
+        started: Instant,
+        timer: Pin<&mut tokio::time::Sleep>,
+    ) -> (CheckResult, Instant) {
         match self {
             // Inline, no box: its future is small, where `check_once`'s
             // holds every kind's state (several KiB, which moving into a
             // box per check cost more than the rest of a connect check).
             // It reads the clock once, at its end (its latency).
             Probes::Real if matches!(target.check.kind, CheckKind::Connect) => {
-                let result = probe::connect_once(target, started).await;
+                let result = probe::connect_once(target, started, timer).await;
                 let ended = started + result.latency;
                 (result, ended)
             }
@@ -113,6 +119,8 @@ pub struct Engine<S: ServiceId> {
     permits: usize,
     /// Where the checking tasks run, in turn (never empty).
     runtimes: Vec<Handle>,
+    /// The engine's start: the slots' grid is anchored here.
+    epoch: Instant,
     targets: Mutex<Targets<S>>,
 }
 
@@ -192,6 +200,7 @@ impl<S: ServiceId> Engine<S> {
             }),
             permits,
             runtimes,
+            epoch: Instant::now(),
             targets: Mutex::new(Targets::default()),
         }
     }
@@ -280,10 +289,15 @@ impl<S: ServiceId> Engine<S> {
         }
         let state = Arc::new(Mutex::new(state));
         let interval = target.check.interval.max(SHORTEST_INTERVAL);
-        let first = start + first_offset(&target.key, interval);
+        let first = first_slot(
+            self.epoch,
+            start,
+            first_offset(&target.key, interval),
+            grid(interval),
+        );
         tracing::debug!(
             service = %target.key.service, real = %target.key.real,
-            offset_ms = (first - start).as_millis() as u64, "check started"
+            offset_ms = first.saturating_duration_since(start).as_millis() as u64, "check started"
         );
         let task = runtime.spawn(run(
             Arc::clone(&self.context),
@@ -416,6 +430,7 @@ async fn run<S: ServiceId>(
 ) {
     let target = Arc::new(target);
     let interval = target.check.interval.max(SHORTEST_INTERVAL);
+    let grid = grid(interval);
     let units = match target.check.kind {
         CheckKind::External(_) => 2,
         // The control connection and the data connection.
@@ -423,8 +438,12 @@ async fn run<S: ServiceId>(
         _ => 1,
     };
     let mut slot = first;
+    // One timer for the task's life, set to each slot in turn and, during a
+    // connect check, to its timeout: no timer made and dropped per check.
+    let sleep = tokio::time::sleep_until(slot);
+    tokio::pin!(sleep);
     loop {
-        tokio::time::sleep_until(slot).await;
+        sleep.as_mut().await;
         let Ok(permit) = context.permits.acquire_many(units).await else {
             return; // never closed
         };
@@ -435,7 +454,7 @@ async fn run<S: ServiceId>(
             counters: &context.counters,
             ok: false,
         };
-        let (result, ended) = context.probes.check(&target, started).await;
+        let (result, ended) = context.probes.check(&target, started, sleep.as_mut()).await;
         in_flight.ok = result.ok;
         drop(in_flight);
         drop(permit);
@@ -461,7 +480,8 @@ async fn run<S: ServiceId>(
                 );
             }
         }
-        slot = next_slot(slot, interval, ended);
+        slot = next_slot(slot, interval, ended, grid);
+        sleep.as_mut().reset(slot);
     }
 }
 
@@ -608,7 +628,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_check_longer_than_the_interval_is_followed_at_once() {
+    async fn a_check_longer_than_the_interval_is_followed_at_the_next_grid_point() {
         let log = Log::default();
         let t0 = Instant::now();
         let (engine, _rx) = engine(64, &log);
@@ -616,9 +636,23 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(100)).await;
         let long = starts(&log, "long", t0);
         assert!(long.len() >= 6, "{long:?}");
+        // Each start at most a grid step (10 ms) and the timer's tick after
+        // the previous check's end, and on the grid: its slot is a grid point.
+        let offset = first_offset(&key("long"), INTERVAL);
+        let g = grid(INTERVAL);
         for w in long.windows(2) {
             let gap = w[1] - w[0];
-            assert!(gap >= Duration::from_secs(15) && gap <= Duration::from_secs(15) + TICK * 2);
+            assert!(
+                gap >= Duration::from_secs(15) && gap <= Duration::from_secs(15) + g + TICK,
+                "{long:?}"
+            );
+        }
+        for at in &long {
+            let since_slot = (at.as_nanos() - offset.as_nanos()) % g.as_nanos();
+            assert!(
+                since_slot <= TICK.as_nanos(),
+                "{at:?} off the grid: {long:?}"
+            );
         }
         // The other target kept its own rhythm.
         let a = starts(&log, "a", t0);
@@ -664,6 +698,31 @@ mod tests {
         }
         assert!(delayed > 0, "the permits were never in the way: {c:?}");
         assert!(engine.stats().peak_in_flight <= 2);
+        engine.shutdown().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_target_added_later_starts_on_the_engines_grid() {
+        // Added 3.3004 s after the engine started: its first slot is the
+        // engine's next grid point (3.31 s) plus its offset, where a target
+        // of the same offset added at the start has its slots too.
+        let log = Log::default();
+        let t0 = Instant::now();
+        let (engine, _rx) = engine(64, &log);
+        engine.reconcile(vec![target("a")]);
+        tokio::time::sleep(Duration::from_micros(3_300_400)).await;
+        engine.reconcile(vec![target("a"), target("b")]);
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        let g = grid(INTERVAL);
+        let offset = first_offset(&key("b"), INTERVAL);
+        let first = Duration::from_millis(3_310) + offset;
+        let b = starts(&log, "b", t0);
+        assert!(b.len() >= 2, "{b:?}");
+        for (k, at) in b.iter().enumerate() {
+            let slot = first + INTERVAL * k as u32;
+            assert!(*at >= slot && *at <= slot + TICK, "{at:?} for {slot:?}");
+            assert_eq!(slot.as_nanos() % g.as_nanos(), 0);
+        }
         engine.shutdown().await;
     }
 

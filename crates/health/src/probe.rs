@@ -3,9 +3,11 @@
 //! http(s) checks themselves, bounded by the check's timeout as a whole.
 
 use std::fmt::Write as _;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::pin;
+use std::pin::{pin, Pin};
+use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
 use http_body_util::{BodyExt, Empty};
@@ -15,7 +17,7 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use config::model::{Pattern, Receive};
 
@@ -34,7 +36,9 @@ const AGENT: &str = concat!("ipvsctl-health/", env!("CARGO_PKG_VERSION"));
 /// one-off check from the command line.
 pub async fn check_once<S>(target: &Target<S>) -> CheckResult {
     if let CheckKind::Connect = target.check.kind {
-        return connect_once(target, Instant::now()).await;
+        let started = Instant::now();
+        let deadline = pin!(tokio::time::sleep_until(started));
+        return connect_once(target, started, deadline).await;
     }
     let at = SystemTime::now();
     let started = Instant::now();
@@ -48,13 +52,29 @@ pub async fn check_once<S>(target: &Target<S>) -> CheckResult {
 /// of a connect check; see the crate documentation). The engine gives the
 /// time it read already, and gets the end as `started + latency`: in the lab
 /// VM every clock read is a system call (its clocksource, HPET, has no vDSO).
-pub(crate) async fn connect_once<S>(target: &Target<S>, started: Instant) -> CheckResult {
-    let at = SystemTime::now();
+///
+/// Its wall time `at` comes from the thread's anchor ([`wall`](crate::wall)),
+/// not from a read of the wall clock. Its timeout is `deadline`, a timer the
+/// caller owns (the engine's task has one for its life, which also wakes it
+/// at its slots), set here to `started` + the check's timeout: no timer made
+/// and dropped per check.
+pub(crate) async fn connect_once<S>(
+    target: &Target<S>,
+    started: Instant,
+    mut deadline: Pin<&mut Sleep>,
+) -> CheckResult {
+    let at = crate::wall::wall_time(started.into_std());
     let timeout = target.check.timeout;
-    let deadline = started + timeout;
-    let outcome = tokio::time::timeout_at(deadline, connect(checked_address(target)))
-        .await
-        .unwrap_or_else(|_| Err(timed_out(timeout)));
+    deadline.as_mut().reset(started + timeout);
+    let mut connect = pin!(connect(checked_address(target)));
+    // As `tokio::time::timeout`: the connect first, then the deadline.
+    let outcome = std::future::poll_fn(|cx| {
+        if let Poll::Ready(outcome) = connect.as_mut().poll(cx) {
+            return Poll::Ready(outcome);
+        }
+        deadline.as_mut().poll(cx).map(|()| Err(timed_out(timeout)))
+    })
+    .await;
     result(at, started, outcome)
 }
 

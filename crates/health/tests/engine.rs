@@ -60,6 +60,42 @@ async fn a_down_target_comes_up_after_rise_successes() {
 }
 
 #[tokio::test]
+async fn a_connect_that_hangs_times_out_and_the_checks_go_on() {
+    // A full backlog: each connect hangs until the check's timeout (100 ms,
+    // the task's own timer), then the same timer wakes the task at its next
+    // slots: the failures keep coming, and the target comes up once the
+    // listener accepts again.
+    let (engine, mut rx) = engine();
+    let (addr, listener, fillers) = unaccepting().await;
+    let mut t = connect(addr, 1, 2, true);
+    t.check.timeout = Duration::from_millis(100);
+    t.check.interval = Duration::from_millis(150);
+    engine.reconcile(vec![t.clone()]);
+    let down = next(&mut rx, 10).await;
+    assert_eq!(
+        (down.health, down.reason.as_str()),
+        (Health::Down, "timed out after 100ms (2/2)"),
+        "{down:?}"
+    );
+    let waited = std::time::Instant::now();
+    while status(&engine, &t.key).consecutive_failed < 4 && waited.elapsed().as_secs() < 10 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(status(&engine, &t.key).consecutive_failed >= 4);
+    // Accept the queue away (and whatever comes after): the next check connects.
+    drop(fillers);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            drop(stream);
+        }
+    });
+    let up = next(&mut rx, 10).await;
+    assert_eq!(up.health, Health::Up, "{up:?}");
+    assert!(up.reason.starts_with("connected in "), "{up:?}");
+    engine.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_adopted_target_goes_down_after_fall_failures() {
     let (engine, mut rx) = engine();
     let t = connect(refused().await, 1, 3, true);
