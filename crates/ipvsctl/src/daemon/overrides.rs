@@ -90,7 +90,7 @@ pub enum Event {
     Weight(u32),
 }
 
-/// The one place an override's change is said (hooks attach here).
+/// The log line of an override's change (its hook event is `overriding::override_event`).
 pub fn announce(event: Event, key: &TargetKey<ServiceKey>, who: &str, reason: Option<&str>) {
     let real = ipvs::net::socket_text(&key.real.ip(), key.real.port());
     let what = match event {
