@@ -12,7 +12,7 @@
 //! ```text
 //! cargo run --release -p health --example bench_checks -- [--targets 10000] [--hung 50]
 //!     [--seconds 20] [--warmup 5] [--hung-kind connect|http]
-//!     [--threads 2 | --runtime multi]
+//!     [--threads 1 | --runtime multi]
 //! ```
 //!
 //! The engine runs as the daemon runs it: on `--threads` current-thread
@@ -63,7 +63,7 @@ fn options() -> Options {
         warmup: 5,
         hung_http: false,
         multi_thread: false,
-        threads: 2,
+        threads: 1,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
