@@ -135,7 +135,8 @@
 //!   check was half the engine's instructions.
 //! - Its connect (`connect`) skips tokio's `getsockopt(SO_ERROR)` when the
 //!   connect's readiness says it succeeded: socket, connect, epoll add and
-//!   delete, close.
+//!   delete, close. It closes with a reset (`SO_LINGER` 0, as keepalived):
+//!   no FIN exchange and no TIME_WAIT socket per check.
 //! - Slots on a 10 ms grid (see Scheduling): at 1,000 checks a second the
 //!   checking thread wakes ~100 times a second for ~10 checks each, not
 //!   ~1,000 times for one. Each wake-up is an `epoll_wait`, tokio's clock
@@ -153,6 +154,14 @@
 //! mostly tokio's: registering the socket with the reactor (a 128-byte
 //! aligned allocation, ~650 instructions in glibc's `posix_memalign`, and
 //! its release), the timer wheel, the wakers.
+//!
+//! Measured side by side in one lab VM run (`scripts/bench-checks-lab 20 12
+//! 4`: 1,000 reals checked once a second, 4 rounds): the checker process
+//! 463 µs of CPU a check against keepalived's 419 (1.10x; 0.86x to 1.2x
+//! round by round), the whole VM 592 µs against 589 (1.01x), every check on
+//! time (999 a second; keepalived 929). On the host (`bench_checks`,
+//! 10,000 checks a second, one check thread): 37–39% of a core, 1.5x a
+//! bare blocking connect+close measured right after.
 //!
 //! # HTTP stack: hyper 1 + hyper-util + tokio-rustls (ring)
 //!
