@@ -6,6 +6,18 @@
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 
+/// The service manager's variables, meant for the daemon alone: a child
+/// that inherited `NOTIFY_SOCKET` could tell systemd the daemon is ready,
+/// stopping or alive; `LISTEN_*` would hand it the daemon's sockets.
+pub const DAEMON_ONLY_VARIABLES: &[&str] = &[
+    "NOTIFY_SOCKET",
+    "WATCHDOG_PID",
+    "WATCHDOG_USEC",
+    "LISTEN_FDS",
+    "LISTEN_PID",
+    "LISTEN_FDNAMES",
+];
+
 /// Kills a child's whole process group (the child runs in its own:
 /// `process_group(0)`) when [`kill`](Self::kill)ed or dropped, unless
 /// [`disarm`](Self::disarm)ed once the child has been reaped (from then on

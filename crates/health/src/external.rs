@@ -58,7 +58,11 @@ pub(crate) async fn external<S>(
     let Some((program, rest)) = args.split_first() else {
         return Err("empty command".to_string());
     };
-    let mut child = tokio::process::Command::new(program)
+    let mut command = tokio::process::Command::new(program);
+    for var in crate::child::DAEMON_ONLY_VARIABLES {
+        command.env_remove(var);
+    }
+    let mut child = command
         .args(rest)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -107,9 +111,9 @@ pub(crate) async fn external<S>(
         .await;
     }
     let mut why = exit_text(status);
-    let first = String::from_utf8_lossy(line.split(|b| *b == b'\n').next().unwrap_or(&[]))
-        .trim()
-        .to_string();
+    // Printable: the reason goes into logs and hooks' environment, where a
+    // NUL byte cannot go.
+    let first = crate::db::printable(line.split(|b| *b == b'\n').next().unwrap_or(&[]));
     if !first.is_empty() {
         why.push_str(": ");
         why.push_str(&first);

@@ -158,3 +158,19 @@ async fn without_autoreload_nothing_is_watched() {
     assert_eq!(daemon.table.reals(&mail()), None);
     assert_eq!(daemon.stop().await, 0);
 }
+
+#[tokio::test]
+async fn an_edit_reloaded_by_hand_is_not_reloaded_again() {
+    let daemon = Running::start("autoreload-by-hand", WWW).await;
+    // The operator saves and reloads at once (SIGHUP, `ipvsctl reload`),
+    // before the watch's debounce has run out.
+    daemon.reload(&with_mail()).await;
+    until_mail(&daemon).await;
+    // A negative, shown by waiting ten times the debounce.
+    tokio::time::sleep(DEBOUNCE * 10).await;
+    assert_eq!(daemon.autoreloads(), 0, "the edit was reloaded twice");
+    // The next edit is reloaded as usual.
+    std::fs::write(daemon.config_file(), WWW).unwrap();
+    daemon.until_autoreloads(1).await;
+    assert_eq!(daemon.stop().await, 0);
+}

@@ -342,3 +342,31 @@ fn with_no_daemon_running_the_override_commands_say_so() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("70000 is not in 0..=65535"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_clients_hold_at_most_the_bound_and_the_next_one_waits_its_turn() {
+    let dir = scratch("bound");
+    let path = dir.join("ipvsctl.sock");
+    let listener = socket::bind(&path).unwrap();
+    let (controls, mut orders) = mpsc::unbounded_channel();
+    tokio::spawn(socket::serve(listener, controls));
+    // Clients that connect and say nothing.
+    let mut idle: Vec<UnixStream> = (0..socket::MAX_CONNECTIONS)
+        .map(|_| UnixStream::connect(&path).unwrap())
+        .collect();
+    // One more asks for the status: it waits in the backlog.
+    let mut late = UnixStream::connect(&path).unwrap();
+    late.write_all(b"{\"version\":1,\"request\":\"status\"}\n")
+        .unwrap();
+    let waited = tokio::time::timeout(std::time::Duration::from_millis(500), orders.recv()).await;
+    assert!(waited.is_err(), "a request past the bound was served");
+    // One idle client goes: the waiting one is served.
+    drop(idle.pop());
+    let order = tokio::time::timeout(std::time::Duration::from_secs(30), orders.recv())
+        .await
+        .expect("served once a slot is free")
+        .expect("the server is running");
+    assert!(matches!(order, Control::Status(_)));
+    drop(idle);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -247,6 +247,12 @@ async fn drains_disables_and_enables_are_events_and_the_last_real_out_brings_the
         Event::RealDisabled { .. }
     ));
     assert_eq!(next(&mut events).await.event, fallback_in());
+    // Enabling a real with no override, or disabling one twice, changes
+    // nothing: no event.
+    daemon.ask(Request::Enable(select("10.0.0.12", None))).await;
+    daemon
+        .ask(Request::Disable(select("10.0.0.11:80", None)))
+        .await;
     assert!(events.try_recv().is_err(), "one event too many");
     assert_eq!(daemon.stop().await, 0);
 }

@@ -82,9 +82,13 @@ fn www() -> ServiceKey {
 }
 
 fn real_down(hooks: Vec<Hook>) -> Fired {
+    real_down_in(www(), hooks)
+}
+
+fn real_down_in(service: ServiceKey, hooks: Vec<Hook>) -> Fired {
     Fired {
         event: Event::RealDown {
-            service: www(),
+            service,
             real: "10.0.0.11:80".parse().unwrap(),
             reason: "connect: connection refused".to_string(),
         },
@@ -280,8 +284,13 @@ async fn at_most_max_running_hooks_run_at_once() {
     let dir = Dir::new("max-running");
     let script = gated(&dir);
     let (emitter, reports) = runner(2, 16);
+    // Five virtuals (one program's jobs for one virtual run in turn).
     for n in 1..=5 {
-        emitter.send(real_down(vec![hook(&[&script, &n.to_string()], PATIENCE)]));
+        let service = ServiceKey::tcp(format!("10.0.0.{n}:80").parse().unwrap());
+        emitter.send(real_down_in(
+            service,
+            vec![hook(&[&script, &n.to_string()], PATIENCE)],
+        ));
     }
     let count = |text: &str, word: &str| text.lines().filter(|l| l.starts_with(word)).count();
     dir.until("log", |t| count(t, "start") == 2).await;
@@ -338,4 +347,46 @@ async fn beyond_the_queue_hooks_are_dropped_not_waited_for() {
         3
     );
     assert!(!Path::new(&dir.path("go-4")).exists());
+}
+
+#[tokio::test]
+async fn a_nul_in_a_value_does_not_stop_the_hook_and_systemd_variables_stay_with_the_daemon() {
+    let dir = Dir::new("nul");
+    let script = dir.script(
+        "env.sh",
+        &format!(
+            "printf '%s|%s|%s\\n' \"$IPVSCTL_REASON\" \"$1\" \"${{NOTIFY_SOCKET-unset}}\" > {}",
+            dir.path("out").display()
+        ),
+    );
+    // The daemon under systemd has NOTIFY_SOCKET; its hooks must not.
+    std::env::set_var("NOTIFY_SOCKET", "/run/systemd/notify");
+    let env = [("IPVSCTL_REASON", "bad\0reply".to_string())];
+    let ran = command::run(&[script, "arg\0x".to_string()], &env, PATIENCE).await;
+    assert_eq!(ran.result, Ok(()));
+    assert_eq!(dir.read("out"), "bad reply|arg x|unset\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_programs_jobs_for_one_virtual_run_in_turn_in_the_order_of_their_events() {
+    let dir = Dir::new("lanes");
+    let script = gated(&dir);
+    // Room for four at once, but these three are one program for one
+    // virtual (as `fallbackcommand start` then `stop`): one at a time.
+    let (emitter, reports) = runner(4, 16);
+    for n in 1..=3 {
+        emitter.send(real_down(vec![hook(&[&script, &n.to_string()], PATIENCE)]));
+    }
+    for n in 1..=3 {
+        dir.until("log", |t| t.lines().any(|l| l == format!("start {n}")))
+            .await;
+        std::fs::write(dir.path(&format!("go-{n}")), "").unwrap();
+        dir.until("log", |t| t.lines().any(|l| l == format!("end {n}")))
+            .await;
+    }
+    until_reports(&reports, 3).await;
+    assert_eq!(
+        dir.read("log"),
+        "start 1\nend 1\nstart 2\nend 2\nstart 3\nend 3\n"
+    );
 }

@@ -55,9 +55,16 @@ pub struct AutoReload {
 /// A watch in force: dropping it stops the watcher and its task.
 struct Watching {
     files: Vec<PathBuf>,
+    /// What the files held at the last reload, whoever asked for it.
+    baseline: Baseline,
     _watcher: RecommendedWatcher,
     task: JoinHandle<()>,
 }
+
+/// What the files held at the last reload, shared by the loop (which
+/// sets it at every reload: SIGHUP, `ipvsctl reload` or this watch) and
+/// the debounce task (which reloads only when the files differ from it).
+type Baseline = Arc<std::sync::Mutex<Fingerprint>>;
 
 impl Drop for Watching {
     fn drop(&mut self) {
@@ -72,6 +79,19 @@ impl AutoReload {
         Self {
             reloads,
             watching: None,
+        }
+    }
+
+    /// A reload is being made (whatever asked for it): the files as they
+    /// are now are what the watch compares with, so an edit already
+    /// reloaded by hand does not reload a second time.
+    pub fn reloading(&self) {
+        if let Some(watching) = &self.watching {
+            let now = fingerprint(&watching.files);
+            *watching
+                .baseline
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = now;
         }
     }
 
@@ -141,10 +161,16 @@ fn watch(files: &[PathBuf], reloads: UnboundedSender<Control>) -> notify::Result
         watcher.watch(&dir, RecursiveMode::NonRecursive)?;
     }
     let files = files.to_vec();
-    let baseline = fingerprint(&files);
-    let task = tokio::spawn(debounce(wake, files.clone(), baseline, reloads));
+    let baseline = Arc::new(std::sync::Mutex::new(fingerprint(&files)));
+    let task = tokio::spawn(debounce(
+        wake,
+        files.clone(),
+        Arc::clone(&baseline),
+        reloads,
+    ));
     Ok(Watching {
         files,
+        baseline,
         _watcher: watcher,
         task,
     })
@@ -182,7 +208,7 @@ fn contents(path: &Path) -> Option<Vec<u8>> {
 pub(crate) async fn debounce(
     wake: Arc<Notify>,
     files: Vec<PathBuf>,
-    mut baseline: Fingerprint,
+    baseline: Baseline,
     reloads: UnboundedSender<Control>,
 ) {
     loop {
@@ -194,10 +220,15 @@ pub(crate) async fn debounce(
             }
         }
         let now = fingerprint(&files);
-        if now == baseline {
-            continue;
+        {
+            let mut last = baseline
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if now == *last {
+                continue;
+            }
+            *last = now;
         }
-        baseline = now;
         info!("autoreload: the configuration changed");
         if reloads.send(Control::Reload(None)).is_err() {
             return;
@@ -228,7 +259,7 @@ mod tests {
         let wake = Arc::new(Notify::new());
         let (sender, reloads) = mpsc::unbounded_channel();
         let files = vec![file.clone()];
-        let baseline = fingerprint(&files);
+        let baseline = Arc::new(std::sync::Mutex::new(fingerprint(&files)));
         tokio::spawn(debounce(wake.clone(), files, baseline, sender));
         Debounced {
             file,

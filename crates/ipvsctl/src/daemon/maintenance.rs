@@ -193,15 +193,31 @@ mod c_address {
 }
 
 /// One scan of every watched directory; the error of each directory that
-/// could not be read.
-fn scan_all(watched: &Watched, names: &mut HostNames) -> (Found, Vec<String>) {
+/// could not be read. A directory that cannot be read keeps what it held
+/// at the `previous` scan: an NFS blip or a permission change must not put
+/// every real it holds out back in.
+fn scan_all(
+    watched: &Watched,
+    names: &mut HostNames,
+    previous: Option<&Found>,
+) -> (Found, Vec<String>) {
     let mut found = Found::new();
     let mut errors = Vec::new();
     for (dir, reals) in watched {
         let files = match scan(dir) {
             Ok(files) => files,
             Err(e) => {
-                errors.push(format!("maintenance_dir {}: {e}", dir.display()));
+                errors.push(format!(
+                    "maintenance_dir {}: {e} (its reals stay as they were)",
+                    dir.display()
+                ));
+                for key in reals {
+                    if let Some(marker) = previous.and_then(|p| p.get(key)) {
+                        if marker.file.parent() == Some(dir.as_path()) {
+                            found.insert(key.clone(), marker.clone());
+                        }
+                    }
+                }
                 continue;
             }
         };
@@ -231,7 +247,7 @@ fn scan_all(watched: &Watched, names: &mut HostNames) -> (Found, Vec<String>) {
 
 /// One scan, off the loop (used once at start).
 pub async fn scan_once(watched: Watched) -> Found {
-    tokio::task::spawn_blocking(move || scan_all(&watched, &mut HostNames::default()).0)
+    tokio::task::spawn_blocking(move || scan_all(&watched, &mut HostNames::default(), None).0)
         .await
         .unwrap_or_default()
 }
@@ -253,8 +269,9 @@ pub async fn watch(mut watched: channel::Receiver<Watched>, found: mpsc::Sender<
             continue;
         }
         let mut cache = names.take().unwrap_or_default();
+        let previous = last.clone();
         let Ok((now, errors, cache)) = tokio::task::spawn_blocking(move || {
-            let (now, errors) = scan_all(&current, &mut cache);
+            let (now, errors) = scan_all(&current, &mut cache, previous.as_ref());
             (now, errors, cache)
         })
         .await
@@ -370,5 +387,33 @@ mod tests {
         assert!(!found.contains(".hidden"));
         let _ = std::fs::remove_dir_all(&dir);
         assert!(scan(&dir).is_err());
+    }
+
+    #[test]
+    fn a_directory_that_cannot_be_read_keeps_its_reals_as_they_were() {
+        let dir = std::env::temp_dir().join(format!("ipvsctl-maint-gone-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("10.0.0.2"), "").unwrap();
+        let key = |real: &str| TargetKey {
+            service: ServiceKey::tcp("10.0.0.1:80".parse().unwrap()),
+            real: real.parse().unwrap(),
+        };
+        let watched: Watched = vec![(dir.clone(), vec![key("10.0.0.2:80"), key("10.0.0.3:80")])];
+        let mut names = HostNames::default();
+        let (first, errors) = scan_all(&watched, &mut names, None);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            first.keys().cloned().collect::<Vec<_>>(),
+            [key("10.0.0.2:80")]
+        );
+        // The directory goes away (an NFS mount gone, a rename): an error,
+        // and the real held out stays out.
+        std::fs::remove_dir_all(&dir).unwrap();
+        let (then, errors) = scan_all(&watched, &mut names, Some(&first));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(then, first);
+        // Without a previous scan (at start) there is nothing to keep.
+        assert!(scan_all(&watched, &mut names, None).0.is_empty());
     }
 }

@@ -117,7 +117,18 @@ impl Overrides {
         let entries = match store.load() {
             Ok(entries) => entries.into_iter().collect(),
             Err(e) => {
-                error!("overrides: {e:#}; going on without them");
+                // Kept aside, so that the next change, which rewrites the
+                // file, does not lose what the operator had set.
+                let aside = store
+                    .path()
+                    .with_extension(format!("json.bad-{}", now_unix()));
+                match std::fs::rename(store.path(), &aside) {
+                    Ok(()) => error!(
+                        "overrides: {e:#}; going on without them (the file is kept as {})",
+                        aside.display()
+                    ),
+                    Err(_) => error!("overrides: {e:#}; going on without them"),
+                }
                 BTreeMap::new()
             }
         };
@@ -345,7 +356,11 @@ check = { type = "connect", port = 80 }
 "#;
 
     fn config() -> Config {
-        let dir = std::env::temp_dir().join(format!("ipvsctl-select-{}", std::process::id()));
+        // A folder per call: tests run in parallel.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("ipvsctl-select-{}-{call}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("site.toml");
         std::fs::write(&path, SITE).unwrap();
@@ -449,10 +464,22 @@ check = { type = "connect", port = 80 }
             again.holds(&keys[1].service),
             HashMap::from([(keys[1].real, Hold::Weight(5))])
         );
-        // A corrupt file: no overrides, and the daemon goes on.
+        // A corrupt file: no overrides, and the daemon goes on; the file is
+        // kept aside for the operator, not overwritten by the next change.
         std::fs::write(store.path(), "{ not json").unwrap();
         assert!(store.load().is_err());
-        assert!(Overrides::load(store).entries.is_empty());
+        assert!(Overrides::load(store.clone()).entries.is_empty());
+        assert!(!store.path().exists());
+        let aside: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("overrides.json.bad-"))
+            .collect();
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join(&aside[0])).unwrap(),
+            "{ not json"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

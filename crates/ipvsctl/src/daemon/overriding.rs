@@ -82,6 +82,13 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             Ok(keys) => keys,
             Err(message) => return Response::Error(message),
         };
+        // Only a real whose override changes is an event (an `enable` of a
+        // real with none, or a second drain, tells the hooks nothing).
+        let changed: Vec<TargetKey<ServiceKey>> = keys
+            .iter()
+            .filter(|key| self.overrides.get(key).map(|o| o.action) != action)
+            .cloned()
+            .collect();
         self.overrides
             .set(&keys, action, who, selection.reason.as_deref());
         self.publish_overrides();
@@ -89,7 +96,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             Some(why) => format!("{why} (by {who})"),
             None => format!("by {who}"),
         };
-        for key in &keys {
+        for key in &changed {
             self.emit(override_event(key, action, reason.clone()));
         }
         let services: BTreeSet<ServiceKey> = keys.iter().map(|k| k.service).collect();

@@ -20,6 +20,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
     /// happened.
     pub(super) fn reload(&mut self) -> ReloadOutcome {
         self.notifier.reloading();
+        self.autoreload.reloading();
         self.reloading = true;
         let outcome = self.reload_files();
         self.reloading = false;

@@ -161,12 +161,26 @@ fn request_name(request: &Request) -> &'static str {
     }
 }
 
-/// Accepts connections (until the runtime ends).
+/// Connections served at once; more wait in the listen backlog. A client
+/// that connects and says nothing holds one for at most 5 s.
+pub const MAX_CONNECTIONS: usize = 32;
+
+/// Accepts connections (until the runtime ends), at most
+/// [`MAX_CONNECTIONS`] at once: whoever may connect (a `[control] group`)
+/// cannot use up the daemon's descriptors, which its checks need.
 pub async fn serve(listener: UnixListener, controls: UnboundedSender<Control>) {
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
+        let Ok(slot) = std::sync::Arc::clone(&slots).acquire_owned().await else {
+            return; // never closed
+        };
         match listener.accept().await {
             Ok((stream, _)) => {
-                tokio::spawn(answer(stream, controls.clone()));
+                let controls = controls.clone();
+                tokio::spawn(async move {
+                    answer(stream, controls).await;
+                    drop(slot);
+                });
             }
             // Out of descriptors, say: let a check end first.
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,

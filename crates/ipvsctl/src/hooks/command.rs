@@ -57,6 +57,12 @@ async fn read_some<R: AsyncRead + Unpin>(pipe: &mut Option<R>, buf: &mut [u8]) -
     (n > 0).then_some(n)
 }
 
+/// `text` with any NUL byte (which no argument or variable can hold) made
+/// a space: a value from outside (a check's reason) never stops a hook.
+fn without_nul(text: &str) -> String {
+    text.replace('\0', " ")
+}
+
 /// Runs `argv` with `env` added to the daemon's environment (its own
 /// `IPVSCTL_*` removed), for at most `timeout`.
 pub async fn run(argv: &[String], env: &[(&'static str, String)], timeout: Duration) -> Ran {
@@ -73,16 +79,16 @@ pub async fn run(argv: &[String], env: &[(&'static str, String)], timeout: Durat
     let deadline = Instant::now() + timeout;
     let mut command = tokio::process::Command::new(program);
     command
-        .args(args)
+        .args(args.iter().map(|a| without_nul(a)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    for var in VARIABLES {
+    for var in VARIABLES.iter().chain(health::child::DAEMON_ONLY_VARIABLES) {
         command.env_remove(var);
     }
-    command.envs(env.iter().map(|(k, v)| (k, v)));
+    command.envs(env.iter().map(|(k, v)| (k, without_nul(v))));
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(e) => {

@@ -7,7 +7,10 @@
 //! [`Emitter`](crate::daemon::events::Emitter) (a bounded channel, never
 //! waited on); [`run`], on a task of its own, turns each into jobs, keeps
 //! at most `queue` of them waiting (more are dropped, with a log line) and
-//! runs at most `hooks_max_running` at once. A hook never delays a check
+//! runs at most `hooks_max_running` at once. The jobs of one program for
+//! one virtual run one at a time, in the order of their events (as
+//! ldirectord ran its commands): a `fallbackcommand stop` never overtakes
+//! the `start` before it, and mails about a real come in order. A hook never delays a check
 //! or a table change, and each is bounded in time (its `timeout`, then its
 //! process group is killed) and in output ([`command::OUTPUT_LIMIT`]).
 //!
@@ -20,7 +23,7 @@
 pub mod command;
 pub mod environment;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -41,6 +44,19 @@ struct Job {
     hook: Hook,
     event: HookEvent,
     env: Arc<Vec<(&'static str, String)>>,
+    /// Jobs of one lane (a program, for a virtual) run one at a time.
+    lane: String,
+}
+
+/// The lane of `hook`'s job for an event: its program and the event's
+/// virtual (none for the daemon's own events).
+fn lane(hook: &Hook, env: &[(&'static str, String)]) -> String {
+    let program = hook.command.first().map_or("", String::as_str);
+    let service = env
+        .iter()
+        .find(|(name, _)| *name == "IPVSCTL_SERVICE")
+        .map_or("", |(_, value)| value.as_str());
+    format!("{program}\n{service}")
 }
 
 /// What the runner did, for the log (or a test).
@@ -76,13 +92,23 @@ pub async fn run(
 ) {
     let mut waiting: VecDeque<Job> = VecDeque::new();
     let mut running: JoinSet<Report> = JoinSet::new();
+    let mut lanes: HashMap<tokio::task::Id, String> = HashMap::new();
+    let mut busy: HashSet<String> = HashSet::new();
     let mut open = true;
     loop {
         while running.len() < max_running.load(Ordering::Relaxed).max(1) {
-            let Some(job) = waiting.pop_front() else {
+            // The first job waiting whose lane is free: a lane's jobs keep
+            // their order.
+            let Some(next) = waiting.iter().position(|j| !busy.contains(&j.lane)) else {
                 break;
             };
-            running.spawn(run_job(job));
+            let Some(job) = waiting.remove(next) else {
+                break;
+            };
+            busy.insert(job.lane.clone());
+            let lane = job.lane.clone();
+            let task = running.spawn(run_job(job));
+            lanes.insert(task.id(), lane);
         }
         if !open && waiting.is_empty() && running.is_empty() {
             return;
@@ -98,13 +124,21 @@ pub async fn run(
                             report(Report::Dropped { event, program });
                             continue;
                         }
-                        waiting.push_back(Job { hook, event, env: Arc::clone(&env) });
+                        let lane = lane(&hook, &env);
+                        waiting.push_back(Job { hook, event, env: Arc::clone(&env), lane });
                     }
                 }
                 None => open = false,
             },
-            Some(done) = running.join_next(), if !running.is_empty() => {
-                if let Ok(done) = done {
+            Some(done) = running.join_next_with_id(), if !running.is_empty() => {
+                let id = match &done {
+                    Ok((id, _)) => *id,
+                    Err(e) => e.id(),
+                };
+                if let Some(lane) = lanes.remove(&id) {
+                    busy.remove(&lane);
+                }
+                if let Ok((_, done)) = done {
                     report(done);
                 }
             }
