@@ -256,3 +256,27 @@ async fn drains_disables_and_enables_are_events_and_the_last_real_out_brings_the
     assert!(events.try_recv().is_err(), "one event too many");
     assert_eq!(daemon.stop().await, 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_fallback_the_kernel_refused_is_no_event_until_it_is_in() {
+    let (daemon, mut events) = Running::start_with_events("events-refused", SITE).await;
+    daemon.health(&www(), "10.0.0.11:80", Up);
+    assert_eq!(next(&mut events).await.event, up(www(), "10.0.0.11:80"));
+    daemon.until_reals(&www(), &[("10.0.0.11:80", 1)]).await;
+    // The last real goes down, and the kernel refuses the fallback.
+    daemon.table.refuse(Some("127.0.0.1:80"));
+    daemon.health(&www(), "10.0.0.11:80", Down);
+    assert_eq!(next(&mut events).await.event, down("10.0.0.11:80"));
+    daemon.until_reals(&www(), &[]).await;
+    assert!(
+        events.try_recv().is_err(),
+        "fallback-in without the fallback"
+    );
+    // The kernel takes it at the next re-plan: now it is an event.
+    daemon.table.refuse(None);
+    daemon.health(&www(), "10.0.0.12:80", Down);
+    assert_eq!(next(&mut events).await.event, down("10.0.0.12:80"));
+    assert_eq!(next(&mut events).await.event, fallback_in());
+    daemon.until_reals(&www(), &[("127.0.0.1:80", 1)]).await;
+    assert_eq!(daemon.stop().await, 0);
+}

@@ -117,7 +117,6 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             ));
             actual.extend(entry);
         }
-        self.note_fallbacks(&desired_services);
         let managed: BTreeSet<ServiceKey> =
             desired_services.iter().map(|d| d.service.key).collect();
         let plan = planner::plan(
@@ -128,7 +127,11 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 prune: false,
             },
         );
-        self.execute(&plan);
+        // The fallback's events once the kernel has it so (a refused
+        // write is tried again, and told, at the next re-plan).
+        if self.execute(&plan) {
+            self.note_fallbacks(&desired_services);
+        }
         Ok(())
     }
 
@@ -157,7 +160,6 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 )
             })
             .collect();
-        self.note_fallbacks(&desired_services);
         let managed = self.record.load();
         let plan = planner::plan(
             &desired_services,
@@ -170,7 +172,9 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         for key in &plan.left_alone {
             info!("left alone: {key} (not declared here)");
         }
-        self.execute(&plan);
+        if self.execute(&plan) {
+            self.note_fallbacks(&desired_services);
+        }
         let wanted: BTreeSet<_> = desired_services.iter().map(|d| d.service.key).collect();
         self.record.save(&wanted)?;
         let changes = crate::sync_daemons::plan(&mut self.table, &self.config)?;
@@ -186,9 +190,14 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         Ok(())
     }
 
-    fn execute(&mut self, plan: &Plan) {
-        if let Err(e) = execute::table_changes(&mut self.table, &plan.changes, &mut Log) {
-            error!("cannot write the table: {e}");
+    /// Makes the plan's changes; whether the kernel took every one.
+    fn execute(&mut self, plan: &Plan) -> bool {
+        match execute::table_changes(&mut self.table, &plan.changes, &mut Log) {
+            Ok(refused) => refused == 0,
+            Err(e) => {
+                error!("cannot write the table: {e}");
+                false
+            }
         }
     }
 }

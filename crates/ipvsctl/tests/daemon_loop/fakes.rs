@@ -30,6 +30,8 @@ use tokio::task::JoinHandle;
 pub struct MemoryTable {
     entries: Arc<Mutex<Vec<TableEntry>>>,
     settings: Arc<Mutex<KernelSettings>>,
+    /// While set, the kernel refuses to add this destination.
+    refused: Arc<Mutex<Option<SocketAddr>>>,
 }
 
 /// The timeouts and sysctls, in memory: the kernel's defaults at first.
@@ -80,6 +82,12 @@ impl MemoryTable {
             .collect();
         reals.sort();
         Some(reals)
+    }
+
+    /// From now on the kernel refuses to add `real` (`None`: refuses
+    /// nothing), as it may for lack of memory or a module.
+    pub fn refuse(&self, real: Option<&str>) {
+        *self.refused.lock().unwrap() = real.map(|r| r.parse().unwrap());
     }
 
     /// What an operator does with `ipvsadm -a` or `-e`: puts a destination
@@ -194,11 +202,21 @@ impl Table for MemoryTable {
     }
 
     fn execute(&mut self, operations: &[Operation]) -> ipvs::Result<Vec<OperationFailure>> {
+        let refused = *self.refused.lock().unwrap();
         let mut entries = self.lock();
-        for operation in operations {
-            apply(&mut entries, operation);
+        let mut failures = Vec::new();
+        for (index, operation) in operations.iter().enumerate() {
+            match operation {
+                Operation::AddDestination(_, d) if Some(d.address) == refused => {
+                    failures.push(OperationFailure {
+                        index,
+                        error: ipvs::Error::Protocol(format!("{operation}: refused by the test")),
+                    });
+                }
+                _ => apply(&mut entries, operation),
+            }
         }
-        Ok(Vec::new())
+        Ok(failures)
     }
 
     fn sync_daemons(&mut self) -> ipvs::Result<Vec<SyncDaemon>> {
