@@ -78,8 +78,9 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             .collect();
     }
 
-    /// After a re-plan of `planned`: a fallback that went in or out is an
-    /// event; virtuals no longer declared are forgotten.
+    /// After a re-plan of `planned` that the kernel took whole: a fallback
+    /// that went in or out is an event; virtuals no longer declared are
+    /// forgotten.
     pub(super) fn note_fallbacks(&mut self, planned: &[DesiredService]) {
         let mut events = Vec::new();
         for d in planned {
