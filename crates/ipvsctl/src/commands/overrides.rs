@@ -125,6 +125,10 @@ fn wait_for_zero(reals: &[ChangedReal], timeout: Duration) -> anyhow::Result<boo
     let mut said = start;
     loop {
         let mut active = 0u64;
+        // Reals out of the table (down, in a virtual that is not
+        // quiescent): the kernel keeps their connections until they end or
+        // expire, but no longer counts them.
+        let mut absent = 0usize;
         for (service, real) in &keys {
             let destinations = match table.destinations(service) {
                 Ok(d) => d,
@@ -132,17 +136,26 @@ fn wait_for_zero(reals: &[ChangedReal], timeout: Duration) -> anyhow::Result<boo
                 Err(e) if e.kind() == Some(&ipvs::ErrorKind::NoSuchService) => continue,
                 Err(e) => return Err(anyhow::Error::new(e).context("cannot read the table")),
             };
-            active += destinations
+            let mut found = destinations
                 .iter()
                 .filter(|d| d.destination.address == *real)
-                .map(|d| u64::from(d.active_connections))
-                .sum::<u64>();
+                .peekable();
+            if found.peek().is_none() {
+                absent += 1;
+            }
+            active += found.map(|d| u64::from(d.active_connections)).sum::<u64>();
         }
         if active == 0 {
             println!(
                 "no active connections left after {}s",
                 start.elapsed().as_secs()
             );
+            if absent > 0 {
+                println!(
+                    "({absent} of them out of the table, down: the kernel no longer counts \
+                     their connections, which end or expire on their own)"
+                );
+            }
             return Ok(true);
         }
         if start.elapsed() >= timeout {
