@@ -13,7 +13,7 @@ use crate::words::{CheckType, CHECK_TYPE, HTTP_METHOD, SIP_TRANSPORT};
 use super::check_kinds::{self, DNS_ONLY};
 use super::mail;
 use super::password;
-use super::values::{count, or_default, ranged, seconds};
+use super::values::{self, count, or_default, ranged, seconds, CommandTexts};
 use super::Defaults;
 
 /// The keys only HTTP and HTTPS checks have.
@@ -238,45 +238,12 @@ fn kind(
 
 /// `command`: an absolute program and its arguments, run without a shell.
 fn command(checker: &mut Checker<'_>, c: &Fields<'_>) -> Option<Vec<String>> {
-    let Some(item) = c.get("command") else {
-        checker.error(
-            &c.span,
-            Some(c.key("command")),
-            "missing: [\"/path/prog\", \"{ip}\", \"{port}\"]",
-        );
-        return None;
+    let texts = CommandTexts {
+        missing: "missing: [\"/path/prog\", \"{ip}\", \"{port}\"]",
+        not_array: "expected an array of strings: [\"/path/prog\", \"{ip}\"]",
+        empty: "the program must be an absolute path (it runs without a shell)",
     };
-    let Value::Array(words) = &item.value else {
-        checker.error(
-            &item.span,
-            Some(c.key("command")),
-            "expected an array of strings: [\"/path/prog\", \"{ip}\"]",
-        );
-        return None;
-    };
-    let mut command = Vec::new();
-    for word in words {
-        match &word.value {
-            Value::String(s) => command.push(s.clone()),
-            other => {
-                checker.error(
-                    &word.span,
-                    Some(c.key("command")),
-                    format!("expected a string, found {}", other.kind()),
-                );
-                return None;
-            }
-        }
-    }
-    if command.first().is_none_or(|p| !p.starts_with('/')) {
-        checker.error(
-            &item.span,
-            Some(c.key("command")),
-            "the program must be an absolute path (it runs without a shell)",
-        );
-        return None;
-    }
-    Some(command)
+    values::command(checker, c, &texts).map(|(command, _)| command)
 }
 
 /// `request`, `receive`, `status`, `host`, `method`, `verify`.

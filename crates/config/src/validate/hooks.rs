@@ -23,7 +23,7 @@ use crate::tree::{Item, Value};
 use crate::words::HOOK_EVENT;
 
 use super::origin;
-use super::values::{ranged, seconds};
+use super::values::{self, ranged, seconds, CommandTexts};
 
 /// The hooks of a table's `hook` array of tables (none when absent).
 pub(super) fn hooks(checker: &mut Checker<'_>, fields: &Fields<'_>) -> Vec<Hook> {
@@ -139,50 +139,18 @@ fn known() -> String {
     names.join(", ")
 }
 
-/// `command`: an absolute program and its arguments, run without a shell.
+/// `command`: an absolute program and its arguments, run without a shell;
+/// a program this machine cannot run is a warning (files are often checked
+/// away from the director).
 fn command(checker: &mut Checker<'_>, h: &Fields<'_>) -> Option<Vec<String>> {
-    let Some(item) = h.get("command") else {
-        checker.error(
-            &h.span,
-            Some(h.key("command")),
-            "missing: [\"/path/prog\", \"{event}\", \"{virtual}\"]",
-        );
-        return None;
-    };
-    let Value::Array(words) = &item.value else {
-        checker.error(
-            &item.span,
-            Some(h.key("command")),
+    let texts = CommandTexts {
+        missing: "missing: [\"/path/prog\", \"{event}\", \"{virtual}\"]",
+        not_array:
             "expected an array of strings: [\"/path/prog\", \"{event}\"] (it runs without a shell)",
-        );
-        return None;
+        empty: "empty: no program",
     };
-    let mut command = Vec::new();
-    for word in words {
-        match &word.value {
-            Value::String(s) => command.push(s.clone()),
-            other => {
-                checker.error(
-                    &word.span,
-                    Some(h.key("command")),
-                    format!("expected a string, found {}", other.kind()),
-                );
-                return None;
-            }
-        }
-    }
-    let Some(program) = command.first() else {
-        checker.error(&item.span, Some(h.key("command")), "empty: no program");
-        return None;
-    };
-    if !program.starts_with('/') {
-        checker.error(
-            &item.span,
-            Some(h.key("command")),
-            "the program must be an absolute path (it runs without a shell)",
-        );
-        return None;
-    }
+    let (command, item) = values::command(checker, h, &texts)?;
+    let program = command.first()?;
     if let Some(why) = not_executable(Path::new(program)) {
         checker.warning(
             &item.span,

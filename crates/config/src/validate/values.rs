@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Values many tables share: seconds, counts, integers in a range, and
-//! endpoints (`ip:port`, `[v6]:port`, or a bare address).
+//! Values many tables share: seconds, counts, integers in a range,
+//! endpoints (`ip:port`, `[v6]:port`, or a bare address), and commands.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::fields::{Checker, Fields};
+use crate::tree::{Item, Value};
 
 /// Seconds, more than 0 and at most a day; an integer or a float.
 pub(super) fn seconds(
@@ -117,4 +118,52 @@ pub(super) fn directory(
         return None;
     }
     Some(std::path::PathBuf::from(text))
+}
+
+/// What [`command`] says of a `command` left out, not an array, or empty.
+pub(super) struct CommandTexts {
+    pub(super) missing: &'static str,
+    pub(super) not_array: &'static str,
+    pub(super) empty: &'static str,
+}
+
+/// `command`: a program (an absolute path) and its arguments, run without
+/// a shell (an external check's, a hook's); with its item, for what the
+/// caller says of it.
+pub(super) fn command<'t>(
+    checker: &mut Checker<'_>,
+    fields: &Fields<'t>,
+    texts: &CommandTexts,
+) -> Option<(Vec<String>, &'t Item)> {
+    let Some(item) = fields.get("command") else {
+        checker.error(&fields.span, Some(fields.key("command")), texts.missing);
+        return None;
+    };
+    let Value::Array(words) = &item.value else {
+        checker.error(&item.span, Some(fields.key("command")), texts.not_array);
+        return None;
+    };
+    let mut command = Vec::new();
+    for word in words {
+        match &word.value {
+            Value::String(s) => command.push(s.clone()),
+            other => {
+                checker.error(
+                    &word.span,
+                    Some(fields.key("command")),
+                    format!("expected a string, found {}", other.kind()),
+                );
+                return None;
+            }
+        }
+    }
+    let message = match command.first() {
+        None => texts.empty,
+        Some(program) if !program.starts_with('/') => {
+            "the program must be an absolute path (it runs without a shell)"
+        }
+        Some(_) => return Some((command, item)),
+    };
+    checker.error(&item.span, Some(fields.key("command")), message);
+    None
 }
