@@ -12,9 +12,10 @@ mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::daemon::Daemon;
 use common::dr_site::{wait_for, Site};
 use common::{ipvsadm, ipvsctl, namespace, saved, stdout, write};
 
@@ -72,73 +73,6 @@ fn line_has(text: &str, first: &str, then: &str) -> bool {
         .any(|rest| rest.contains(then))
 }
 
-/// `ipvsctl run` as a child, logging to a file of its own.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(state: &Path, config: &str, log: &str) -> Daemon {
-        let log = state.join(log);
-        let file = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_ipvsctl"))
-            .args(["run", config])
-            .env("IPVSCTL_STATE_DIR", state)
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap();
-        Daemon { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn signal(&self, signal: libc::c_int) {
-        // SAFETY: sends a signal to our own child.
-        let rc = unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
-        assert_eq!(rc, 0, "kill: {}", std::io::Error::last_os_error());
-    }
-
-    fn running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// Waits at most 15 s for the daemon to exit.
-    fn wait(&mut self) -> ExitStatus {
-        let mut status = None;
-        let exited = wait_for(15, || {
-            status = self.child.try_wait().unwrap();
-            status.is_some()
-        });
-        assert!(exited, "the daemon did not exit\n{}", self.context());
-        status.unwrap()
-    }
-
-    /// What a failed assertion shows: the log's tail and the table.
-    fn context(&self) -> String {
-        let log = self.log();
-        let lines: Vec<&str> = log.lines().collect();
-        let tail = lines[lines.len().saturating_sub(15)..].join("\n");
-        let table = Command::new("ipvsadm")
-            .arg("-Ln")
-            .output()
-            .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
-            .unwrap_or_else(|e| format!("ipvsadm: {e}"));
-        format!("--- daemon log (last 15 lines)\n{tail}\n--- ipvsadm -Ln\n{table}")
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The site with `ipvsctl run` in front of it. Fields drop in order: the
 /// daemon goes before the site.
 struct Director {
@@ -155,7 +89,7 @@ impl Director {
         let state = namespace();
         let site = Site::new(&state);
         let config = write(&state, "www.toml", &www(defaults, 1));
-        let daemon = Daemon::start(&state, &config, "daemon.log");
+        let daemon = Daemon::start(&state, &config);
         Director {
             daemon,
             site,
@@ -370,7 +304,7 @@ fn kill_9_then_restart_changes_nothing() {
     let before = saved();
     director.daemon.signal(libc::SIGKILL);
     director.daemon.wait();
-    director.daemon = Daemon::start(&director.state, &director.config, "daemon-2.log");
+    director.daemon = Daemon::start_logging_to(&director.state, &director.config, "daemon-2.log");
     std::thread::sleep(Duration::from_secs(3));
     let log = director.daemon.log();
     director.check(log.contains("running: "), "the daemon did not start again");
@@ -497,7 +431,7 @@ check = { type = "dns", request = "www.example.com", receive = "192.0.2.10", int
   address = "192.168.0.5"
 "#,
     );
-    let daemon = Daemon::start(&state, &config, "daemon.log");
+    let daemon = Daemon::start(&state, &config);
     let until = |seconds, what: &str, ready: &mut dyn FnMut() -> bool| {
         assert!(wait_for(seconds, ready), "{what}\n{}", daemon.context());
     };

@@ -7,8 +7,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
+use common::daemon::Daemon;
 use common::dr_site::{wait_for, Site};
 use common::{ipvsadm, namespace, write};
 
@@ -43,39 +43,6 @@ check = {{ type = "http", request = "/alive.html", receive = "OK", interval = 0.
   address = "192.168.0.5:80"
 "#
     )
-}
-
-/// `ipvsctl run` as a child; killed when dropped.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(state: &Path, config: &str) -> Daemon {
-        let log = state.join("daemon.log");
-        let file = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_ipvsctl"))
-            .args(["run", config])
-            .env("IPVSCTL_STATE_DIR", state)
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap();
-        Daemon { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// One run of the hook: its arguments and its `IPVSCTL_*` variables.

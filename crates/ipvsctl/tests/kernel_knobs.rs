@@ -8,9 +8,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
+use common::daemon::Daemon;
 use common::dr_site::wait_for;
 use common::{ipvsadm, ipvsctl, namespace, stderr, stdout, write};
 
@@ -201,31 +201,7 @@ fn a_sysctl_the_kernel_lacks_is_an_error_naming_it_and_nothing_is_applied() {
     assert_eq!(sysctl("sloppy_sctp"), "1");
 }
 
-/// `ipvsctl run` as a child, logging to a file; killed when dropped.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
 impl Daemon {
-    fn start(state: &Path, config: &str) -> Daemon {
-        let log = state.join("daemon.log");
-        let file = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_ipvsctl"))
-            .args(["run", config])
-            .env("IPVSCTL_STATE_DIR", state)
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap();
-        Daemon { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
     /// Waits at most `seconds` for `ready`; fails with the log and table.
     fn until(&self, seconds: u64, what: &str, ready: impl FnMut() -> bool) {
         assert!(
@@ -235,13 +211,6 @@ impl Daemon {
             ipvsadm("-Ln"),
             timeouts()
         );
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

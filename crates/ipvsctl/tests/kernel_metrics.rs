@@ -15,10 +15,10 @@ mod common;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::daemon::Daemon;
 use common::dr_site::{ip, wait_for, Site};
 use common::{ipvsadm, ipvsctl, namespace, write};
 
@@ -47,34 +47,7 @@ check = {{ type = "http", request = "/alive.html", receive = "OK", interval = 0.
     )
 }
 
-/// `ipvsctl run` as a child, logging to a file; killed when dropped.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
 impl Daemon {
-    fn start(state: &Path, config: &str) -> Daemon {
-        let log = state.join("daemon.log");
-        let file = std::fs::File::create(&log).unwrap();
-        // IPVSCTL_BIN: another build (the release one, to measure).
-        let program =
-            std::env::var_os("IPVSCTL_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_ipvsctl").into());
-        let child = Command::new(program)
-            .args(["run", config])
-            .env("IPVSCTL_STATE_DIR", state)
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap();
-        Daemon { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
     /// The daemon's user + system CPU time so far, in clock ticks.
     fn cpu_ticks(&self) -> u64 {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
@@ -83,13 +56,6 @@ impl Daemon {
         let rest = &stat[stat.rfind(')').unwrap() + 2..];
         let fields: Vec<&str> = rest.split_whitespace().collect();
         fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

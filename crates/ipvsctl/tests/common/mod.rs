@@ -3,6 +3,7 @@
 //! the reference, and ipvsctl run as a program.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod dr_site;
 
 use std::path::{Path, PathBuf};
