@@ -10,10 +10,10 @@
 #[path = "daemon_loop/fakes.rs"]
 mod fakes;
 
-use ipvs::{ServiceKey, Sysctl};
+use ipvs::Sysctl;
 use ipvsctl::daemon::autoreload::DEBOUNCE;
 
-use fakes::Running;
+use fakes::{mail, Running};
 
 const WWW: &str = r#"
 [defaults]
@@ -39,10 +39,6 @@ address = "10.0.0.2:25"
 scheduler = "rr"
 check = { type = "connect" }
 "#;
-
-fn mail() -> ServiceKey {
-    ServiceKey::tcp("10.0.0.2:25".parse().unwrap())
-}
 
 /// The configuration with the mail virtual added.
 fn with_mail() -> String {

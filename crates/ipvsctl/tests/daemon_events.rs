@@ -14,7 +14,7 @@ use ipvsctl::daemon::events::{DaemonState, Event, Fired};
 use ipvsctl::daemon::ReloadOutcome;
 use tokio::sync::mpsc::Receiver;
 
-use fakes::Running;
+use fakes::{mail, www, Running};
 
 const SITE: &str = r#"
 [defaults]
@@ -54,14 +54,6 @@ check = { type = "connect" }
   [[virtual.real]]
   address = "10.0.0.21:25"
 "#;
-
-fn www() -> ServiceKey {
-    ServiceKey::tcp("10.0.0.1:80".parse().unwrap())
-}
-
-fn mail() -> ServiceKey {
-    ServiceKey::tcp("10.0.0.2:25".parse().unwrap())
-}
 
 /// The next event (virtual time: waiting costs nothing).
 async fn next(events: &mut Receiver<Fired>) -> Fired {

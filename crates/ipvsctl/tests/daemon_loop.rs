@@ -7,37 +7,9 @@
 mod fakes;
 
 use health::Health::{Down, Up};
-use ipvs::ServiceKey;
 use ipvsctl::daemon::ReloadOutcome;
 
-use fakes::Running;
-
-const TWO_REALS: &str = r#"
-[defaults]
-check_interval = 5
-check_timeout = 1
-
-[[virtual]]
-name = "www"
-address = "10.0.0.1:80"
-scheduler = "rr"
-fallback = "127.0.0.1:80"
-check = { type = "connect" }
-
-  [[virtual.real]]
-  address = "10.0.0.11:80"
-
-  [[virtual.real]]
-  address = "10.0.0.12:80"
-"#;
-
-fn www() -> ServiceKey {
-    ServiceKey::tcp("10.0.0.1:80".parse().unwrap())
-}
-
-fn mail() -> ServiceKey {
-    ServiceKey::tcp("10.0.0.2:25".parse().unwrap())
-}
+use fakes::{mail, www, Running, TWO_REALS};
 
 #[tokio::test(start_paused = true)]
 async fn a_transition_replans_only_its_virtual() {

@@ -7,35 +7,11 @@
 mod fakes;
 
 use health::Health::Up;
-use ipvs::ServiceKey;
 use ipvsctl::daemon::protocol::{
     Changed, ChangedReal, ReloadOutcome, Request, Response, Selection, Weighting,
 };
 
-use fakes::Running;
-
-const TWO_REALS: &str = r#"
-[defaults]
-check_interval = 5
-check_timeout = 1
-
-[[virtual]]
-name = "www"
-address = "10.0.0.1:80"
-scheduler = "rr"
-fallback = "127.0.0.1:80"
-check = { type = "connect" }
-
-  [[virtual.real]]
-  address = "10.0.0.11:80"
-
-  [[virtual.real]]
-  address = "10.0.0.12:80"
-"#;
-
-fn www() -> ServiceKey {
-    ServiceKey::tcp("10.0.0.1:80".parse().unwrap())
-}
+use fakes::{www, Running, TWO_REALS};
 
 fn real(address: &str) -> Selection {
     Selection {

@@ -545,3 +545,34 @@ impl Running {
         code
     }
 }
+
+/// The site most loop tests run: one virtual `www` with a fallback and two
+/// reals, checked every 5 s.
+pub const TWO_REALS: &str = r#"
+[defaults]
+check_interval = 5
+check_timeout = 1
+
+[[virtual]]
+name = "www"
+address = "10.0.0.1:80"
+scheduler = "rr"
+fallback = "127.0.0.1:80"
+check = { type = "connect" }
+
+  [[virtual.real]]
+  address = "10.0.0.11:80"
+
+  [[virtual.real]]
+  address = "10.0.0.12:80"
+"#;
+
+/// The virtual of [`TWO_REALS`] (and of other sites' `www`).
+pub fn www() -> ServiceKey {
+    ServiceKey::tcp("10.0.0.1:80".parse().unwrap())
+}
+
+/// The other sites' `mail` virtual.
+pub fn mail() -> ServiceKey {
+    ServiceKey::tcp("10.0.0.2:25".parse().unwrap())
+}
