@@ -14,6 +14,7 @@
 //! | `execute`      | execute a plan and report it (apply prints, the daemon logs) |
 //! | `desired`      | the configuration in the kernel's terms                     |
 //! | `record`       | the record of the services ipvsctl manages                  |
+//! | `state_file`   | replace a state file safely: exclusive temporary, fsync, rename, modes |
 //! | `sync_daemons` | make the sync daemons what `[sync]` asks for                |
 //! | `kernel_settings` | make the timeouts and IPVS sysctls what `[timeouts]`, `[kernel]` ask for |
 //! | `render`       | `list` output: ipvsadm text, JSON                           |
@@ -33,5 +34,6 @@ pub mod metrics;
 pub mod record;
 pub mod render;
 pub mod report;
+pub mod state_file;
 pub mod sync_daemons;
 pub mod table;

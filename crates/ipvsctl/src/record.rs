@@ -10,7 +10,6 @@
 //! record only makes apply more careful: nothing unwanted counts as ours.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -58,20 +57,16 @@ impl Record {
             .collect()
     }
 
-    /// Replaces the record, atomically.
+    /// Replaces the record, atomically (see [`crate::state_file`]: a
+    /// temporary file of its own, created exclusively, fsynced, renamed).
     pub fn save(&self, keys: &BTreeSet<ServiceKey>) -> anyhow::Result<()> {
-        let path = &self.path;
-        let dir = path.parent().context("state directory")?;
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let temporary = path.with_extension("tmp");
-        let mut file = std::fs::File::create(&temporary)
-            .with_context(|| format!("cannot write {}", temporary.display()))?;
+        let mut text = String::new();
         for key in keys {
-            writeln!(file, "{key}")?;
+            text.push_str(&key.to_string());
+            text.push('\n');
         }
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-            .with_context(|| format!("cannot write {}", path.display()))
+        crate::state_file::replace(&self.path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", self.path.display()))
     }
 
     /// Forgets every managed service (after a flush).

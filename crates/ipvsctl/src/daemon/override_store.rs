@@ -3,10 +3,10 @@
 //! `/var/lib/ipvsctl/overrides.json` (a reboot keeps it, unlike the
 //! record under `/run`), or under `$IPVSCTL_OVERRIDES_DIR`, else
 //! `$IPVSCTL_STATE_DIR` when set (tests keep everything in one place).
-//! Written atomically (a temporary file, fsync, rename). A file that cannot
+//! Written atomically ([`crate::state_file`]: a temporary file of its own,
+//! created exclusively, fsync, rename, fsync of the directory). A file that cannot
 //! be read is reported by the caller, which goes on with no overrides.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -109,18 +109,9 @@ impl OverrideStore {
                 })
                 .collect(),
         };
-        let dir = self.path.parent().context("override directory")?;
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let temporary = self.path.with_extension("tmp");
-        let write = || -> std::io::Result<()> {
-            let mut out = std::fs::File::create(&temporary)?;
-            serde_json::to_writer_pretty(&mut out, &file)?;
-            out.write_all(b"\n")?;
-            out.sync_all()?;
-            std::fs::rename(&temporary, &self.path)?;
-            // The rename itself, on disk.
-            std::fs::File::open(dir)?.sync_all()
-        };
-        write().with_context(|| format!("cannot write {}", self.path.display()))
+        let mut text = serde_json::to_vec_pretty(&file)?;
+        text.push(b'\n');
+        crate::state_file::replace(&self.path, &text)
+            .with_context(|| format!("cannot write {}", self.path.display()))
     }
 }
