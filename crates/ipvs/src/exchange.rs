@@ -17,6 +17,7 @@ use netlink_packet_generic::{GenlFamily, GenlMessage};
 
 use crate::client::Ipvs;
 use crate::error::{Error, Result};
+use crate::family::FamilyReply;
 use crate::message::{IpvsAttribute, IpvsMessage};
 use crate::operation::Request;
 use crate::reply::{Replies, Reply};
@@ -126,14 +127,12 @@ impl Ipvs {
             seq,
             0..1,
             Sent::Lookup,
-            |_, reply: Reply<GenlMessage<GenlCtrl>>| {
+            // Read with the crate's own checked reader, not
+            // netlink-packet-generic's (see [`crate::family`]).
+            |_, reply: Reply<GenlMessage<FamilyReply>>| {
                 match reply {
                     Reply::Message(message) => {
-                        let id = message.payload.nlas.iter().find_map(|a| match a {
-                            GenlCtrlAttrs::FamilyId(id) => Some(*id),
-                            _ => None,
-                        });
-                        if let Some(id) = id {
+                        if let Some(id) = message.payload.id {
                             outcome = Ok(id);
                         }
                     }

@@ -22,7 +22,7 @@
 //!
 //! How a request travels, inside the crate: `exchange` encodes requests and
 //! reads replies until the last one is answered (every verb, dump and
-//! batch chunk goes through it); `reply` reads one datagram into replies
+//! batch chunk goes through it); `family` reads the family lookup's answer; `reply` reads one datagram into replies
 //! (ACK, refusal with the kernel's reason, end of dump); `socket` owns the
 //! netlink socket (buffer sizes, `send`, `recv`) and knows no protocol.
 //!
@@ -48,6 +48,7 @@ pub mod sysctl;
 pub mod table;
 
 mod exchange;
+mod family;
 mod reply;
 mod socket;
 mod wire;
