@@ -243,6 +243,7 @@
 #![deny(missing_docs)]
 
 mod base64;
+mod bounded_io;
 mod check;
 pub mod child;
 mod connect;

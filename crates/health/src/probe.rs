@@ -27,6 +27,12 @@ use crate::{check, connect, external, tls, CheckKind, CheckResult, HttpCheck, Ta
 /// their first 64 KiB only; nothing past that is read.
 pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 
+/// The most an HTTP check reads of one answer, its head and any interim
+/// (`1xx`) responses included; also hyper's read buffer, so one head is
+/// at most 64 KiB (hyper's own default is about 400 KiB).
+const ANSWER_LIMIT: usize = 256 * 1024;
+const HEAD_LIMIT: usize = 64 * 1024;
+
 const AGENT: &str = concat!("ipvsctl-health/", env!("CARGO_PKG_VERSION"));
 
 /// Runs one check of `target` now and says how it went. `none` is always
@@ -199,7 +205,11 @@ where
         .header(USER_AGENT, AGENT)
         .body(Empty::<Bytes>::new())
         .map_err(|e| format!("cannot send {} {:?}: {e}", h.method, h.request))?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+    let io = crate::bounded_io::Bounded::new(io, ANSWER_LIMIT);
+    let too_long = io.exceeded();
+    let (mut sender, connection) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(HEAD_LIMIT)
+        .handshake(TokioIo::new(io))
         .await
         .map_err(http_error)?;
     let answer = async move {
@@ -236,13 +246,20 @@ where
     // (or the timeout drops this future) the connection goes with it.
     let mut connection = pin!(connection);
     let mut answer = pin!(answer);
-    tokio::select! {
+    let result = tokio::select! {
         biased;
         result = &mut answer => result,
         ended = &mut connection => match ended {
             Err(e) => Err(http_error(e)),
             Ok(()) => answer.await,
         },
+    };
+    match result {
+        Err(_) if too_long.load(std::sync::atomic::Ordering::Relaxed) => Err(format!(
+            "HTTP: answer longer than {} KiB (head and interim 1xx responses included)",
+            ANSWER_LIMIT / 1024
+        )),
+        result => result,
     }
 }
 

@@ -230,6 +230,38 @@ async fn http_endless_slow_body_times_out() {
     assert_failed(&r, "timed out after 300ms");
 }
 
+#[tokio::test]
+async fn http_endless_interim_responses_are_bounded() {
+    // `100 Continue` forever, never a final answer: the check ends at the
+    // bound on the whole answer, long before its timeout.
+    let addr = serve(|mut s| async move {
+        use tokio::io::AsyncWriteExt;
+        read_head(&mut s).await;
+        let interim = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(256);
+        while s.write_all(&interim).await.is_ok() {}
+    })
+    .await;
+    let r = once(&with_timeout(http_target(addr, http("/")), 8_000)).await;
+    assert_failed(
+        &r,
+        "HTTP: answer longer than 256 KiB (head and interim 1xx responses included)",
+    );
+}
+
+#[tokio::test]
+async fn http_an_endless_header_is_bounded() {
+    let addr = serve(|mut s| async move {
+        use tokio::io::AsyncWriteExt;
+        read_head(&mut s).await;
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nX-Long: ").await;
+        while s.write_all(&[b'a'; 4096]).await.is_ok() {}
+    })
+    .await;
+    let r = once(&with_timeout(http_target(addr, http("/")), 8_000)).await;
+    assert!(!r.ok, "{r:?}");
+    assert!(!r.detail.contains("timed out"), "{r:?}");
+}
+
 // external
 
 fn external(words: &[&str]) -> CheckKind {
