@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The `external` check: a program run without a shell, with the target's
-//! addresses put into its arguments, in a process group of its own that is
-//! killed whole at the timeout; the first line of its stderr kept for the
-//! reason.
+//! addresses put into its arguments and a clean environment
+//! ([`crate::child::clean_environment`]), in a process group of its own
+//! that is killed whole at the timeout, and also when the program ends (a
+//! background child it left would otherwise outlive every check); the
+//! first line of its stderr kept for the reason.
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -11,7 +13,7 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
-use crate::child::{exit_text, GroupKill};
+use crate::child::{clean_environment, exit_text, ExitWatch, GroupKill};
 use crate::probe::timed_out;
 use crate::Target;
 
@@ -59,9 +61,7 @@ pub(crate) async fn external<S>(
         return Err("empty command".to_string());
     };
     let mut command = tokio::process::Command::new(program);
-    for var in crate::child::DAEMON_ONLY_VARIABLES {
-        command.env_remove(var);
-    }
+    clean_environment(&mut command);
     let mut child = command
         .args(rest)
         .stdin(Stdio::null())
@@ -72,12 +72,21 @@ pub(crate) async fn external<S>(
         .spawn()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
     let mut group = GroupKill::new(child.id());
+    let watch = child.id().and_then(ExitWatch::open);
     let mut stderr = child.stderr.take();
     let mut line = Vec::new();
     let mut buf = [0u8; 512];
     let status = loop {
         tokio::select! {
-            status = child.wait() => break status,
+            // Ended, not yet reaped: what it left in its group goes with
+            // it (the group id cannot be reused before the reaping).
+            () = ended(watch.as_ref()), if watch.is_some() => {
+                group.kill();
+                break child.wait().await;
+            }
+            // No pidfd (Linux before 5.3): reaped at once, nothing more
+            // killed.
+            status = child.wait(), if watch.is_none() => break status,
             read = async { stderr.as_mut()?.read(&mut buf).await.ok() }, if stderr.is_some() => {
                 match read {
                     Some(n) if n > 0 => keep_first_line(&mut line, &buf[..n]),
@@ -119,6 +128,14 @@ pub(crate) async fn external<S>(
         why.push_str(&first);
     }
     Err(why)
+}
+
+/// The end of the watched process; never without a watch.
+async fn ended(watch: Option<&ExitWatch>) {
+    match watch {
+        Some(watch) => watch.ended().await,
+        None => std::future::pending().await,
+    }
 }
 
 fn keep_first_line(line: &mut Vec<u8>, bytes: &[u8]) {

@@ -391,6 +391,68 @@ async fn external_with_a_grandchild_holding_stderr_still_ends_at_exit() {
     assert_failed(&r, "exit status 1: failing");
 }
 
+#[tokio::test]
+async fn external_leaves_no_background_child_behind() {
+    // The program exits 0 at once, leaving a child in its process group:
+    // once the program has ended, its group is killed.
+    let dir = std::env::temp_dir().join(format!("health-leak-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kid = dir.join("sleep.pid");
+    let t = external_target(&[
+        "/bin/sh",
+        "-c",
+        r#"sleep 31 & echo $! > "$1"; exit 0"#,
+        "sh",
+        kid.to_str().unwrap(),
+    ]);
+    assert_ok(&once(&t).await, "exit status 0 in ");
+    let sleep: u32 = std::fs::read_to_string(&kid)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    common::until(5, "the background sleep killed", || {
+        std::fs::read_to_string(format!("/proc/{sleep}/stat"))
+            .map(|s| s[s.rfind(')').unwrap() + 2..].starts_with('Z'))
+            .unwrap_or(true)
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn external_gets_a_clean_environment() {
+    // What the program sees, written by `env`: the kept variables only
+    // (and what sh itself adds), not the daemon's others.
+    let dir = std::env::temp_dir().join(format!("health-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let seen = dir.join("env");
+    let t = external_target(&[
+        "/bin/sh",
+        "-c",
+        r#"env > "$1""#,
+        "sh",
+        seen.to_str().unwrap(),
+    ]);
+    assert_ok(&once(&t).await, "exit status 0 in ");
+    let names: Vec<String> = std::fs::read_to_string(&seen)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(n, _)| n.to_string()))
+        .collect();
+    assert!(names.iter().any(|n| n == "PATH"), "{names:?}");
+    let by_sh = ["PWD", "OLDPWD", "SHLVL", "_"];
+    let others: Vec<&String> = names
+        .iter()
+        .filter(|n| !health::child::kept_variable(std::ffi::OsStr::new(n.as_str())))
+        .filter(|n| !by_sh.contains(&n.as_str()))
+        .collect();
+    assert!(others.is_empty(), "leaked: {others:?}");
+    // The test's own environment has more than that (cargo sets CARGO_*).
+    assert!(std::env::vars_os().any(|(n, _)| !health::child::kept_variable(&n)));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // none / off
 
 #[tokio::test]
