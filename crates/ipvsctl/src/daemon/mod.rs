@@ -23,7 +23,7 @@
 //! | `autoreload`   | watch the files (inotify), debounce, reload as SIGHUP does   |
 //! | `health_table` | what health does to a virtual (pure)                         |
 //! | `control`      | [`Control`]: what signals and the socket ask of the loop     |
-//! | `signals`      | SIGHUP → reload, SIGTERM/SIGINT → stop                       |
+//! | `signals`      | SIGHUP → reload, SIGTERM/SIGINT → stop; installed first      |
 //! | `socket`       | the control socket: bind (one daemon only), serve, request   |
 //! | `protocol`     | the control protocol: versioned JSON lines                   |
 //! | `status`       | the answer to `status`                                       |
@@ -80,6 +80,16 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_max_level(tracing::Level::INFO)
         .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    // Before anything slow (reading a large configuration): a SIGHUP from
+    // now on is a reload, not the end of the daemon.
+    let signals = {
+        let _entered = runtime.enter();
+        signals::Signals::install()?
+    };
     let config = match config::load(&files) {
         Ok(loaded) => {
             for warning in &loaded.warnings {
@@ -98,10 +108,6 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
         Ok(limit) => info!("file descriptor limit {limit}"),
         Err(e) => warn!("cannot raise the file descriptor limit: {e}"),
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
     // The checks run on threads of their own (one by default: see the
     // health crate's "The engine's own cost"), so the table writes, on the
     // main runtime, never hold up a check.
@@ -116,7 +122,7 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
             error!("control socket: {e:#}");
         }
         let (controls, control_inputs) = tokio::sync::mpsc::unbounded_channel();
-        signals::forward(controls.clone())?;
+        signals.forward(controls.clone());
         tokio::spawn(socket::serve(listener, controls.clone()));
         let (transitions, transition_inputs) = tokio::sync::mpsc::unbounded_channel();
         let (events, fired) = events::Emitter::channel(hooks::QUEUE, config.hooks_max_running);
