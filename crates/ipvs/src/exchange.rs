@@ -200,7 +200,9 @@ impl Ipvs {
                 match reply {
                     Reply::Message(message) => each(message.payload)?,
                     Reply::Failed(errno, detail) => outcome = Err(request.error(errno, detail)),
-                    Reply::Done(code) if code < 0 => outcome = Err(request.error(-code, None)),
+                    Reply::Done(code) if code < 0 => {
+                        outcome = Err(request.error(code.saturating_neg(), None))
+                    }
                     Reply::Ack | Reply::Done(_) => {}
                 }
                 Ok(())

@@ -53,6 +53,9 @@ mod reply;
 mod socket;
 mod wire;
 
+#[cfg(all(test, target_endian = "little"))]
+mod fuzz_tests;
+
 pub use batch::OperationFailure;
 pub use client::{Counters, Ipvs};
 pub use daemon::{SyncDaemon, SyncState};

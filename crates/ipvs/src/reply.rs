@@ -74,7 +74,12 @@ impl<'a, I> Replies<'a, I> {
             NetlinkPayload::InnerMessage(inner) => Reply::Message(inner),
             NetlinkPayload::Error(error) => match error.code {
                 None => Reply::Ack,
-                Some(code) => Reply::Failed(-code.get(), extended_ack_text(&error.header, capped)),
+                // saturating: a code of i32::MIN (not an errno) must not
+                // overflow (found by the fuzz test).
+                Some(code) => Reply::Failed(
+                    code.get().saturating_neg(),
+                    extended_ack_text(&error.header, capped),
+                ),
             },
             NetlinkPayload::Done(done) => Reply::Done(done.code),
             _ => return Ok(None),
@@ -289,6 +294,19 @@ pub(crate) mod tests {
         let replies = replies(&datagram);
         assert_eq!(replies.len(), 1);
         assert!(matches!(replies[0], Err(Error::Decode(_))), "{replies:?}");
+    }
+
+    /// Found by the fuzz test (`fuzz_tests`): an NLMSG_ERROR whose code is
+    /// i32::MIN made `-code` overflow (a panic in a debug build).
+    #[test]
+    fn an_error_code_of_i32_min_is_a_refusal_not_an_overflow() {
+        let mut datagram = ack(5);
+        datagram[16..20].copy_from_slice(&i32::MIN.to_ne_bytes());
+        let replies = replies(&datagram);
+        assert!(
+            matches!(replies[..], [Ok((5, Reply::Failed(i32::MAX, None)))]),
+            "{replies:?}"
+        );
     }
 
     #[test]

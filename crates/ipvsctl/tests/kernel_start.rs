@@ -60,10 +60,7 @@ fn sighups_while_3000_reals_load_are_reloads_not_the_end() {
         .unwrap();
     let mut daemon = Daemon { child, log };
     // Returns once the daemon has the FIFO open: it is reading its files.
-    let mut writer = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .unwrap();
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     // Reloads read a plain file with the same text: put it in the FIFO's
     // place now (the daemon reads on from the FIFO it has open).
     let text = site();

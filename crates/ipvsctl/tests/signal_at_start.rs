@@ -27,10 +27,7 @@ fn a_sighup_while_the_configuration_is_read_does_not_kill_the_daemon() {
         .spawn()
         .unwrap();
     // Returns once the daemon has the FIFO open: it is reading its files.
-    let mut writer = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&fifo)
-        .unwrap();
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     // SAFETY: a signal to our own child.
     assert_eq!(unsafe { libc::kill(daemon.id() as i32, libc::SIGHUP) }, 0);
     // The configuration, a moment later (the daemon still waits for it).
@@ -54,7 +51,11 @@ fn a_sighup_while_the_configuration_is_read_does_not_kill_the_daemon() {
     });
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut daemon.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert_eq!(status.signal(), None, "killed by a signal: {status:?}\n{stderr}");
+    assert_eq!(
+        status.signal(),
+        None,
+        "killed by a signal: {status:?}\n{stderr}"
+    );
     assert!(status.code().is_some(), "{status:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

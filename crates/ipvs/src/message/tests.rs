@@ -142,7 +142,7 @@ fn info_attributes_emit_with_info_numbers() {
 
 /// A `NEW_SERVICE` reply payload for `fwmark 7`: one service nest.
 #[rustfmt::skip]
-fn fwmark_service_payload(nest_type_high: u8) -> Vec<u8> {
+pub(crate) fn fwmark_service_payload(nest_type_high: u8) -> Vec<u8> {
     vec![
         // len 48, type 0x0001 or 0x8001 (CMD_ATTR_SERVICE, nested flag optional)
         0x30, 0x00, 0x01, nest_type_high,
