@@ -13,11 +13,16 @@
 //!
 //! Budget: [`DEFAULT_CASES`] per target in `cargo test` (deterministic: a
 //! fixed seed), or `IPVSCTL_FUZZ_SECONDS` seconds per target with a seed of
-//! `IPVSCTL_FUZZ_SEED` (else the clock), as `scripts/fuzz` runs it.
+//! `IPVSCTL_FUZZ_SEED` (else the clock), as `scripts/fuzz` runs it. In that
+//! mode a watchdog also stops the process when one input has run for
+//! `IPVSCTL_FUZZ_HANG` seconds (default 60), showing it: a hang. (`cargo
+//! test` has no watchdog: no timing in tests; a hang there hangs the test.)
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Cases per target in a plain `cargo test`.
@@ -251,6 +256,7 @@ pub fn fuzz_cases(name: &str, seeds: &[&[u8]], cases: u64, mut parse: impl FnMut
     let mut rng = Rng::new(seed);
     let started = Instant::now();
     let budget = budget(cases);
+    let watched = matches!(budget, Budget::Time(_)).then(|| watchdog(name));
     let mut case: u64 = 0;
     loop {
         match budget {
@@ -262,6 +268,12 @@ pub fn fuzz_cases(name: &str, seeds: &[&[u8]], cases: u64, mut parse: impl FnMut
             Some(seed) => seed.to_vec(),
             None => mutant(&mut rng, seeds),
         };
+        if let Some((progress, current)) = &watched {
+            if let Ok(mut current) = current.lock() {
+                current.clone_from(&input);
+            }
+            progress.store(case + 1, Ordering::Relaxed);
+        }
         let before = allocated();
         let outcome = catch_unwind(AssertUnwindSafe(|| parse(&input)));
         let used = allocated().saturating_sub(before);
@@ -282,12 +294,56 @@ pub fn fuzz_cases(name: &str, seeds: &[&[u8]], cases: u64, mut parse: impl FnMut
         }
         case += 1;
     }
-    if matches!(budget, Budget::Time(_)) {
+    if let Some((progress, _)) = &watched {
+        // Done: the watchdog stops watching.
+        progress.store(u64::MAX, Ordering::Relaxed);
         eprintln!(
             "fuzz {name}: {case} cases in {:.1?}, seed {seed}",
             started.elapsed()
         );
     }
+}
+
+/// The case being run and its input, watched by a thread that ends the
+/// process when the same case has run for `IPVSCTL_FUZZ_HANG` seconds.
+type Watched = (Arc<AtomicU64>, Arc<Mutex<Vec<u8>>>);
+
+fn watchdog(name: &str) -> Watched {
+    let hang = std::env::var("IPVSCTL_FUZZ_HANG")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60u64);
+    let progress = Arc::new(AtomicU64::new(0));
+    let current = Arc::new(Mutex::new(Vec::new()));
+    let (p, c, name) = (
+        Arc::clone(&progress),
+        Arc::clone(&current),
+        name.to_string(),
+    );
+    std::thread::spawn(move || {
+        let mut last = (u64::MAX - 1, Instant::now());
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+            let now = p.load(Ordering::Relaxed);
+            if now == u64::MAX {
+                return;
+            }
+            if now != last.0 {
+                last = (now, Instant::now());
+            } else if last.1.elapsed() >= Duration::from_secs(hang) {
+                let input = c.lock().map(|i| i.clone()).unwrap_or_default();
+                let kept = keep(&name, &input);
+                eprintln!(
+                    "{name}: case {} hangs (over {hang} s) on {} bytes, kept in {kept}:\n{}",
+                    now.saturating_sub(1),
+                    input.len(),
+                    hex(&input)
+                );
+                std::process::abort();
+            }
+        }
+    });
+    (progress, current)
 }
 
 fn keep(name: &str, input: &[u8]) -> String {

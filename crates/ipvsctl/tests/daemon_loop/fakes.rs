@@ -492,6 +492,12 @@ impl Running {
         self.status().await;
     }
 
+    /// Where the loop's controls go (for a control socket served to it).
+    #[allow(dead_code)]
+    pub fn controls(&self) -> mpsc::UnboundedSender<Control> {
+        self.controls.clone()
+    }
+
     /// The configuration file.
     pub fn config_file(&self) -> &std::path::Path {
         &self.config
