@@ -152,7 +152,13 @@ fn seeds(name: &str) -> Vec<Vec<u8>> {
             text("220 hi\r\n331 pw\r\n230 in\r\n200 binary\r\n227 Entering Passive Mode (127,0,0,1,4,1)\r\n150 here\r\n226 done\r\n221 bye\r\n"),
             text("220-multi\r\n220 line\r\n229 Entering Extended Passive Mode (|||1025|)\r\n"),
         ],
-        "sip-tcp" | "sip-udp" => vec![
+        // One message per datagram, the placeholder Call-ID the server
+        // replaces with the request's.
+        "sip-udp" => vec![
+            text("SIP/2.0 200 OK\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n"),
+            text("SIP/2.0 404 Not Found\r\nCall-ID: x\r\nl: 3\r\n\r\nabc"),
+        ],
+        "sip-tcp" => vec![
             text("SIP/2.0 100 Trying\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\nSIP/2.0 200 OK\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n"),
             text("SIP/2.0 404 Not Found\r\ni: x\r\nl: 3\r\n\r\nabc"),
         ],
@@ -204,12 +210,38 @@ async fn udp_server(answer: Arc<Mutex<Vec<u8>>>, kind: &'static str) -> SocketAd
             match kind {
                 "dns" if n >= 2 && bytes.len() >= 2 => bytes[..2].copy_from_slice(&buf[..2]),
                 "radius" if n >= 2 && bytes.len() >= 2 => bytes[1] = buf[1],
+                "sip" => bytes = with_call_id(&bytes, &buf[..n]),
                 _ => {}
             }
             let _ = socket.send_to(&bytes, peer).await;
         }
     });
     addr
+}
+
+/// `answer` with its `Call-ID: x` placeholders made the request's Call-ID
+/// (else the check ignores the answer as another call's).
+fn with_call_id(answer: &[u8], request: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(request);
+    let Some(id) = text.lines().find_map(|l| {
+        l.strip_prefix("Call-ID: ")
+            .or_else(|| l.strip_prefix("i: "))
+    }) else {
+        return answer.to_vec();
+    };
+    let placeholder: &[u8] = b"Call-ID: x\r\n";
+    let mut out = Vec::with_capacity(answer.len() + id.len());
+    let mut rest = answer;
+    while let Some(at) = rest
+        .windows(placeholder.len())
+        .position(|w| w == placeholder)
+    {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(format!("Call-ID: {id}\r\n").as_bytes());
+        rest = &rest[at + placeholder.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 #[test]
