@@ -65,6 +65,11 @@ pub enum Command {
         /// Say on stderr what was sent to the kernel: dumps, writes, sendmsg calls.
         #[arg(long)]
         netlink_stats: bool,
+        /// Apply even while a daemon (`ipvsctl run`) manages this network
+        /// namespace, which `ipvsctl reload` is for: the apply puts every
+        /// real in, dead ones too, until their next check changes.
+        #[arg(long)]
+        force: bool,
     },
     /// Print the kernel's IPVS table, as `ipvsadm -Ln` does.
     List {
@@ -78,12 +83,20 @@ pub enum Command {
         /// Files that together form the desired state.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Remove even while a daemon (`ipvsctl run`) manages this network
+        /// namespace (it puts them back); stop it first instead.
+        #[arg(long)]
+        force: bool,
     },
     /// Delete every virtual service in the table.
     Flush {
         /// Yes, really.
         #[arg(long)]
         yes: bool,
+        /// Flush even while a daemon (`ipvsctl run`) manages this network
+        /// namespace (it puts its services back); stop it first instead.
+        #[arg(long)]
+        force: bool,
     },
     /// The daemon: health checks drive the table (ldirectord's job).
     Run {

@@ -4,6 +4,7 @@
 mod apply;
 mod check;
 mod convert;
+pub mod daemon_guard;
 mod flush;
 mod list;
 mod overrides;
@@ -30,10 +31,11 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
             files,
             prune,
             netlink_stats,
-        } => apply::run(&files, prune, netlink_stats),
+            force,
+        } => apply::run(&files, prune, netlink_stats, force),
         Command::List { json } => list::run(json),
-        Command::Flush { yes } => flush::run(yes),
-        Command::Remove { files } => remove::run(&files),
+        Command::Flush { yes, force } => flush::run(yes, force),
+        Command::Remove { files, force } => remove::run(&files, force),
         Command::Convert { file } => convert::run(&file),
         Command::Run {
             files,

@@ -9,7 +9,7 @@ use crate::exit;
 
 /// Prints the daemon's status.
 pub fn run(json: bool) -> anyhow::Result<i32> {
-    let status = match socket::request(&socket::socket_path(), &Request::Status)? {
+    let status = match socket::request(&socket::Address::here(), &Request::Status)? {
         Response::Status(status) => status,
         other => return Err(unexpected(other)),
     };
@@ -23,7 +23,7 @@ pub fn run(json: bool) -> anyhow::Result<i32> {
 
 /// Asks the daemon to re-read its files.
 pub fn reload() -> anyhow::Result<i32> {
-    let outcome = match socket::request(&socket::socket_path(), &Request::Reload)? {
+    let outcome = match socket::request(&socket::Address::here(), &Request::Reload)? {
         Response::Reload(outcome) => outcome,
         other => return Err(unexpected(other)),
     };
