@@ -110,11 +110,17 @@ pub enum Command {
               value_parser = clap::value_parser!(u16).range(1..=64))]
         check_threads: u16,
     },
-    /// Ask the running daemon for every real's health and kernel state.
+    /// Ask the running daemon (this network namespace's) for every real's
+    /// health and kernel state.
     Status {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Print only the daemon's pid, as the kernel knows the process that
+        /// answers (for scripts: no pid file that may name another process
+        /// by now).
+        #[arg(long, conflicts_with = "json")]
+        pid: bool,
     },
     /// Ask the running daemon to re-read its files (like SIGHUP).
     Reload,

@@ -17,7 +17,7 @@ const NAMED: &str = "/run/netns";
 pub struct Namespace {
     inode: u64,
     name: Option<String>,
-    initial: bool,
+    initial: Option<bool>,
 }
 
 impl Namespace {
@@ -34,7 +34,7 @@ impl Namespace {
     }
 
     /// A namespace as given (tests).
-    pub fn known(inode: u64, name: Option<&str>, initial: bool) -> Self {
+    pub fn known(inode: u64, name: Option<&str>, initial: Option<bool>) -> Self {
         Self {
             inode,
             name: name.map(str::to_string),
@@ -45,12 +45,11 @@ impl Namespace {
     fn of(link: &str) -> Option<Self> {
         let meta = std::fs::metadata(link).ok()?;
         // pid 1's namespace is the host's (a container with its own pid
-        // namespace counts as a host of its own). Unreadable (not root):
-        // taken as the host's, which changes only where overrides go, and
-        // only the daemon (root) keeps those.
-        let initial = std::fs::metadata("/proc/1/ns/net").map_or(true, |init| {
-            (init.dev(), init.ino()) == (meta.dev(), meta.ino())
-        });
+        // namespace counts as a host of its own). Unknown when /proc/1
+        // cannot be read (not root, or systemd's ProtectProc=).
+        let initial = std::fs::metadata("/proc/1/ns/net")
+            .ok()
+            .map(|init| (init.dev(), init.ino()) == (meta.dev(), meta.ino()));
         Some(Self {
             inode: meta.ino(),
             name: name_in(Path::new(NAMED), meta.dev(), meta.ino()),
@@ -68,8 +67,9 @@ impl Namespace {
         self.name.as_deref()
     }
 
-    /// Whether it is the host's namespace (pid 1's).
-    pub fn is_initial(&self) -> bool {
+    /// Whether it is the host's namespace (pid 1's); `None` when pid 1's
+    /// cannot be read.
+    pub fn is_initial(&self) -> Option<bool> {
         self.initial
     }
 }
@@ -108,11 +108,11 @@ mod tests {
     #[test]
     fn the_kernel_number_then_the_ip_netns_name() {
         assert_eq!(
-            Namespace::known(4026531840, None, true).to_string(),
+            Namespace::known(4026531840, None, Some(true)).to_string(),
             "net:[4026531840]"
         );
         assert_eq!(
-            Namespace::known(4026532301, Some("d1"), false).to_string(),
+            Namespace::known(4026532301, Some("d1"), Some(false)).to_string(),
             "net:[4026532301] (ip netns d1)"
         );
     }

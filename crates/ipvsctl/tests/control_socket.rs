@@ -480,3 +480,24 @@ async fn idle_clients_hold_at_most_the_bound_and_the_next_one_waits_its_turn() {
     assert!(matches!(order, Control::Status(_)));
     drop(idle);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_pid_names_the_process_that_answers() {
+    let address = abstract_name("pid");
+    let asked = address.clone();
+    let none = tokio::task::spawn_blocking(move || ipvsctl_on(&asked, &["status", "--pid"]))
+        .await
+        .unwrap();
+    assert_eq!(none.status.code(), Some(1));
+    assert!(stderr(&none).starts_with(&format!("error: no ipvsctl daemon answers on {address}")));
+    serving(&address).await;
+    let asked = address.clone();
+    let out = tokio::task::spawn_blocking(move || ipvsctl_on(&asked, &["status", "--pid"]))
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", std::process::id())
+    );
+}

@@ -73,7 +73,10 @@ struct Netns {
 
 impl Netns {
     fn new(name: &str) -> Netns {
-        let _ = Command::new("ip").args(["netns", "del", name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", name])
+            .stderr(Stdio::null())
+            .status();
         ip(&["netns", "add", name]);
         ip(&["-n", name, "link", "set", "lo", "up"]);
         Netns {
@@ -190,7 +193,7 @@ fn two_daemons_in_two_namespaces_each_answer_for_their_own() {
     let a_log = dir.join("a.log");
     let log = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
     let mut a_daemon = Running(a.run(&a_config, &a_log));
-    let _b_daemon = Running(b.run(&b_config, &dir.join("b.log")));
+    let b_daemon = Running(b.run(&b_config, &dir.join("b.log")));
 
     // Each answers for its own namespace.
     assert!(
@@ -205,6 +208,12 @@ fn two_daemons_in_two_namespaces_each_answer_for_their_own() {
         ["tcp 10.0.0.1:80", "tcp 10.0.0.1:81"]
     );
     assert_eq!(status_virtuals(&b).unwrap(), ["tcp 10.0.0.9:25"]);
+    for (ns, daemon) in [(&a, &a_daemon), (&b, &b_daemon)] {
+        assert_eq!(
+            stdout(&ns.ipvsctl(&["status", "--pid"])),
+            format!("{}\n", daemon.0.id())
+        );
+    }
     assert!(
         wait_for(10, || a.saved() == lines(A_SAVED)),
         "{:?}",

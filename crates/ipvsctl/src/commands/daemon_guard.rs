@@ -58,7 +58,7 @@ mod tests {
     fn the_refusal_names_the_daemon_and_what_to_do() {
         let holder = Holder {
             pid: Some(4242),
-            namespace: Some(Namespace::known(4026532301, Some("d1"), false)),
+            namespace: Some(Namespace::known(4026532301, Some("d1"), Some(false))),
         };
         assert_eq!(
             message(Writer::Apply, &holder),

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! `ipvsctl status [--json]` and `ipvsctl reload`: ask the running daemon.
+//! `ipvsctl status [--json|--pid]` and `ipvsctl reload`: ask the running
+//! daemon of this network namespace.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,6 +19,12 @@ pub fn run(json: bool) -> anyhow::Result<i32> {
     } else {
         print!("{}", render(&status));
     }
+    Ok(exit::SUCCESS)
+}
+
+/// Prints the pid of the daemon that answers.
+pub fn pid() -> anyhow::Result<i32> {
+    println!("{}", socket::daemon_pid(&socket::Address::here())?);
     Ok(exit::SUCCESS)
 }
 

@@ -65,16 +65,20 @@ impl OverrideStore {
         }
     }
 
-    /// The file of `namespace` under `dir` (the host's when unknown).
+    /// The file of `namespace` under `dir`: the host's when it is the
+    /// host's namespace, or unknown and without a name.
     pub fn of(dir: &Path, namespace: Option<&Namespace>) -> Self {
-        let Some(namespace) = namespace.filter(|n| !n.is_initial()) else {
+        let Some(namespace) = namespace.filter(|n| n.is_initial() != Some(true)) else {
             return Self::at(dir.join("overrides.json"));
         };
-        match namespace.name() {
-            Some(name) if name != "." && name != ".." && !name.contains('/') => {
-                Self::at(dir.join("netns").join(name).join("overrides.json"))
-            }
-            _ => {
+        let name = namespace
+            .name()
+            .filter(|name| *name != "." && *name != ".." && !name.contains('/'));
+        match (name, namespace.is_initial()) {
+            (Some(name), _) => Self::at(dir.join("netns").join(name).join("overrides.json")),
+            // pid 1's namespace unknown: most likely the host's.
+            (None, None) => Self::at(dir.join("overrides.json")),
+            (None, Some(_)) => {
                 let path = dir
                     .join("netns")
                     .join(format!("net-{}", namespace.inode()))
@@ -181,24 +185,36 @@ mod tests {
     #[test]
     fn the_host_keeps_its_file_and_a_named_namespace_has_its_own() {
         let dir = Path::new("/var/lib/ipvsctl");
-        for host in [None, Some(Namespace::known(4026531840, None, true))] {
+        for host in [
+            None,
+            Some(Namespace::known(4026531840, None, Some(true))),
+            // Named, but it is pid 1's: the host's file stays.
+            Some(Namespace::known(4026531840, Some("host"), Some(true))),
+            // pid 1's cannot be read, and no name: taken as the host's.
+            Some(Namespace::known(4026531840, None, None)),
+        ] {
             let store = OverrideStore::of(dir, host.as_ref());
             assert_eq!(store.path(), Path::new("/var/lib/ipvsctl/overrides.json"));
             assert_eq!(store.note(), None);
         }
-        let named = OverrideStore::of(dir, Some(&Namespace::known(4026532301, Some("d1"), false)));
-        assert_eq!(
-            named.path(),
-            Path::new("/var/lib/ipvsctl/netns/d1/overrides.json")
-        );
-        assert_eq!(named.note(), None);
+        for initial in [Some(false), None] {
+            let named = OverrideStore::of(
+                dir,
+                Some(&Namespace::known(4026532301, Some("d1"), initial)),
+            );
+            assert_eq!(
+                named.path(),
+                Path::new("/var/lib/ipvsctl/netns/d1/overrides.json")
+            );
+            assert_eq!(named.note(), None);
+        }
     }
 
     #[test]
     fn a_namespace_without_a_name_is_told_its_file_lasts_until_a_reboot() {
         let store = OverrideStore::of(
             Path::new("/var/lib/ipvsctl"),
-            Some(&Namespace::known(4026532302, None, false)),
+            Some(&Namespace::known(4026532302, None, Some(false))),
         );
         assert_eq!(
             store.path(),
@@ -210,7 +226,7 @@ mod tests {
             .starts_with("network namespace net:[4026532302] has no `ip netns` name"));
         let odd = OverrideStore::of(
             Path::new("/x"),
-            Some(&Namespace::known(7, Some(".."), false)),
+            Some(&Namespace::known(7, Some(".."), Some(false))),
         );
         assert_eq!(odd.path(), Path::new("/x/netns/net-7/overrides.json"));
     }

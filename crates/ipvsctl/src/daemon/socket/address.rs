@@ -186,7 +186,7 @@ mod tests {
     fn a_holder_is_its_pid_and_namespace() {
         let holder = Holder {
             pid: Some(1234),
-            namespace: Some(Namespace::known(4026532301, Some("d1"), false)),
+            namespace: Some(Namespace::known(4026532301, Some("d1"), Some(false))),
         };
         assert_eq!(
             holder.to_string(),

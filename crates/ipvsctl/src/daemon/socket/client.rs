@@ -3,10 +3,13 @@
 //! the daemon of their network namespace and read its answer.
 
 use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use anyhow::Context;
 
+use super::access::Peer;
 use super::address::Address;
 use crate::daemon::protocol::{
     ReloadOutcome, Request, RequestLine, Response, ResponseLine, VERSION,
@@ -35,10 +38,31 @@ pub fn request(address: &Address, request: &Request) -> anyhow::Result<Response>
     }
 }
 
+/// The pid of the daemon that answers on `address`, as the kernel knows
+/// it (SO_PEERCRED: the process that listens, not a pid file that may name
+/// another by now).
+pub fn daemon_pid(address: &Address) -> anyhow::Result<u32> {
+    let stream = connect(address)?;
+    let peer = Peer::of(stream.as_fd()).context("cannot read the daemon's credentials")?;
+    anyhow::ensure!(peer.pid > 0, "the kernel does not tell the daemon's pid");
+    Ok(peer.pid)
+}
+
 /// One line to the daemon; its whole answer.
 fn exchange(address: &Address, line: &str) -> anyhow::Result<String> {
-    let mut stream = match address.connect() {
-        Ok(stream) => stream,
+    let mut stream = connect(address)?;
+    stream.set_read_timeout(Some(ANSWER_TIME))?;
+    stream.set_write_timeout(Some(ANSWER_TIME))?;
+    stream.write_all(line.as_bytes())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer)
+}
+
+/// A connection to the daemon, or why there is none.
+fn connect(address: &Address) -> anyhow::Result<UnixStream> {
+    match address.connect() {
+        Ok(stream) => Ok(stream),
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => anyhow::bail!(
             "not allowed to use {address}: only root, and the members of the daemon's \
              [control] group (for status), may"
@@ -50,17 +74,11 @@ fn exchange(address: &Address, line: &str) -> anyhow::Result<String> {
                     .unwrap_or_default(),
                 Address::Path(_) => String::new(),
             };
-            return Err(anyhow::Error::new(e).context(format!(
+            Err(anyhow::Error::new(e).context(format!(
                 "no ipvsctl daemon answers on {address}{here} (is `ipvsctl run` running?)"
-            )));
+            )))
         }
-    };
-    stream.set_read_timeout(Some(ANSWER_TIME))?;
-    stream.set_write_timeout(Some(ANSWER_TIME))?;
-    stream.write_all(line.as_bytes())?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer)?;
-    Ok(answer)
+    }
 }
 
 /// The request as daemons before the versioned protocol took it: a bare

@@ -27,7 +27,7 @@ use tokio::sync::oneshot;
 
 pub use access::{user_name, Access, Peer};
 pub use address::{Address, Holder};
-pub use client::request;
+pub use client::{daemon_pid, request};
 
 use super::control::Control;
 use super::protocol::{Request, RequestLine, Response, ResponseLine, Versioned, VERSION};
