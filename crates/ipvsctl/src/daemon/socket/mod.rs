@@ -80,7 +80,9 @@ async fn answer(stream: UnixStream, controls: UnboundedSender<Control>, access: 
         BufReader::new(tokio::io::AsyncReadExt::take(reader, MAX_REQUEST)).read_line(&mut line),
     )
     .await;
-    if !matches!(read, Ok(Ok(_))) {
+    // Nothing said (closed at once: `apply` asking whether a daemon runs),
+    // or not in time: nothing to answer.
+    if !matches!(read, Ok(Ok(n)) if n > 0) {
         return;
     }
     let Some(response) = respond(line.trim(), &peer, &access, &controls).await else {
