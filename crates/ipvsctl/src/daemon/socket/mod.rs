@@ -96,8 +96,12 @@ async fn answer(stream: UnixStream, controls: UnboundedSender<Control>, access: 
         return;
     };
     text.push('\n');
-    let _ = writer.write_all(text.as_bytes()).await;
-    let _ = writer.shutdown().await;
+    // A client that never reads holds its slot 5 s at most, as an idle one.
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        writer.write_all(text.as_bytes()).await?;
+        writer.shutdown().await
+    })
+    .await;
 }
 
 /// The answer to one line; `None` when the loop is gone.
