@@ -129,8 +129,10 @@ loop_report() {
 }
 
 # failed_after_takeover TICKS: how many new connections started at or after
-# TICKS (10 ms, /proc/uptime) failed once one of them had been answered: 0
-# when, from the first request the new director served, every one was.
+# TICKS (10 ms, /proc/uptime; the VIP seen on the new director) failed once
+# one of them had been answered: 0 when, from the first request the new
+# director served, every one was. (From the link cut instead, a request
+# started just before the cut took effect could be the old director's.)
 failed_after_takeover() {
 	awk -v t0="$1" '$1 >= t0 && $2 == "ok" { served = 1 }
 		served && $2 == "fail" { n++ } END { print n + 0 }' /tmp/loop.log
