@@ -80,7 +80,13 @@ done
 if [ "$mode" = symmetric ]; then
 	standby_ok() { both_sync_daemons d1 && both_sync_daemons d2; }
 else
-	standby_ok() { wait_for 15 backup_runs d2 && [ "$(IPVSCTL="$bin" IPVSCTL_STATE_DIR=/run/d2 sh "$resource" /tmp/www.toml status)" = running ]; }
+	# Director 1's notify_master may still be on its way: a connection made
+	# before its sync master runs is not synced (until 50 more packets).
+	master_runs() { $IP netns exec "$1" ipvsadm -L --daemon | grep -q "^master"; }
+	standby_ok() {
+		wait_for 15 master_runs d1 && wait_for 15 backup_runs d2 &&
+			[ "$(IPVSCTL="$bin" IPVSCTL_STATE_DIR=/run/d2 sh "$resource" /tmp/www.toml status)" = running ]
+	}
 fi
 wait_for 30 vip_on d1 && ! vip_on d2 && wait_for 15 answers d2 &&
 	wait_for 15 table_is d1 192.168.0.4:7000 192.168.0.5:7000 &&
