@@ -46,16 +46,22 @@ result director_1_takes_over_again_with_the_connection $?
 
 traffic_report
 
-# The script's findings. Director 2 is stopped now, director 1 active.
-pidfile=/run/d2/run-_tmp_www.toml.pid
-lockfile=/run/d2/run-_tmp_www.toml.lock
+# The script's findings. Director 2 is stopped now, director 1 active. The
+# script's files are per network namespace (net:[INODE]).
+ns_of() { $IP netns exec "$1" readlink /proc/self/ns/net | tr -dc '0-9'; }
+pidfile=/run/d2/run-net$(ns_of d2)_tmp_www.toml.pid
+lockfile=/run/d2/run-net$(ns_of d2)_tmp_www.toml.lock
+d1_pidfile=/run/d1/run-net$(ns_of d1)_tmp_www.toml.pid
 
-# A pid file naming another program (a reused pid) reads as stopped, and stop
-# does not signal it.
+# A pid file naming another program (a reused pid), or the same daemon of
+# another namespace (director 1's), reads as stopped, and stop does not
+# signal it.
 sleep 600 &
 other=$!
 echo $other >$pidfile
-[ "$(resource d2 status)" = stopped ] && resource d2 stop >/dev/null && kill -0 $other
+[ "$(resource d2 status)" = stopped ] && resource d2 stop >/dev/null && kill -0 $other &&
+	cp $d1_pidfile $pidfile && [ "$(resource d2 status)" = stopped ] && resource d2 stop >/dev/null &&
+	kill -0 "$(cat $d1_pidfile)" && [ "$(resource d1 status)" = running ]
 result a_reused_pid_is_not_the_daemon_and_is_not_signalled $?
 kill $other
 
@@ -90,7 +96,7 @@ cat /tmp/standby.out
 
 # A daemon that does not stop on SIGTERM (stopped with SIGSTOP here) is
 # killed after the grace time, before the table is removed.
-pid=$(cat /run/d1/run-_tmp_www.toml.pid)
+pid=$(cat $d1_pidfile)
 kill -STOP "$pid"
 $IP netns exec d1 env IPVSCTL="$bin" IPVSCTL_STATE_DIR=/run/d1 IPVSCTL_LOG=/tmp/d1.log IPVSCTL_STOP_GRACE=1 \
 	sh "$resource" /tmp/www.toml stop >/tmp/stop.out 2>&1
