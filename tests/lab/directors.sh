@@ -131,11 +131,12 @@ loop_report() {
 # failed_after_takeover TICKS: how many new connections started at or after
 # TICKS (10 ms, /proc/uptime; the VIP seen on the new director) failed once
 # one of them had been answered: 0 when, from the first request the new
-# director served, every one was. (From the link cut instead, a request
-# started just before the cut took effect could be the old director's.)
+# director served, every one was; "none answered" when it served none.
+# (From the link cut instead, a request started just before the cut took
+# effect could be the old director's.)
 failed_after_takeover() {
 	awk -v t0="$1" '$1 >= t0 && $2 == "ok" { served = 1 }
-		served && $2 == "fail" { n++ } END { print n + 0 }' /tmp/loop.log
+		served && $2 == "fail" { n++ } END { print served ? n + 0 : "none answered" }' /tmp/loop.log
 }
 
 # The traffic of a failover test: the held connection through director 1,

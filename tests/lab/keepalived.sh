@@ -85,7 +85,7 @@ else
 	master_runs() { $IP netns exec "$1" ipvsadm -L --daemon | grep -q "^master"; }
 	standby_ok() {
 		wait_for 15 master_runs d1 && wait_for 15 backup_runs d2 &&
-			[ "$(IPVSCTL="$bin" IPVSCTL_STATE_DIR=/run/d2 sh "$resource" /tmp/www.toml status)" = running ]
+			[ "$(resource d2 status)" = running ]
 	}
 fi
 wait_for 30 vip_on d1 && ! vip_on d2 && wait_for 15 answers d2 &&
