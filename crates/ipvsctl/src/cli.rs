@@ -23,6 +23,11 @@ pub enum Command {
         /// Files that together form the desired state.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Print one JSON line instead (for scripts): the counts, and `sync`:
+        /// `null`, or the `[sync]` role (master, backup, both), syncid and
+        /// interface.
+        #[arg(long)]
+        json: bool,
     },
     /// Run every real's check once, now, and say which are up; no kernel
     /// access. The fallback is not checked (the daemon does not check it

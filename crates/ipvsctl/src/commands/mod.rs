@@ -19,7 +19,7 @@ use crate::cli::Command;
 /// Runs a command; `Ok` carries the exit code.
 pub fn run(command: Command) -> anyhow::Result<i32> {
     match command {
-        Command::Validate { files } => validate::run(&files),
+        Command::Validate { files, json } => validate::run(&files, json),
         Command::Check {
             files,
             json,
