@@ -62,7 +62,7 @@ check = { type = "connect", interval = 0.5, timeout = 0.5, fall = 2 }
 EOF
 
 resource() { # director action
-	$IP netns exec "$1" env IPVSCTL="$bin" IPVSCTL_STATE_DIR="/run/$1" IPVSCTL_LOG="/tmp/$1.log" \
+	$IP netns exec "$1" env IPVSCTL="$bin" IPVSCTL_LOG="/tmp/$1.log" \
 		sh "$resource" /tmp/www.toml "$2"
 }
 vip_to() { # director: take the VIP from the other one, announce it

@@ -49,9 +49,9 @@ traffic_report
 # The script's findings. Director 2 is stopped now, director 1 active. The
 # script's files are per network namespace (net:[INODE]).
 ns_of() { $IP netns exec "$1" readlink /proc/self/ns/net | tr -dc '0-9'; }
-pidfile=/run/d2/run-net$(ns_of d2)_tmp_www.toml.pid
-lockfile=/run/d2/run-net$(ns_of d2)_tmp_www.toml.lock
-d1_pidfile=/run/d1/run-net$(ns_of d1)_tmp_www.toml.pid
+pidfile=/run/ipvsctl/run-net$(ns_of d2)_tmp_www.toml.pid
+lockfile=/run/ipvsctl/run-net$(ns_of d2)_tmp_www.toml.lock
+d1_pidfile=/run/ipvsctl/run-net$(ns_of d1)_tmp_www.toml.pid
 
 # A pid file naming another program (a reused pid), or the same daemon of
 # another namespace (director 1's), reads as stopped, and stop does not
@@ -98,7 +98,7 @@ cat /tmp/standby.out
 # killed after the grace time, before the table is removed.
 pid=$(cat $d1_pidfile)
 kill -STOP "$pid"
-$IP netns exec d1 env IPVSCTL="$bin" IPVSCTL_STATE_DIR=/run/d1 IPVSCTL_LOG=/tmp/d1.log IPVSCTL_STOP_GRACE=1 \
+$IP netns exec d1 env IPVSCTL="$bin" IPVSCTL_LOG=/tmp/d1.log IPVSCTL_STOP_GRACE=1 \
 	sh "$resource" /tmp/www.toml stop >/tmp/stop.out 2>&1
 stopped=$?
 cat /tmp/stop.out

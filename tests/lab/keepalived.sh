@@ -32,7 +32,7 @@ esac
 echo "--- keepalived and ipvsctl: $mode"
 
 vip_on() { $IP -n "$1" addr show dev eth0 | grep -q "$VIP/32"; }
-answers() { $IP netns exec "$1" env IPVSCTL_STATE_DIR="/run/$1" "$bin" status >/dev/null 2>&1; }
+answers() { $IP netns exec "$1" "$bin" status >/dev/null 2>&1; }
 both_sync_daemons() {
 	$IP netns exec "$1" ipvsadm -L --daemon | grep -q "^master" &&
 		$IP netns exec "$1" ipvsadm -L --daemon | grep -q "^backup"
@@ -47,7 +47,7 @@ for d in d1 d2; do
 	if [ "$mode" = symmetric ]; then
 		# The daemon runs on both, whatever the VRRP state (systemd's job on
 		# a real director); the samples name no notify script.
-		$IP netns exec $d env IPVSCTL_STATE_DIR=/run/$d "$bin" run /tmp/www.toml >>/tmp/$d.log 2>&1 &
+		$IP netns exec $d "$bin" run /tmp/www.toml >>/tmp/$d.log 2>&1 &
 		echo $! >/run/$d/daemon.pid
 		wait_for 15 answers $d
 		! grep -q '^[^#]*notify' "$dist/keepalived/director$n.conf"
@@ -56,7 +56,7 @@ for d in d1 d2; do
 	else
 		cat >/run/ka/notify-$d.sh <<EOF
 #!/bin/sh
-export IPVSCTL=$bin IPVSCTL_STATE_DIR=/run/$d IPVSCTL_LOG=/tmp/$d.log IPVSCTL_HEARTBEAT=$resource
+export IPVSCTL=$bin IPVSCTL_LOG=/tmp/$d.log IPVSCTL_HEARTBEAT=$resource
 exec sh $notify "\$1" /tmp/www.toml >>/tmp/notify-$d.log 2>&1
 EOF
 		chmod 700 /run/ka/notify-$d.sh
