@@ -2,7 +2,9 @@
 # Two directors in front of two echo servers, as namespaces on one bridge
 # (192.168.0.0/24): d1 (.1), d2 (.2), r1 (.4), r2 (.5), client c (.50);
 # VIP .3 (on whichever director is active); echo servers on the reals' port
-# 7000; /tmp/www.toml syncs the directors' connections (syncid 1 on eth0).
+# 7000; /tmp/www.toml syncs the directors' connections (syncid 1 on eth0;
+# $SYNC_STATE, default master, as an inline table: a spelling that a grep for
+# `^[sync]` misses, so the scripts must ask the binary).
 # Sourced by failover.sh and keepalived.sh (it sources lib.sh); expects $bin
 # (ipvsctl) and $resource (dist/heartbeat/ipvsctl-heartbeat).
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +20,14 @@ on_failure() {
 		tail -8 /tmp/$d.log
 	done
 }
+
+# The echo server of a real (`ip netns exec` execs: $! is nc); echo_stop
+# stops its listener (connections it already took go on).
+echo_start() {
+	$IP netns exec "$1" busybox nc -ll -p 7000 -e /bin/cat 2>/dev/null &
+	echo $! >"/tmp/echo-$1.pid"
+}
+echo_stop() { kill "$(cat "/tmp/echo-$1.pid")"; }
 
 $IP link add br0 type bridge
 $IP link set br0 up
@@ -35,14 +45,11 @@ for r in r1 r2; do
 		echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore
 		echo 2 > /proc/sys/net/ipv4/conf/all/arp_announce"
 	$IP -n $r addr add $VIP/32 dev lo
-	$IP netns exec $r busybox nc -ll -p 7000 -e /bin/cat &
+	echo_start $r
 done
 
 cat >/tmp/www.toml <<EOF
-[sync]
-state = "master"
-syncid = 1
-interface = "eth0"
+sync = { state = "${SYNC_STATE:-master}", syncid = 1, interface = "eth0" }
 
 [[virtual]]
 address = "$VIP:7000"
@@ -55,7 +62,7 @@ check = { type = "connect", interval = 0.5, timeout = 0.5, fall = 2 }
 EOF
 
 resource() { # director action
-	$IP netns exec "$1" env IPVSCTL="$bin" IPVSCTL_STATE_DIR="/run/$1" IPVSCTL_LOG="/tmp/$1.log" \
+	$IP netns exec "$1" env IPVSCTL="$bin" IPVSCTL_LOG="/tmp/$1.log" \
 		sh "$resource" /tmp/www.toml "$2"
 }
 vip_to() { # director: take the VIP from the other one, announce it
@@ -66,6 +73,16 @@ vip_to() { # director: take the VIP from the other one, announce it
 	$IP netns exec "$1" busybox arping -U -c 2 -I eth0 $VIP >/dev/null 2>&1
 }
 table_has() { $IP netns exec "$1" ipvsadm -Ln | grep -q -- "-> $2"; }
+# table_is DIRECTOR REAL...: `ipvsadm -Sn` is the VIP's service with exactly
+# these reals (direct routing, weight 1).
+table_is() {
+	d=$1
+	shift
+	want="-A -t $VIP:7000 -s rr"
+	for r in "$@"; do want="$want
+-a -t $VIP:7000 -r $r -g -w 1"; done
+	[ "$($IP netns exec "$d" ipvsadm -Sn | sort)" = "$(echo "$want" | sort)" ]
+}
 synced() { $IP netns exec "$1" ipvsadm -Lnc | grep -q "ESTABLISHED.*192.168.0.50"; }
 backup_runs() { $IP netns exec "$1" ipvsadm -L --daemon | grep -q "^backup"; }
 
@@ -109,6 +126,17 @@ loop_report() {
 	echo "new connections every 0.1 s: $total tried, $fails failed;" \
 		"longest time between two answered ones: $gap ms"
 	[ "$total" -gt 20 ]
+}
+
+# failed_after_takeover TICKS: how many new connections started at or after
+# TICKS (10 ms, /proc/uptime; the VIP seen on the new director) failed once
+# one of them had been answered: 0 when, from the first request the new
+# director served, every one was; "none answered" when it served none.
+# (From the link cut instead, a request started just before the cut took
+# effect could be the old director's.)
+failed_after_takeover() {
+	awk -v t0="$1" '$1 >= t0 && $2 == "ok" { served = 1 }
+		served && $2 == "fail" { n++ } END { print served ? n + 0 : "none answered" }' /tmp/loop.log
 }
 
 # The traffic of a failover test: the held connection through director 1,

@@ -23,6 +23,11 @@ pub enum Command {
         /// Files that together form the desired state.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Print one JSON line instead (for scripts): the counts, and `sync`:
+        /// `null`, or the `[sync]` role (master, backup, both), syncid and
+        /// interface.
+        #[arg(long)]
+        json: bool,
     },
     /// Run every real's check once, now, and say which are up; no kernel
     /// access. The fallback is not checked (the daemon does not check it
@@ -65,6 +70,11 @@ pub enum Command {
         /// Say on stderr what was sent to the kernel: dumps, writes, sendmsg calls.
         #[arg(long)]
         netlink_stats: bool,
+        /// Apply even while a daemon (`ipvsctl run`) manages this network
+        /// namespace, which `ipvsctl reload` is for: the apply puts every
+        /// real in, dead ones too, until their next check changes.
+        #[arg(long)]
+        force: bool,
     },
     /// Print the kernel's IPVS table, as `ipvsadm -Ln` does.
     List {
@@ -78,12 +88,20 @@ pub enum Command {
         /// Files that together form the desired state.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Remove even while a daemon (`ipvsctl run`) manages this network
+        /// namespace (it puts them back); stop it first instead.
+        #[arg(long)]
+        force: bool,
     },
     /// Delete every virtual service in the table.
     Flush {
         /// Yes, really.
         #[arg(long)]
         yes: bool,
+        /// Flush even while a daemon (`ipvsctl run`) manages this network
+        /// namespace (it puts its services back); stop it first instead.
+        #[arg(long)]
+        force: bool,
     },
     /// The daemon: health checks drive the table (ldirectord's job).
     Run {
@@ -97,11 +115,17 @@ pub enum Command {
               value_parser = clap::value_parser!(u16).range(1..=64))]
         check_threads: u16,
     },
-    /// Ask the running daemon for every real's health and kernel state.
+    /// Ask the running daemon (this network namespace's) for every real's
+    /// health and kernel state.
     Status {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Print only the daemon's pid, as the kernel knows the process that
+        /// answers (for scripts: no pid file that may name another process
+        /// by now).
+        #[arg(long, conflicts_with = "json")]
+        pid: bool,
     },
     /// Ask the running daemon to re-read its files (like SIGHUP).
     Reload,

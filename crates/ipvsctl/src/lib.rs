@@ -21,6 +21,7 @@
 //! | `report`       | load the files and print their diagnostics                  |
 //! | `exit`         | exit codes, the one-line error                              |
 //! | `metrics`      | `[metrics]`: the Prometheus endpoint                        |
+//! | `netns`        | which network namespace this is: `net:[…]`, its `ip netns` name |
 
 pub mod cli;
 pub mod commands;
@@ -31,6 +32,7 @@ pub mod exit;
 pub mod hooks;
 pub mod kernel_settings;
 pub mod metrics;
+pub mod netns;
 pub mod record;
 pub mod render;
 pub mod report;

@@ -6,11 +6,12 @@
 //! One record per network namespace (each has its own table), under
 //! `/run/ipvsctl/` (or `$IPVSCTL_STATE_DIR`): `managed-<netns inode>`, one
 //! service per line (`tcp 192.168.0.3:80`, `fwmark 7`, `fwmark 7 ipv6`).
-//! `/run` is emptied at boot, like the kernel table. A lost or unreadable
+//! `/run` is emptied at boot, like the kernel table, so the inode, which
+//! a reboot changes, is key enough; namespaces that share `/run`
+//! (containers) each have their own. A lost or unreadable
 //! record only makes apply more careful: nothing unwanted counts as ours.
 
 use std::collections::BTreeSet;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -31,10 +32,7 @@ pub struct Record {
 impl Record {
     /// This network namespace's record, in the state directory.
     pub fn here() -> Self {
-        let namespace = std::fs::metadata("/proc/thread-self/ns/net")
-            .or_else(|_| std::fs::metadata("/proc/self/ns/net"))
-            .map(|m| m.ino())
-            .unwrap_or(0);
+        let namespace = crate::netns::Namespace::current().map_or(0, |n| n.inode());
         Self::at(state_dir().join(format!("managed-{namespace}")))
     }
 

@@ -50,6 +50,57 @@ fn validate_refuses_with_file_line_column_and_key() {
 }
 
 #[test]
+fn validate_json_says_whether_sync_is_set_and_its_role_in_any_spelling() {
+    let dir = scratch("validate-json");
+    let out = ipvsctl(&["validate", "--json", &example("www.toml")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "{\"virtuals\":1,\"reals\":2,\"sync\":null}\n");
+    // A table header with spaces, a dotted key and an inline table: TOML
+    // spellings a `grep '^\[sync\]'` misses.
+    let service = "[[virtual]]\naddress = \"10.0.0.1:80\"\n";
+    for (name, sync, role) in [
+        (
+            "header.toml",
+            "  [ sync ]\nstate = \"both\"\nsyncid = 7\ninterface = \"eth1\"\n",
+            "both",
+        ),
+        (
+            "dotted.toml",
+            "sync.state = \"master\"\nsync.syncid = 7\nsync.interface = \"eth1\"\n",
+            "master",
+        ),
+        (
+            "inline.toml",
+            "sync = { state = \"backup\", syncid = 7, interface = \"eth1\" }\n",
+            "backup",
+        ),
+    ] {
+        let file = write(&dir, name, &format!("{sync}{service}"));
+        let out = ipvsctl(&["validate", "--json", &file]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        assert_eq!(
+            stdout(&out),
+            format!(
+                "{{\"virtuals\":1,\"reals\":0,\"sync\":{{\"state\":\"{role}\",\"syncid\":7,\"interface\":\"eth1\"}}}}\n"
+            ),
+            "{name}"
+        );
+    }
+    // An ldirectord .cf file has no [sync]; a bad file prints nothing on stdout.
+    let cf = ipvsctl(&["validate", "--json", &example("www.cf")]);
+    assert_eq!(stdout(&cf), "{\"virtuals\":1,\"reals\":2,\"sync\":null}\n");
+    let bad = write(
+        &dir,
+        "bad.toml",
+        "[sync]\nstate = \"sideways\"\nsyncid = 1\ninterface = \"eth0\"\n",
+    );
+    let out = ipvsctl(&["validate", "--json", &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).is_empty());
+    assert!(stderr(&out).contains("sync.state"), "{}", stderr(&out));
+}
+
+#[test]
 fn convert_prints_toml_that_means_the_same() {
     let dir = scratch("convert");
     let out = ipvsctl(&["convert", &example("www.cf")]);

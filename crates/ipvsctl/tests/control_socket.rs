@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! The control socket on the host, in a directory of its own: one daemon
-//! only, the versioned JSON lines both ways, and what a client that is not
-//! understood is told.
+//! The control socket on the host, under an abstract name (or in a
+//! directory) of each test's own: one daemon only, the versioned JSON
+//! lines both ways, what a client that is not understood is told, and who
+//! may do what by the peer's credentials.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -13,7 +14,9 @@ use std::process::Command;
 use ipvsctl::daemon::protocol::{
     Changed, ChangedReal, ReloadOutcome, Request, Response, Selection, Status,
 };
+use ipvsctl::daemon::socket::{Access, Address};
 use ipvsctl::daemon::{socket, Control};
+use ipvsctl::netns::Namespace;
 use tokio::sync::mpsc;
 
 fn scratch(name: &str) -> PathBuf {
@@ -23,13 +26,24 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// An abstract socket name of this test's own.
+fn abstract_name(name: &str) -> Address {
+    Address::Abstract(format!("ipvsctl-test-{}-{name}", std::process::id()))
+}
+
 /// A socket served by a stand-in for the loop: status is empty, a reload
-/// is refused with one error.
-async fn serving(dir: &Path) -> PathBuf {
-    let path = dir.join("ipvsctl.sock");
-    let listener = socket::bind(&path).unwrap();
+/// is refused with one error; root's only.
+async fn serving(address: &Address) -> Access {
+    let access = Access::root_only();
+    serving_with(address, access.clone()).await;
+    access
+}
+
+/// [`serving`], `access` saying who may do what.
+async fn serving_with(address: &Address, access: Access) {
+    let listener = address.bind().unwrap();
     let (controls, mut orders) = mpsc::unbounded_channel();
-    tokio::spawn(socket::serve(listener, controls));
+    tokio::spawn(socket::serve(listener, controls, access));
     tokio::spawn(async move {
         while let Some(order) = orders.recv().await {
             match order {
@@ -52,7 +66,6 @@ async fn serving(dir: &Path) -> PathBuf {
             }
         }
     });
-    path
 }
 
 /// The stand-in's answer to an override: the real asked for, in a
@@ -72,8 +85,8 @@ fn overridden(request: &Request, who: &str) -> Response {
 }
 
 /// One raw line in, the raw answer out.
-fn exchange(path: &Path, line: &str) -> String {
-    let mut stream = UnixStream::connect(path).unwrap();
+fn exchange(address: &Address, line: &str) -> String {
+    let mut stream = address.connect().unwrap();
     stream.write_all(line.as_bytes()).unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
@@ -82,8 +95,8 @@ fn exchange(path: &Path, line: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_and_answers_are_versioned_json_lines() {
-    let dir = scratch("lines");
-    let path = serving(&dir).await;
+    let path = abstract_name("lines");
+    serving(&path).await;
     let client = path.clone();
     let (status, reload) = tokio::task::spawn_blocking(move || {
         (
@@ -124,31 +137,62 @@ async fn requests_and_answers_are_versioned_json_lines() {
         raw[2],
         "{\"version\":1,\"response\":{\"error\":\"control protocol version 2 not spoken here (this daemon speaks 1)\"}}\n"
     );
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `pid N, net:[…]` of this test process, which holds the sockets.
+fn this_process() -> String {
+    format!(
+        "pid {}, {}",
+        std::process::id(),
+        Namespace::current().unwrap()
+    )
 }
 
 #[tokio::test]
-async fn a_second_daemon_is_refused_while_the_first_answers() {
-    let dir = scratch("second");
-    let path = serving(&dir).await;
-    let error = socket::bind(&path).unwrap_err();
+async fn a_second_daemon_in_the_namespace_is_refused_and_told_who_holds_it() {
+    let address = abstract_name("second");
+    serving(&address).await;
+    let error = address.bind().unwrap_err();
     assert_eq!(
         error.to_string(),
         format!(
-            "another `ipvsctl run` is already running (it answers on {}); stop it first",
-            path.display()
+            "another `ipvsctl run` is already running in this network namespace ({}); \
+             stop it first",
+            this_process()
+        )
+    );
+    // A socket file (tests): the same, and where it answers.
+    let dir = scratch("second");
+    let path = Address::Path(dir.join("ipvsctl.sock"));
+    serving(&path).await;
+    let error = path.bind().unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "another `ipvsctl run` is already running ({}; it answers on {path}); stop it first",
+            this_process()
         )
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
-async fn a_stale_socket_is_replaced() {
+async fn the_name_goes_with_its_daemon() {
+    let address = abstract_name("freed");
+    let listener = address.bind().unwrap();
+    assert!(address.holder().is_some());
+    drop(listener);
+    assert_eq!(address.holder(), None);
+    address.bind().unwrap();
+}
+
+#[tokio::test]
+async fn a_stale_socket_file_is_replaced() {
     let dir = scratch("stale");
     let path = dir.join("ipvsctl.sock");
     drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
     assert!(path.exists());
-    socket::bind(&path).unwrap();
+    Address::Path(path).bind().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -175,8 +219,9 @@ fn unversioned_daemon(path: &Path) {
 #[test]
 fn a_daemon_of_before_the_versioned_protocol_is_asked_in_its_words() {
     let dir = scratch("unversioned");
-    let path = dir.join("ipvsctl.sock");
-    unversioned_daemon(&path);
+    let file = dir.join("ipvsctl.sock");
+    unversioned_daemon(&file);
+    let path = Address::Path(file);
     assert_eq!(
         socket::request(&path, &Request::Status).unwrap(),
         Response::Status(Status {
@@ -192,8 +237,8 @@ fn a_daemon_of_before_the_versioned_protocol_is_asked_in_its_words() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_override_goes_to_the_loop_with_who_asked() {
-    let dir = scratch("override");
-    let path = serving(&dir).await;
+    let path = abstract_name("override");
+    serving(&path).await;
     let drain = Request::Drain(Selection {
         real: "10.0.0.2".into(),
         virtual_: None,
@@ -212,20 +257,37 @@ async fn an_override_goes_to_the_loop_with_who_asked() {
             }],
         })
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `ipvsctl ARGS` as nobody (uid 65534), in group nogroup (65534), with
-/// the socket of `dir`.
-fn as_nobody(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ipvsctl"))
+/// `ipvsctl ARGS` with the socket `address`, as uid 65534 (nobody) with
+/// gid `gid` and supplementary groups `groups`.
+fn as_nobody(address: &Address, gid: u32, groups: &[u32], args: &[&str]) -> std::process::Output {
+    let groups = groups.to_vec();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ipvsctl"));
+    command
         .args(args)
-        .env("IPVSCTL_STATE_DIR", dir)
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap()
+        .env("IPVSCTL_SOCKET", address.to_string());
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setgroups(groups.len(), groups.as_ptr()) != 0
+                || libc::setgid(gid) != 0
+                || libc::setuid(65534) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.output().unwrap()
 }
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+const NOGROUP: u32 = 65534;
+const DAEMON: u32 = 1;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_control_group_may_ask_for_status_and_nothing_else() {
@@ -234,128 +296,177 @@ async fn the_control_group_may_ask_for_status_and_nothing_else() {
         0,
         "this test runs as root, to run the client as nobody"
     );
-    let dir = scratch("group");
-    let path = serving(&dir).await;
-    let client = dir.clone();
-    // Root's only: nobody cannot even connect.
-    let refused = tokio::task::spawn_blocking(move || as_nobody(&client, &["status"]))
-        .await
-        .unwrap();
+    let address = abstract_name("group");
+    let access = serving(&address).await;
+    let asks = |gid: u32, groups: &'static [u32], args: &'static [&'static str]| {
+        let address = address.clone();
+        tokio::task::spawn_blocking(move || as_nobody(&address, gid, groups, args))
+    };
+    // Root's only: nobody is refused, even status.
+    let refused = asks(NOGROUP, &[], &["status"]).await.unwrap();
     assert_eq!(refused.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&refused.stderr).contains(&format!(
-            "not allowed to use {}: only root, and the members of the daemon's [control] group (for status), may",
-            path.display()
-        )),
-        "{}",
-        String::from_utf8_lossy(&refused.stderr)
-    );
-    // Given to nogroup: status, and only status.
-    socket::set_access(&path, Some("nogroup")).unwrap();
-    let client = dir.clone();
-    let (status, drain, reload) = tokio::task::spawn_blocking(move || {
-        (
-            as_nobody(&client, &["status", "--json"]),
-            as_nobody(&client, &["drain", "10.0.0.2"]),
-            as_nobody(&client, &["reload"]),
-        )
-    })
-    .await
-    .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
     assert_eq!(
-        serde_json::from_slice::<serde_json::Value>(&status.stdout).unwrap(),
-        serde_json::json!({ "virtuals": [] })
+        stderr(&refused),
+        "error: the daemon says: only root may use the control socket (you are nobody); \
+         the daemon's [control] group would let a group ask for status\n"
     );
-    assert_eq!(drain.status.code(), Some(1));
+    // Given to nogroup: status, and only status, to its members by gid
+    // and by supplementary group.
+    access.set_group(Some("nogroup")).unwrap();
+    for (gid, groups) in [(NOGROUP, &[][..]), (DAEMON, &[NOGROUP][..])] {
+        let status = asks(gid, groups, &["status", "--json"]).await.unwrap();
+        assert!(status.status.success(), "{}", stderr(&status));
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&status.stdout).unwrap(),
+            serde_json::json!({ "virtuals": [] })
+        );
+        let drain = asks(gid, groups, &["drain", "10.0.0.2"]).await.unwrap();
+        assert_eq!(drain.status.code(), Some(1));
+        assert_eq!(
+            stderr(&drain),
+            "error: the daemon says: only root may drain (you are nobody); \
+             the control group may only ask for status\n"
+        );
+        let reload = asks(gid, groups, &["reload"]).await.unwrap();
+        assert_eq!(reload.status.code(), Some(1));
+        assert!(stderr(&reload).contains("only root may reload"));
+    }
+    // Not a member: refused.
+    let stranger = asks(DAEMON, &[], &["status"]).await.unwrap();
+    assert_eq!(stranger.status.code(), Some(1));
     assert_eq!(
-        String::from_utf8_lossy(&drain.stderr),
-        "error: the daemon says: only root may drain (you are nobody); \
-         the control group may only ask for status\n"
+        stderr(&stranger),
+        "error: the daemon says: only root, and the members of group nogroup (the daemon's \
+         [control] group) for status, may use the control socket (you are nobody)\n"
     );
-    assert_eq!(reload.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&reload.stderr).contains("only root may reload"));
-    // A directory the group cannot get through: said.
-    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    let error = socket::set_access(&path, Some("nogroup")).unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        format!(
-            "group nogroup cannot reach {}: {} is mode 0700 (make it 0755, \
-             e.g. RuntimeDirectoryMode=0755 in the systemd unit)",
-            path.display(),
-            dir.display()
-        )
-    );
-    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    // An unknown group: refused, the socket stays as it was.
-    let error = socket::set_access(&path, Some("no-such-group-here")).unwrap_err();
+    // An unknown group: root's only again.
+    let error = access.set_group(Some("no-such-group-here")).unwrap_err();
     assert_eq!(
         error.to_string(),
         "no group `no-such-group-here` ([control] group); the socket stays root's only"
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    let refused = asks(NOGROUP, &[], &["status"]).await.unwrap();
+    assert!(stderr(&refused).contains("only root may use the control socket"));
 }
 
-/// `ipvsctl ARGS` with the socket of `dir`.
-fn ipvsctl_in(dir: &Path, args: &[&str]) -> std::process::Output {
+/// `ipvsctl ARGS` with the socket `address`.
+fn ipvsctl_on(address: &Address, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_ipvsctl"))
         .args(args)
-        .env("IPVSCTL_STATE_DIR", dir)
+        .env("IPVSCTL_SOCKET", address.to_string())
         .output()
         .unwrap()
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_remove_and_flush_stand_back_while_a_daemon_manages_the_namespace() {
+    let address = abstract_name("guard");
+    let dir = scratch("guard");
+    // A file with an error: past the guard, apply and remove stop at it,
+    // before any kernel access.
+    let broken = dir.join("broken.toml");
+    std::fs::write(
+        &broken,
+        "[[virtual]]\naddress = \"127.0.0.1:80\"\nschedule = \"rr\"\n",
+    )
+    .unwrap();
+    let broken = broken.to_str().unwrap().to_string();
+    let run = |args: Vec<String>| {
+        let address = address.clone();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            ipvsctl_on(&address, &args)
+        })
+    };
+    let words = |line: &str| -> Vec<String> {
+        line.split_whitespace()
+            .map(|w| {
+                if w == "FILE" {
+                    broken.clone()
+                } else {
+                    w.to_string()
+                }
+            })
+            .collect()
+    };
+    let guard = "an ipvsctl daemon manages this network namespace";
+    // No daemon: each goes on to its own error.
+    for line in ["apply FILE", "remove FILE", "flush"] {
+        let out = run(words(line)).await.unwrap();
+        assert_eq!(out.status.code(), Some(1), "{line}");
+        assert!(!stderr(&out).contains(guard), "{line}: {}", stderr(&out));
+    }
+    serving(&address).await;
+    let holder = this_process();
+    for (line, advice) in [
+        ("apply FILE", "`ipvsctl reload` has it re-read its files; `ipvsctl apply --force` applies all the same"),
+        ("remove FILE", "it would put the services back. Stop it first, then remove; `ipvsctl remove --force` removes them all the same"),
+        ("flush --yes", "it would put its services back. Stop it first, then flush; `ipvsctl flush --yes --force` flushes all the same"),
+    ] {
+        let out = run(words(line)).await.unwrap();
+        assert_eq!(out.status.code(), Some(1), "{line}");
+        let said = stderr(&out);
+        assert!(said.starts_with(&format!("error: {guard} ({holder}): ")), "{line}: {said}");
+        assert!(said.contains(advice), "{line}: {said}");
+    }
+    // --force: past the guard, to the file's error (or flush's --yes).
+    for line in ["apply FILE --force", "remove --force FILE", "flush --force"] {
+        let out = run(words(line)).await.unwrap();
+        assert_eq!(out.status.code(), Some(1), "{line}");
+        let said = stderr(&out);
+        assert!(!said.contains(guard), "{line}: {said}");
+        assert!(
+            said.contains("schedule") || said.contains("--yes"),
+            "{line}: {said}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn with_no_daemon_running_the_override_commands_say_so() {
-    let dir = scratch("no-daemon");
+    let address = abstract_name("no-daemon");
     for args in [
         &["drain", "10.0.0.2"][..],
         &["disable", "10.0.0.2:80", "--virtual", "www"],
         &["enable", "10.0.0.2"],
         &["weight", "10.0.0.2", "3"],
     ] {
-        let out = ipvsctl_in(&dir, args);
+        let out = ipvsctl_on(&address, args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert_eq!(
             String::from_utf8_lossy(&out.stderr),
             format!(
-                "error: no ipvsctl daemon answers on {}/ipvsctl.sock (is `ipvsctl run` running?): \
-                 No such file or directory (os error 2)\n",
-                dir.display()
+                "error: no ipvsctl daemon answers on {address} in {} (is `ipvsctl run` running?): \
+                 Connection refused (os error 111)\n",
+                Namespace::current().unwrap()
             ),
             "{args:?}"
         );
     }
     // Refused before asking anything.
-    let out = ipvsctl_in(&dir, &["drain", "10.0.0.2", "--wait=5x"]);
+    let out = ipvsctl_on(&address, &["drain", "10.0.0.2", "--wait=5x"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "error: --wait=5x: not a time (300, 90s, 5m, 1h)\n"
     );
-    let out = ipvsctl_in(&dir, &["weight", "10.0.0.2", "70000"]);
+    let out = ipvsctl_on(&address, &["weight", "10.0.0.2", "70000"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("70000 is not in 0..=65535"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_clients_hold_at_most_the_bound_and_the_next_one_waits_its_turn() {
-    let dir = scratch("bound");
-    let path = dir.join("ipvsctl.sock");
-    let listener = socket::bind(&path).unwrap();
+    let path = abstract_name("bound");
+    let listener = path.bind().unwrap();
     let (controls, mut orders) = mpsc::unbounded_channel();
-    tokio::spawn(socket::serve(listener, controls));
+    tokio::spawn(socket::serve(listener, controls, Access::root_only()));
     // Clients that connect and say nothing.
     let mut idle: Vec<UnixStream> = (0..socket::MAX_CONNECTIONS)
-        .map(|_| UnixStream::connect(&path).unwrap())
+        .map(|_| path.connect().unwrap())
         .collect();
     // One more asks for the status: it waits in the backlog.
-    let mut late = UnixStream::connect(&path).unwrap();
+    let mut late = path.connect().unwrap();
     late.write_all(b"{\"version\":1,\"request\":\"status\"}\n")
         .unwrap();
     let waited = tokio::time::timeout(std::time::Duration::from_millis(500), orders.recv()).await;
@@ -368,5 +479,25 @@ async fn idle_clients_hold_at_most_the_bound_and_the_next_one_waits_its_turn() {
         .expect("the server is running");
     assert!(matches!(order, Control::Status(_)));
     drop(idle);
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_pid_names_the_process_that_answers() {
+    let address = abstract_name("pid");
+    let asked = address.clone();
+    let none = tokio::task::spawn_blocking(move || ipvsctl_on(&asked, &["status", "--pid"]))
+        .await
+        .unwrap();
+    assert_eq!(none.status.code(), Some(1));
+    assert!(stderr(&none).starts_with(&format!("error: no ipvsctl daemon answers on {address}")));
+    serving(&address).await;
+    let asked = address.clone();
+    let out = tokio::task::spawn_blocking(move || ipvsctl_on(&asked, &["status", "--pid"]))
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", std::process::id())
+    );
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! `ipvsctl apply FILE... [--prune]`: make the kernel match.
 //!
-//! Nothing is sent unless every file is good. The changes go in one batch;
+//! Refused while a daemon manages this network namespace (`ipvsctl
+//! reload` is for that; `--force` applies all the same). Nothing is sent
+//! unless every file is good. The changes go in one batch;
 //! when the kernel refuses one, the others still happen, each refusal is
 //! reported with its object, and the exit code is 1: the table is then the
 //! old one with every accepted change made, and a second apply (once the
@@ -12,13 +14,23 @@ use std::path::PathBuf;
 
 use ipvs::Ipvs;
 
+use crate::commands::daemon_guard::{self, Writer};
 use crate::commands::plan::{compute, mention_left_alone};
 use crate::execute::{self, Kind, Report, Step};
 use crate::record::Record;
 use crate::{exit, kernel_settings, report, sync_daemons};
 
 /// Applies; prints the changes made (or "no changes").
-pub fn run(files: &[PathBuf], prune: bool, netlink_stats: bool) -> anyhow::Result<i32> {
+pub fn run(
+    files: &[PathBuf],
+    prune: bool,
+    netlink_stats: bool,
+    force: bool,
+) -> anyhow::Result<i32> {
+    if let Some(refused) = daemon_guard::refusal(Writer::Apply, force) {
+        eprintln!("error: {refused}");
+        return Ok(exit::FAILURE);
+    }
     let result = apply(files, prune);
     if let (true, Ok((_, Some(counters)))) = (netlink_stats, &result) {
         eprintln!(

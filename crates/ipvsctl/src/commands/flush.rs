@@ -3,11 +3,17 @@
 
 use ipvs::Ipvs;
 
+use crate::commands::daemon_guard::{self, Writer};
 use crate::exit;
 use crate::record::Record;
 
-/// Deletes every service, ours or not, when `yes`.
-pub fn run(yes: bool) -> anyhow::Result<i32> {
+/// Deletes every service, ours or not, when `yes` (and no daemon manages
+/// this namespace, unless `force`).
+pub fn run(yes: bool, force: bool) -> anyhow::Result<i32> {
+    if let Some(refused) = daemon_guard::refusal(Writer::Flush, force) {
+        eprintln!("error: {refused}");
+        return Ok(exit::FAILURE);
+    }
     if !yes {
         eprintln!(
             "error: flush deletes every virtual service in the table, managed or not; \

@@ -4,6 +4,7 @@
 mod apply;
 mod check;
 mod convert;
+pub mod daemon_guard;
 mod flush;
 mod list;
 mod overrides;
@@ -18,7 +19,7 @@ use crate::cli::Command;
 /// Runs a command; `Ok` carries the exit code.
 pub fn run(command: Command) -> anyhow::Result<i32> {
     match command {
-        Command::Validate { files } => validate::run(&files),
+        Command::Validate { files, json } => validate::run(&files, json),
         Command::Check {
             files,
             json,
@@ -30,16 +31,18 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
             files,
             prune,
             netlink_stats,
-        } => apply::run(&files, prune, netlink_stats),
+            force,
+        } => apply::run(&files, prune, netlink_stats, force),
         Command::List { json } => list::run(json),
-        Command::Flush { yes } => flush::run(yes),
-        Command::Remove { files } => remove::run(&files),
+        Command::Flush { yes, force } => flush::run(yes, force),
+        Command::Remove { files, force } => remove::run(&files, force),
         Command::Convert { file } => convert::run(&file),
         Command::Run {
             files,
             check_threads,
         } => crate::daemon::run(files, usize::from(check_threads)),
-        Command::Status { json } => status::run(json),
+        Command::Status { pid: true, .. } => status::pid(),
+        Command::Status { json, .. } => status::run(json),
         Command::Reload => status::reload(),
         Command::Drain { real, wait } => overrides::drain(real, wait.as_deref()),
         Command::Disable { real } => overrides::disable(real),

@@ -33,7 +33,7 @@ fn selection(args: RealArgs) -> Selection {
 
 /// Sends the request; prints `VERB REAL in VIRTUAL` for each real taken.
 fn ask(request: &Request, verb: &str) -> anyhow::Result<Vec<ChangedReal>> {
-    match socket::request(&socket::socket_path(), request)? {
+    match socket::request(&socket::Address::here(), request)? {
         Response::Changed(changed) => {
             for r in &changed.reals {
                 println!("{verb} {} in {}", r.real, r.service);

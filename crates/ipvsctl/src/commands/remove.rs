@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! `ipvsctl remove FILE...`: delete the services the files declare, as a
-//! director that becomes passive must (its partner now holds the VIP).
+//! director that becomes passive must (its partner now holds the VIP),
+//! once its daemon has stopped.
 
 use std::path::PathBuf;
 
 use ipvs::{Ipvs, Operation};
 
+use crate::commands::daemon_guard::{self, Writer};
 use crate::record::Record;
 use crate::{desired, exit, report};
 
-/// Deletes the declared services that are in the table.
-pub fn run(files: &[PathBuf]) -> anyhow::Result<i32> {
+/// Deletes the declared services that are in the table (refused while a
+/// daemon manages this namespace, unless `force`).
+pub fn run(files: &[PathBuf], force: bool) -> anyhow::Result<i32> {
+    if let Some(refused) = daemon_guard::refusal(Writer::Remove, force) {
+        eprintln!("error: {refused}");
+        return Ok(exit::FAILURE);
+    }
     let Some(config) = report::load(files) else {
         return Ok(exit::FAILURE);
     };

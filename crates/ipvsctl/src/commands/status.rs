@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! `ipvsctl status [--json]` and `ipvsctl reload`: ask the running daemon.
+//! `ipvsctl status [--json|--pid]` and `ipvsctl reload`: ask the running
+//! daemon of this network namespace.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -9,7 +10,7 @@ use crate::exit;
 
 /// Prints the daemon's status.
 pub fn run(json: bool) -> anyhow::Result<i32> {
-    let status = match socket::request(&socket::socket_path(), &Request::Status)? {
+    let status = match socket::request(&socket::Address::here(), &Request::Status)? {
         Response::Status(status) => status,
         other => return Err(unexpected(other)),
     };
@@ -21,9 +22,15 @@ pub fn run(json: bool) -> anyhow::Result<i32> {
     Ok(exit::SUCCESS)
 }
 
+/// Prints the pid of the daemon that answers.
+pub fn pid() -> anyhow::Result<i32> {
+    println!("{}", socket::daemon_pid(&socket::Address::here())?);
+    Ok(exit::SUCCESS)
+}
+
 /// Asks the daemon to re-read its files.
 pub fn reload() -> anyhow::Result<i32> {
-    let outcome = match socket::request(&socket::socket_path(), &Request::Reload)? {
+    let outcome = match socket::request(&socket::Address::here(), &Request::Reload)? {
         Response::Reload(outcome) => outcome,
         other => return Err(unexpected(other)),
     };

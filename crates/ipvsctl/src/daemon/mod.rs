@@ -24,7 +24,7 @@
 //! | `health_table` | what health does to a virtual (pure)                         |
 //! | `control`      | [`Control`]: what signals and the socket ask of the loop     |
 //! | `signals`      | SIGHUP → reload, SIGTERM/SIGINT → stop; installed first      |
-//! | `socket`       | the control socket: bind (one daemon only), serve, request   |
+//! | `socket`       | the control socket, one per network namespace: guard, access, serve, request |
 //! | `protocol`     | the control protocol: versioned JSON lines                   |
 //! | `status`       | the answer to `status`                                       |
 //! | `overrides`    | drain/disable/weight: who, when, why; which reals a name takes |
@@ -115,15 +115,17 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
     let check_runtimes = checking.handles();
     let code = runtime.block_on(async move {
         let table = Ipvs::connect()?;
-        // First, so that a second daemon stops before touching the table.
-        let socket = socket::socket_path();
-        let listener = socket::bind(&socket)?;
-        if let Err(e) = socket::set_access(&socket, config.control.group.as_deref()) {
+        // First, so that a second daemon in this network namespace stops
+        // before touching the table.
+        let socket = socket::Address::here();
+        let listener = socket.bind()?;
+        let access = socket::Access::root_only();
+        if let Err(e) = access.set_group(config.control.group.as_deref()) {
             error!("control socket: {e:#}");
         }
         let (controls, control_inputs) = tokio::sync::mpsc::unbounded_channel();
         signals.forward(controls.clone());
-        tokio::spawn(socket::serve(listener, controls.clone()));
+        tokio::spawn(socket::serve(listener, controls.clone(), access.clone()));
         let (transitions, transition_inputs) = tokio::sync::mpsc::unbounded_channel();
         let (events, fired) = events::Emitter::channel(hooks::QUEUE, config.hooks_max_running);
         tokio::spawn(hooks::run(
@@ -142,6 +144,10 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
             }
             None => None,
         };
+        let overrides = OverrideStore::here();
+        if let Some(note) = overrides.note() {
+            warn!("{note}");
+        }
         let mut daemon = Daemon::new(Setup {
             files,
             config,
@@ -150,7 +156,8 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
             notifier: notify::Notifier::from_environment(),
             record: Record::here(),
             socket: socket.clone(),
-            overrides: OverrideStore::here(),
+            access,
+            overrides,
             reloads: controls,
         })
         .with_events(events);
@@ -163,7 +170,7 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
                 transitions: transition_inputs,
             })
             .await;
-        let _ = std::fs::remove_file(&socket);
+        socket.remove();
         code
     });
     checking.stop();

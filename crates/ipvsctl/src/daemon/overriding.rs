@@ -212,9 +212,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             .retain(|key, _| watched.iter().any(|(_, reals)| reals.contains(key)));
         let _ = self.watching.send(watched);
         self.publish_overrides();
-        if let Err(e) =
-            super::socket::set_access(&self.socket, self.config.control.group.as_deref())
-        {
+        if let Err(e) = self.access.set_group(self.config.control.group.as_deref()) {
             error!("control socket: {e:#}");
         }
     }

@@ -41,8 +41,10 @@ pub struct Setup<T, C> {
     pub notifier: Notifier,
     /// The record of the services ipvsctl manages.
     pub record: Record,
-    /// The control socket's path (for the log, and its group on reload).
-    pub socket: PathBuf,
+    /// The control socket's address (for the log).
+    pub socket: super::socket::Address,
+    /// Who may use the control socket (its group is set again on reload).
+    pub access: super::socket::Access,
     /// Where overrides are kept.
     pub overrides: OverrideStore,
     /// Where `autoreload` sends its reloads: the loop's own controls.
@@ -71,7 +73,8 @@ pub struct Daemon<T, C> {
     pub(super) starting: BTreeSet<ServiceKey>,
     pub(super) notifier: Notifier,
     pub(super) record: Record,
-    pub(super) socket: PathBuf,
+    pub(super) socket: super::socket::Address,
+    pub(super) access: super::socket::Access,
     /// Drains, disables and weights, kept across restarts.
     pub(super) overrides: Overrides,
     /// Reals a file in a maintenance directory takes out.
@@ -103,6 +106,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             notifier: setup.notifier,
             record: setup.record,
             socket: setup.socket,
+            access: setup.access,
             overrides: Overrides::load(setup.overrides),
             maintenance: Found::new(),
             watching: tokio::sync::watch::channel(Watched::new()).0,
@@ -165,7 +169,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             "running: {} virtual services, {} reals; control socket {}",
             self.config.virtuals.len(),
             self.health.len(),
-            self.socket.display()
+            self.socket
         );
         self.notifier
             .ready(&format!("{} virtual services", self.config.virtuals.len()));

@@ -380,7 +380,8 @@ impl Running {
             checks: checks.clone(),
             notifier: Notifier::none(),
             record: Record::at(dir.join("managed")),
-            socket: dir.join("ipvsctl.sock"),
+            socket: ipvsctl::daemon::socket::Address::Path(dir.join("ipvsctl.sock")),
+            access: ipvsctl::daemon::socket::Access::root_only(),
             overrides: OverrideStore::at(dir.join("overrides.json")),
             reloads,
         })
