@@ -6,9 +6,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{
-    Config, Family, Origin, VirtualKey, DEFAULT_HOOKS_MAX_RUNNING, DEFAULT_RESYNC,
-};
+use crate::model::{Config, Family, Origin, VirtualKey, DEFAULT_HOOKS_MAX_RUNNING, DEFAULT_RESYNC};
 
 use super::{key_text, FilePart};
 

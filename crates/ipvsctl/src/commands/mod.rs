@@ -9,6 +9,7 @@ mod list;
 mod overrides;
 pub mod plan;
 mod remove;
+mod resync;
 mod status;
 mod sync;
 mod validate;
@@ -41,6 +42,7 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
         } => crate::daemon::run(files, usize::from(check_threads)),
         Command::Status { json } => status::run(json),
         Command::Reload => status::reload(),
+        Command::Resync { json } => resync::run(json),
         Command::Drain { real, wait } => overrides::drain(real, wait.as_deref()),
         Command::Disable { real } => overrides::disable(real),
         Command::Enable { real } => overrides::enable(real),

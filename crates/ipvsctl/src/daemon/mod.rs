@@ -19,6 +19,8 @@
 //! | this file      | the edge: tracing, runtime, kernel, socket, signals, engine  |
 //! | `serve`        | the loop: [`Daemon::serve`] over its [`Inputs`]              |
 //! | `sync`         | check targets and adopted health; re-plan and write          |
+//! | `resync`       | every `[defaults] resync` and on demand: read, restore, log  |
+//! | `repair`       | what a resync found, in words (pure)                         |
 //! | `reload`       | re-read the files: a typed [`ReloadOutcome`]                 |
 //! | `autoreload`   | watch the files (inotify), debounce, reload as SIGHUP does   |
 //! | `health_table` | what health does to a virtual (pure)                         |
@@ -49,6 +51,8 @@ pub mod overrides;
 mod overriding;
 pub mod protocol;
 mod reload;
+mod repair;
+mod resync;
 pub mod serve;
 mod signals;
 pub mod socket;

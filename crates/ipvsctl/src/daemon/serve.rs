@@ -21,6 +21,7 @@ use super::maintenance::{Found, Watched};
 use super::notify::Notifier;
 use super::override_store::OverrideStore;
 use super::overrides::Overrides;
+use super::resync::{self, Resyncs};
 use super::status;
 use crate::metrics::Publisher;
 use crate::record::Record;
@@ -88,6 +89,8 @@ pub struct Daemon<T, C> {
     pub(super) autoreload: AutoReload,
     /// The metrics endpoint's facts, when `[metrics]` is set.
     pub(super) metrics: Option<Publisher>,
+    /// What the resyncs did.
+    pub(super) resyncs: Resyncs,
 }
 
 impl<T: Table, C: Checks> Daemon<T, C> {
@@ -111,6 +114,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             reloading: false,
             autoreload: AutoReload::new(setup.reloads),
             metrics: None,
+            resyncs: Resyncs::default(),
         }
     }
 
@@ -161,6 +165,8 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         }
         self.publish_overrides();
         let mut watchdog = self.notifier.watchdog_interval().map(tokio::time::interval);
+        let mut resync_period = self.config.resync;
+        let mut resync_timer = resync::timer(resync_period);
         info!(
             "running: {} virtual services, {} reals; control socket {}",
             self.config.virtuals.len(),
@@ -182,6 +188,9 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                     self.on_transitions(batch);
                 }
                 Some(now) = found.recv() => self.on_maintenance(now),
+                _ = async { resync_timer.as_mut()?.tick().await; Some(()) }, if resync_timer.is_some() => {
+                    self.resync();
+                }
                 () = &mut started, if !self.starting.is_empty() => {
                     let waiting = std::mem::take(&mut self.starting);
                     if let Err(e) = self.sync_services(&waiting) {
@@ -194,13 +203,17 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                         if outcome.is_in() {
                             self.after_reload();
                         }
+                        if self.config.resync != resync_period {
+                            resync_period = self.config.resync;
+                            resync_timer = resync::timer(resync_period);
+                        }
                         if let Some(reply) = reply {
                             let _ = reply.send(outcome);
                         }
                     }
                     Some(Control::Status(reply)) => {
                         let snapshot = self.checks.snapshot();
-                        let _ = reply.send(status::status(
+                        let mut status = status::status(
                             &self.config,
                             snapshot,
                             &status::Holds {
@@ -208,7 +221,12 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                                 maintenance: &self.maintenance,
                             },
                             &mut self.table,
-                        ));
+                        );
+                        status.resync = Some(self.resync_status());
+                        let _ = reply.send(status);
+                    }
+                    Some(Control::Resync(reply)) => {
+                        let _ = reply.send(self.resync());
                     }
                     Some(Control::Override { request, who, reply }) => {
                         let _ = reply.send(self.on_override(request, &who));

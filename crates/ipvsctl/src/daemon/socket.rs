@@ -158,6 +158,7 @@ fn request_name(request: &Request) -> &'static str {
         Request::Disable(_) => "disable",
         Request::Enable(_) => "enable",
         Request::Weight(_) => "set a weight",
+        Request::Resync => "resync",
     }
 }
 
@@ -246,6 +247,11 @@ async fn respond(line: &str, uid: u32, controls: &UnboundedSender<Control>) -> O
             let (reply, answer) = oneshot::channel();
             controls.send(Control::Reload(Some(reply))).ok()?;
             answer.await.ok().map(Response::Reload)
+        }
+        Request::Resync => {
+            let (reply, answer) = oneshot::channel();
+            controls.send(Control::Resync(reply)).ok()?;
+            answer.await.ok().map(Response::Resync)
         }
         request => {
             let (reply, answer) = oneshot::channel();

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use health::{Health, Target, TargetKey};
 use ipvs::{ServiceKey, TableEntry};
-use planner::{Ownership, Plan};
+use planner::{DesiredService, Ownership, Plan};
 use tracing::{error, info};
 
 use super::checks::Checks;
@@ -140,26 +140,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
     /// once, for adoption and for this), with the ownership record (as
     /// `apply` does), and saves the record.
     pub(super) fn sync_all(&mut self, table: &[TableEntry]) -> anyhow::Result<()> {
-        let desired_services: Vec<_> = self
-            .config
-            .virtuals
-            .iter()
-            .map(|v| {
-                let key = desired::service_key(&v.key);
-                let current = table
-                    .iter()
-                    .find(|e| e.service.service.key == key)
-                    .map_or(&[][..], |e| &e.destinations[..]);
-                let hold = self.starting.contains(&key);
-                health_table::desired_service(
-                    v,
-                    &self.health_of(&key),
-                    &self.holds_of(&key),
-                    current,
-                    hold,
-                )
-            })
-            .collect();
+        let desired_services = self.desired_all(table);
         let managed = self.record.load();
         let plan = planner::plan(
             &desired_services,
@@ -190,14 +171,42 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         Ok(())
     }
 
-    /// Makes the plan's changes; whether the kernel took every one.
+    /// Every declared virtual as it should be now, against `table` (the
+    /// whole table, as just read).
+    pub(super) fn desired_all(&self, table: &[TableEntry]) -> Vec<DesiredService> {
+        self.config
+            .virtuals
+            .iter()
+            .map(|v| {
+                let key = desired::service_key(&v.key);
+                let current = table
+                    .iter()
+                    .find(|e| e.service.service.key == key)
+                    .map_or(&[][..], |e| &e.destinations[..]);
+                let hold = self.starting.contains(&key);
+                health_table::desired_service(
+                    v,
+                    &self.health_of(&key),
+                    &self.holds_of(&key),
+                    current,
+                    hold,
+                )
+            })
+            .collect()
+    }
+
+    /// Makes the plan's changes; whether the kernel took every one (a
+    /// service with a refused change is retried, and so told, by the next
+    /// resync).
     fn execute(&mut self, plan: &Plan) -> bool {
-        match execute::table_changes(&mut self.table, &plan.changes, &mut Log) {
+        let taken = match execute::table_changes(&mut self.table, &plan.changes, &mut Log) {
             Ok(refused) => refused == 0,
             Err(e) => {
                 error!("cannot write the table: {e}");
                 false
             }
-        }
+        };
+        self.resyncs.settle(&plan.changes, taken);
+        taken
     }
 }
