@@ -11,7 +11,7 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use ipvsctl::daemon::protocol::{
-    Changed, ChangedReal, ReloadOutcome, Request, Response, Selection, Status,
+    Changed, ChangedReal, ReloadOutcome, Request, Response, ResyncReport, Selection, Status,
 };
 use ipvsctl::daemon::{socket, Control};
 use tokio::sync::mpsc;
@@ -36,6 +36,7 @@ async fn serving(dir: &Path) -> PathBuf {
                 Control::Status(reply) => {
                     let _ = reply.send(Status {
                         virtuals: Vec::new(),
+                        resync: None,
                     });
                 }
                 Control::Reload(Some(reply)) => {
@@ -47,6 +48,9 @@ async fn serving(dir: &Path) -> PathBuf {
                     reply,
                 } => {
                     let _ = reply.send(overridden(&request, &who));
+                }
+                Control::Resync(reply) => {
+                    let _ = reply.send(resynced());
                 }
                 Control::Reload(None) | Control::Stop => {}
             }
@@ -61,7 +65,9 @@ fn overridden(request: &Request, who: &str) -> Response {
     let real = match request {
         Request::Drain(s) | Request::Disable(s) | Request::Enable(s) => s.real.clone(),
         Request::Weight(w) => w.selection.real.clone(),
-        Request::Status | Request::Reload => return Response::Error("not an override".into()),
+        Request::Status | Request::Reload | Request::Resync => {
+            return Response::Error("not an override".into())
+        }
     };
     Response::Changed(Changed {
         reals: vec![ChangedReal {
@@ -69,6 +75,22 @@ fn overridden(request: &Request, who: &str) -> Response {
             real,
         }],
     })
+}
+
+/// The stand-in's report of a resync: one repair.
+fn resynced() -> ResyncReport {
+    ResyncReport {
+        at_unix: 1.0,
+        took_ms: 2.0,
+        cpu_ms: 1.5,
+        services: 1,
+        repairs: vec![
+            "tcp 10.0.0.1:80: real 10.0.0.2:80 had weight 0, declared 1 \
+                       (changed outside ipvsctl); restored"
+                .into(),
+        ],
+        error: None,
+    }
 }
 
 /// One raw line in, the raw answer out.
@@ -96,7 +118,8 @@ async fn requests_and_answers_are_versioned_json_lines() {
     assert_eq!(
         status,
         Response::Status(Status {
-            virtuals: Vec::new()
+            virtuals: Vec::new(),
+            resync: None,
         })
     );
     assert_eq!(
@@ -180,7 +203,8 @@ fn a_daemon_of_before_the_versioned_protocol_is_asked_in_its_words() {
     assert_eq!(
         socket::request(&path, &Request::Status).unwrap(),
         Response::Status(Status {
-            virtuals: Vec::new()
+            virtuals: Vec::new(),
+            resync: None,
         })
     );
     assert_eq!(
@@ -279,6 +303,12 @@ async fn the_control_group_may_ask_for_status_and_nothing_else() {
     );
     assert_eq!(reload.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&reload.stderr).contains("only root may reload"));
+    let client = dir.clone();
+    let resync = tokio::task::spawn_blocking(move || as_nobody(&client, &["resync"]))
+        .await
+        .unwrap();
+    assert_eq!(resync.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&resync.stderr).contains("only root may resync"));
     // A directory the group cannot get through: said.
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     let error = socket::set_access(&path, Some("nogroup")).unwrap_err();
@@ -368,5 +398,36 @@ async fn idle_clients_hold_at_most_the_bound_and_the_next_one_waits_its_turn() {
         .expect("the server is running");
     assert!(matches!(order, Control::Status(_)));
     drop(idle);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resync_goes_to_the_loop_and_its_report_comes_back() {
+    let dir = scratch("resync");
+    let path = serving(&dir).await;
+    let client = path.clone();
+    let (answer, raw) = tokio::task::spawn_blocking(move || {
+        (
+            socket::request(&client, &Request::Resync).unwrap(),
+            exchange(&client, "{\"version\":1,\"request\":\"resync\"}\n"),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(answer, Response::Resync(resynced()));
+    assert!(
+        raw.starts_with("{\"version\":1,\"response\":{\"resync\":{\"at_unix\":1.0,"),
+        "{raw}"
+    );
+    let dir_for_cli = dir.clone();
+    let cli = tokio::task::spawn_blocking(move || ipvsctl_in(&dir_for_cli, &["resync"]))
+        .await
+        .unwrap();
+    assert!(cli.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&cli.stdout),
+        "tcp 10.0.0.1:80: real 10.0.0.2:80 had weight 0, declared 1 (changed outside ipvsctl); \
+         restored\n1 of 1 difference(s) repaired (1 managed services, 2.0 ms)\n"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
