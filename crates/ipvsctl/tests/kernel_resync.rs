@@ -116,8 +116,13 @@ struct Director {
 
 impl Director {
     fn start(defaults: &str, extra: &str) -> Director {
+        Self::start_with(&site(defaults, extra))
+    }
+
+    /// The site, with `text` as the daemon's configuration.
+    fn start_with(text: &str) -> Director {
         let state = namespace();
-        let config = write(&state, "site.toml", &site(defaults, extra));
+        let config = write(&state, "site.toml", text);
         let site = Site::new(&state);
         let daemon = Daemon::start(&state, &config);
         Director {
@@ -235,7 +240,11 @@ fn ipvsctl_resync_restores_at_once_and_status_counts_it() {
     );
 }
 
-/// While it lives, the kernel cannot load `ip_vs_sh` (its modprobe fails);
+/// The scheduler the module test takes away: no other test uses it, so no
+/// namespace holds it.
+const GONE: &str = "ovf";
+
+/// While it lives, the kernel cannot load `ip_vs_ovf` (its modprobe fails);
 /// dropped, it can again, and it is loaded.
 struct NoSchedulerModule {
     modprobe: String,
@@ -253,13 +262,16 @@ impl NoSchedulerModule {
         let guard = NoSchedulerModule { modprobe };
         // A namespace of an earlier test may still hold it a moment.
         let unloaded = wait_for(20, || {
-            let out = Command::new("rmmod").arg("ip_vs_sh").output().unwrap();
+            let out = Command::new("rmmod")
+                .arg(format!("ip_vs_{GONE}"))
+                .output()
+                .unwrap();
             out.status.success()
                 || !std::fs::read_to_string("/proc/modules")
                     .unwrap()
-                    .contains("ip_vs_sh ")
+                    .contains(&format!("ip_vs_{GONE} "))
         });
-        assert!(unloaded, "cannot unload ip_vs_sh");
+        assert!(unloaded, "cannot unload ip_vs_{GONE}");
         guard
     }
 
@@ -271,7 +283,9 @@ impl NoSchedulerModule {
 impl Drop for NoSchedulerModule {
     fn drop(&mut self) {
         self.restore();
-        let _ = Command::new(&self.modprobe).arg("ip_vs_sh").status();
+        let _ = Command::new(&self.modprobe)
+            .arg(format!("ip_vs_{GONE}"))
+            .status();
     }
 }
 
@@ -279,17 +293,27 @@ impl Drop for NoSchedulerModule {
 #[ignore = "needs an IPVS kernel: scripts/lab"]
 fn a_scheduler_module_that_cannot_load_is_logged_and_retried_by_the_next_resync() {
     let missing = NoSchedulerModule::new();
-    let mut director = Director::start("resync = 1", "");
+    let ovf = |lines: Vec<String>| -> Vec<String> {
+        let mut lines: Vec<String> = lines
+            .into_iter()
+            .map(|l| l.replace("-s sh", &format!("-s {GONE}")))
+            .collect();
+        lines.sort();
+        lines
+    };
+    let text =
+        site("resync = 1", "").replace("scheduler = \"sh\"", &format!("scheduler = \"{GONE}\""));
+    let mut director = Director::start_with(&text);
     // Refused by the kernel itself, with the module missing.
     let out = Command::new("ipvsadm")
-        .args(["-A", "-t", "10.9.9.9:80", "-s", "sh"])
+        .args(["-A", "-t", "10.9.9.9:80", "-s", GONE])
         .output()
         .unwrap();
-    assert!(!out.status.success(), "ipvsadm added an sh service");
+    assert!(!out.status.success(), "ipvsadm added an {GONE} service");
     let www_only: Vec<String> = declared().into_iter().filter(|l| l.contains(WWW)).collect();
     director.until_table(&www_only, "www did not go in");
     director.until(15, "the refusal is not logged", || {
-        director.daemon.log().contains("ip_vs_sh")
+        director.daemon.log().contains(&format!("ip_vs_{GONE}"))
     });
     // The daemon goes on: a real that dies is still taken out.
     director.site.stop("r2");
@@ -303,24 +327,54 @@ fn a_scheduler_module_that_cannot_load_is_logged_and_retried_by_the_next_resync(
     director.check(running, "the daemon stopped");
     // The module can be loaded again: the next resync puts mail in.
     missing.restore();
-    let wanted: Vec<String> = declared().into_iter().filter(|l| !l.contains(R2)).collect();
+    let wanted = ovf(declared().into_iter().filter(|l| !l.contains(R2)).collect());
     director.until_table(&wanted, "mail did not go in once the module was back");
-    director.logged(
-        "resync: tcp 192.168.0.3:25: not in the table, declared sh (an earlier write was refused); restored",
-    );
+    director.logged(&format!(
+        "resync: tcp 192.168.0.3:25: not in the table, declared {GONE} (an earlier write was refused); restored"
+    ));
     assert!(table().iter().any(|l| l.contains(MAIL)));
 }
 
 /// Accepts connections and never answers: a check against it hangs until
-/// its timeout.
-fn hanging_server(address: &str) {
-    let listener = TcpListener::bind(address).unwrap();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
+/// its timeout. Dropped, it closes them and its listener (so that the
+/// test's namespace can go).
+struct HangingServer {
+    address: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HangingServer {
+    fn start(address: &str) -> HangingServer {
+        let listener = TcpListener::bind(address).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                held.push(stream);
+            }
+        });
+        HangingServer {
+            address: address.to_string(),
+            stop,
+            thread: Some(thread),
         }
-    });
+    }
+}
+
+impl Drop for HangingServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wakes the accept.
+        let _ = std::net::TcpStream::connect(&self.address);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 #[test]
@@ -338,7 +392,7 @@ check = { type = "http", request = "/", interval = 1, timeout = 3 }
   address = "192.168.0.1:8080"
 "#;
     let mut director = Director::start("resync = \"off\"", hang);
-    hanging_server("192.168.0.1:8080");
+    let _hanging = HangingServer::start("192.168.0.1:8080");
     // The hanging real never goes in: its service stays empty.
     let mut declared = declared();
     declared.push("-A -t 192.168.0.3:8080 -s rr".to_string());
@@ -366,7 +420,7 @@ check = { type = "http", request = "/", interval = 1, timeout = 3 }
         if i == 50 {
             director.site.stop("r2");
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(5));
     }
     let burst = started.elapsed();
     let wanted: Vec<String> = declared.into_iter().filter(|l| !l.contains(R2)).collect();

@@ -28,6 +28,7 @@ use super::protocol::{ResyncReport, ResyncStatus};
 use super::repair::{self, Cause};
 use super::serve::Daemon;
 use crate::desired;
+use crate::metrics::ResyncCounts;
 use crate::table::Table;
 
 /// What the loop keeps of its resyncs.
@@ -131,6 +132,12 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         }
         self.resyncs.runs += 1;
         self.resyncs.last = Some(report.clone());
+        if let Some(metrics) = &mut self.metrics {
+            metrics.resync(ResyncCounts {
+                runs: self.resyncs.runs,
+                repairs: self.resyncs.repairs,
+            });
+        }
         report
     }
 

@@ -172,21 +172,27 @@ impl<T: Table, C: Checks> Daemon<T, C> {
     }
 
     /// Every declared virtual as it should be now, against `table` (the
-    /// whole table, as just read).
+    /// whole table, as just read). The health and the table are indexed
+    /// by service once, so that this stays linear in the reals (a resync
+    /// makes it every period).
     pub(super) fn desired_all(&self, table: &[TableEntry]) -> Vec<DesiredService> {
+        let mut health: HashMap<ServiceKey, HashMap<SocketAddr, Health>> = HashMap::new();
+        for (key, h) in &self.health {
+            health.entry(key.service).or_default().insert(key.real, *h);
+        }
+        let entries: HashMap<ServiceKey, &TableEntry> =
+            table.iter().map(|e| (e.service.service.key, e)).collect();
+        let none = HashMap::new();
         self.config
             .virtuals
             .iter()
             .map(|v| {
                 let key = desired::service_key(&v.key);
-                let current = table
-                    .iter()
-                    .find(|e| e.service.service.key == key)
-                    .map_or(&[][..], |e| &e.destinations[..]);
+                let current = entries.get(&key).map_or(&[][..], |e| &e.destinations[..]);
                 let hold = self.starting.contains(&key);
                 health_table::desired_service(
                     v,
-                    &self.health_of(&key),
+                    health.get(&key).unwrap_or(&none),
                     &self.holds_of(&key),
                     current,
                     hold,
