@@ -81,8 +81,9 @@ fn overridden(request: &Request, who: &str) -> Response {
 fn resynced() -> ResyncReport {
     ResyncReport {
         at_unix: 1.0,
-        took_ms: 2.0,
-        cpu_ms: 1.5,
+        read_ms: 2.0,
+        loop_ms: 0.5,
+        cpu_ms: 0.4,
         services: 1,
         repairs: vec![
             "tcp 10.0.0.1:80: real 10.0.0.2:80 had weight 0, declared 1 \
@@ -427,7 +428,7 @@ async fn a_resync_goes_to_the_loop_and_its_report_comes_back() {
     assert_eq!(
         String::from_utf8_lossy(&cli.stdout),
         "tcp 10.0.0.1:80: real 10.0.0.2:80 had weight 0, declared 1 (changed outside ipvsctl); \
-         restored\n1 of 1 difference(s) repaired (1 managed services, 2.0 ms)\n"
+         restored\n1 of 1 difference(s) repaired (1 managed services, read in 2.0 ms)\n"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -303,3 +303,78 @@ async fn a_hundred_sighups_lose_no_transition_and_repeat_no_operation() {
     assert_eq!(daemon.checks.reconciles(), 101);
     assert_eq!(daemon.stop().await, 0);
 }
+
+// Real time: paused time does not advance while a blocking task (the held
+// read) runs.
+#[tokio::test]
+async fn a_transition_made_while_the_table_is_read_is_not_taken_for_a_change_from_outside() {
+    // The resync's reader reads, says so, then waits for the test.
+    let table = MemoryTable::default();
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (read, has_read) = std::sync::mpsc::channel::<()>();
+    let mut reading = table.clone();
+    let reader: ipvsctl::daemon::TableReader = Box::new(move || {
+        let entries = ipvsctl::table::Table::entries(&mut reading);
+        let _ = read.send(());
+        let _ = held.recv();
+        entries
+    });
+    let daemon =
+        Running::start_with_reader("stale", &site("resync = \"off\""), table, reader).await;
+    for r in ["10.0.0.11:80", "10.0.0.12:80", "10.0.0.13:80"] {
+        daemon.health(&www(), r, Up);
+    }
+    daemon.health(&mail(), "10.0.0.21:25", Up);
+    daemon.until_reals(&mail(), &[("10.0.0.21:25", 1)]).await;
+    daemon
+        .until_reals(
+            &www(),
+            &[
+                ("10.0.0.11:80", 1),
+                ("10.0.0.12:80", 1),
+                ("10.0.0.13:80", 5),
+            ],
+        )
+        .await;
+    let (first, second) = tokio::join!(daemon.resync(), async {
+        while has_read.try_recv().is_err() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // While the table read is out: a transition the loop writes, and
+        // a change by hand followed by `ipvsctl resync`.
+        daemon.health(&www(), "10.0.0.12:80", Down);
+        daemon
+            .until_reals(&www(), &[("10.0.0.11:80", 1), ("10.0.0.13:80", 5)])
+            .await;
+        daemon
+            .table
+            .by_hand(&Operation::EditDestination(mail(), real("10.0.0.21:25", 9)));
+        let (second, ()) = tokio::join!(daemon.resync(), async {
+            // The second ask is in the loop's hands before the first read
+            // comes back.
+            daemon.status().await;
+            release.send(()).unwrap();
+            release.send(()).unwrap();
+        });
+        second
+    });
+    // The first read was made before both: www is read again (the loop
+    // wrote it meanwhile), mail is not.
+    assert_eq!(first.repairs, Vec::<String>::new());
+    // The second was made after the ask: it sees the change by hand.
+    assert_eq!(
+        second.repairs,
+        [
+            "tcp 10.0.0.2:25: real 10.0.0.21:25 had weight 9, declared 1 \
+          (changed outside ipvsctl); restored"
+        ]
+    );
+    assert_eq!(
+        daemon.table.saved(),
+        [
+            "tcp 10.0.0.1:80 rr [10.0.0.11:80 w1, 10.0.0.13:80 w5]",
+            "tcp 10.0.0.2:25 sh [10.0.0.21:25 w1]",
+        ]
+    );
+    assert_eq!(daemon.stop().await, 0);
+}

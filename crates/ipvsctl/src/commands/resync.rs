@@ -47,15 +47,15 @@ fn render(report: &ResyncReport) -> String {
     } else if report.repairs.is_empty() {
         out.push_str(&format!(
             "the table is as declared ({} managed services, read in {:.1} ms)\n",
-            report.services, report.took_ms
+            report.services, report.read_ms
         ));
     } else {
         let made = report.repairs.iter().filter(|r| repaired(r)).count();
         out.push_str(&format!(
-            "{made} of {} difference(s) repaired ({} managed services, {:.1} ms)\n",
+            "{made} of {} difference(s) repaired ({} managed services, read in {:.1} ms)\n",
             report.repairs.len(),
             report.services,
-            report.took_ms
+            report.read_ms
         ));
     }
     out
@@ -88,8 +88,9 @@ mod tests {
     fn report(repairs: &[&str]) -> ResyncReport {
         ResyncReport {
             at_unix: 0.0,
-            took_ms: 1.25,
-            cpu_ms: 1.0,
+            read_ms: 1.25,
+            loop_ms: 0.5,
+            cpu_ms: 0.4,
             services: 3,
             repairs: repairs.iter().map(|r| r.to_string()).collect(),
             error: None,
@@ -107,7 +108,7 @@ mod tests {
             "tcp 10.0.0.2:80: not in the table, declared sh (deleted outside ipvsctl); the kernel refused: no such scheduler",
         ]));
         assert!(text.ends_with(
-            "no such scheduler\n1 of 2 difference(s) repaired (3 managed services, 1.2 ms)\n"
+            "no such scheduler\n1 of 2 difference(s) repaired (3 managed services, read in 1.2 ms)\n"
         ));
     }
 

@@ -52,7 +52,7 @@ mod overriding;
 pub mod protocol;
 mod reload;
 mod repair;
-mod resync;
+pub mod resync;
 pub mod serve;
 mod signals;
 pub mod socket;
@@ -70,6 +70,7 @@ pub use checks::Checks;
 pub use control::Control;
 pub use override_store::OverrideStore;
 pub use protocol::ReloadOutcome;
+pub use resync::TableReader;
 pub use serve::{Daemon, Inputs, Setup};
 
 use crate::record::Record;
@@ -140,6 +141,8 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
             }
             None => None,
         };
+        // The resyncs' reads, off the loop, on a socket of their own.
+        let mut reading = Ipvs::connect()?;
         let mut daemon = Daemon::new(Setup {
             files,
             config,
@@ -151,7 +154,8 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
             overrides: OverrideStore::here(),
             reloads: controls,
         })
-        .with_events(events);
+        .with_events(events)
+        .read_table_with(Box::new(move || reading.table()));
         if let Some(publisher) = metrics {
             daemon = daemon.publish_to(publisher);
         }

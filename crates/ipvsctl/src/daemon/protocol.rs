@@ -12,7 +12,7 @@
 //! ← {"version":1,"response":{"changed":{"reals":[{"virtual":"tcp 10.0.0.1:80","real":"10.0.0.2:80"}]}}}
 //! → {"version":1,"request":{"weight":{"real":"10.0.0.2:80","virtual":"www","reason":null,"weight":5}}}
 //! → {"version":1,"request":"resync"}
-//! ← {"version":1,"response":{"resync":{"at_unix":1764500000.5,"took_ms":3.1,"cpu_ms":2.9,"services":2,"repairs":["tcp 10.0.0.1:80: real 10.0.0.12:80 had weight 0, declared 1 (changed outside ipvsctl); restored"],"error":null}}}
+//! ← {"version":1,"response":{"resync":{"at_unix":1764500000.5,"read_ms":3.1,"loop_ms":0.4,"cpu_ms":0.3,"services":2,"repairs":["tcp 10.0.0.1:80: real 10.0.0.12:80 had weight 0, declared 1 (changed outside ipvsctl); restored"],"error":null}}}
 //! ```
 //!
 //! Requests that change something (all but `status`) are refused unless
@@ -216,8 +216,10 @@ impl fmt::Display for ReloadOutcome {
 pub struct ResyncReport {
     /// When it ran (seconds since the epoch).
     pub at_unix: f64,
-    /// How long it held the daemon's loop.
-    pub took_ms: f64,
+    /// How long reading the table took (off the daemon's loop).
+    pub read_ms: f64,
+    /// How long it held the daemon's loop (planning and writing).
+    pub loop_ms: f64,
     /// The CPU time it took on the loop's thread.
     pub cpu_ms: f64,
     /// The managed services compared.

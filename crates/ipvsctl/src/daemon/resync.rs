@@ -1,25 +1,30 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The table repairs itself: every `[defaults] resync` (30 s unless set)
-//! and on `ipvsctl resync`, the loop reads the whole table once, plans the
-//! services it manages against their declared state (configuration,
-//! health, overrides, maintenance, fallback: the same
+//! and on `ipvsctl resync`, the whole table is read once, the services the
+//! daemon manages are planned against their declared state
+//! (configuration, health, overrides, maintenance, fallback: the same
 //! [`health_table::desired_service`](super::health_table::desired_service)
-//! every transition uses), and writes the difference. Each difference is
-//! logged with what was found ([`repair`](super::repair)). Services it does
-//! not manage are not planned, so never touched.
+//! every transition uses), and the difference is written. Each difference
+//! is logged with what was found ([`repair`](super::repair)). Services it
+//! does not manage are not planned, so never touched.
 //!
-//! It runs on the loop, between two inputs, so it never races a
-//! transition: one netlink dump and the plan (a few milliseconds at 2,000
-//! services × 5 reals; the report says how long it held the loop and its
-//! CPU time). The checks run on threads of their own and go on meanwhile;
-//! a transition that comes in waits at most that long.
+//! The read (the costly part: one dump per service, as `ipvsadm -Ln`) is
+//! made off the loop, on a blocking thread with a netlink socket of its
+//! own ([`TableReader`]), so that it never holds up a transition. The loop
+//! keeps the services it writes while the read is out, and reads just
+//! those again when the table comes back: a transition made meanwhile is
+//! never taken for a change from outside. Planning and writing stay on the
+//! loop (a few milliseconds at 2,000 services × 5 reals; the report says
+//! how long the read took and how long the loop was held).
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ipvs::ServiceKey;
+use ipvs::{ServiceKey, TableEntry};
 use planner::{Change, Ownership};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::oneshot;
 use tokio::time::{Interval, MissedTickBehavior};
 use tracing::{error, info, warn};
 
@@ -31,8 +36,18 @@ use crate::desired;
 use crate::metrics::ResyncCounts;
 use crate::table::Table;
 
+/// Reads the whole table with a netlink socket of its own (the loop's is
+/// never shared), off the loop.
+pub type TableReader = Box<dyn FnMut() -> ipvs::Result<Vec<TableEntry>> + Send>;
+
+/// A read made off the loop, back with its reader.
+pub(super) struct Read {
+    reader: TableReader,
+    table: ipvs::Result<Vec<TableEntry>>,
+    took: Duration,
+}
+
 /// What the loop keeps of its resyncs.
-#[derive(Debug, Default)]
 pub(super) struct Resyncs {
     /// Resyncs since start.
     runs: u64,
@@ -43,13 +58,53 @@ pub(super) struct Resyncs {
     /// Services whose last write was refused by the kernel: a difference
     /// found there is the daemon's own retry, not someone else's change.
     unsettled: BTreeSet<ServiceKey>,
+    /// The reader, while no read is out; `None` without one (the loop
+    /// reads itself).
+    reader: Option<TableReader>,
+    /// A read is out.
+    reading: bool,
+    /// Services written since the read out began.
+    written: BTreeSet<ServiceKey>,
+    /// Who waits for the read out.
+    replies: Vec<oneshot::Sender<ResyncReport>>,
+    /// Who asked while a read was out: they get the next one (the read out
+    /// may have missed what they changed just before asking).
+    next: Vec<oneshot::Sender<ResyncReport>>,
+    /// Where reads come back.
+    reads: UnboundedSender<Read>,
 }
 
 impl Resyncs {
+    /// No resync yet; reads come back on the receiver returned.
+    pub(super) fn new() -> (Self, UnboundedReceiver<Read>) {
+        let (reads, back) = tokio::sync::mpsc::unbounded_channel();
+        let resyncs = Resyncs {
+            runs: 0,
+            repairs: 0,
+            last: None,
+            unsettled: BTreeSet::new(),
+            reader: None,
+            reading: false,
+            written: BTreeSet::new(),
+            replies: Vec::new(),
+            next: Vec::new(),
+            reads,
+        };
+        (resyncs, back)
+    }
+
+    /// Reads the table off the loop with `reader` from now on.
+    pub(super) fn read_with(&mut self, reader: TableReader) {
+        self.reader = Some(reader);
+    }
+
     /// The daemon wrote `changes`; `taken` when the kernel took them all.
     pub(super) fn settle(&mut self, changes: &[Change], taken: bool) {
         for change in changes {
             let service = repair::service_of(change);
+            if self.reading {
+                self.written.insert(service);
+            }
             if taken {
                 self.unsettled.remove(&service);
             } else {
@@ -80,10 +135,71 @@ pub(super) fn timer(period: Option<Duration>) -> Option<Interval> {
 }
 
 impl<T: Table, C: Checks> Daemon<T, C> {
-    /// Reads the table, restores the declared state of the managed
-    /// services, logs each repair; returns (and keeps, for `status`) what
-    /// it found and did.
-    pub(super) fn resync(&mut self) -> ResyncReport {
+    /// Starts a resync: the period came (`reply` is `None`), or
+    /// `ipvsctl resync` asked (the report goes to `reply`). With a reader,
+    /// the table is read off the loop and [`Self::on_read`] goes on; a
+    /// tick while a read is out is skipped.
+    pub(super) fn resync(&mut self, reply: Option<oneshot::Sender<ResyncReport>>) {
+        if self.resyncs.reading {
+            self.resyncs.next.extend(reply);
+            return;
+        }
+        self.resyncs.replies.extend(reply);
+        match self.resyncs.reader.take() {
+            Some(mut reader) => {
+                self.resyncs.reading = true;
+                self.resyncs.written.clear();
+                let reads = self.resyncs.reads.clone();
+                tokio::task::spawn_blocking(move || {
+                    let started = Instant::now();
+                    let table = reader();
+                    let took = started.elapsed();
+                    // The loop gone: nothing to tell.
+                    let _ = reads.send(Read {
+                        reader,
+                        table,
+                        took,
+                    });
+                });
+            }
+            None => {
+                let started = Instant::now();
+                let table = self.table.entries();
+                self.resync_from(table, started.elapsed());
+            }
+        }
+    }
+
+    /// A read came back: the services written meanwhile are read again
+    /// (on the loop: only those), then the table is made right.
+    pub(super) fn on_read(&mut self, read: Read) {
+        let Read {
+            reader,
+            table,
+            took,
+        } = read;
+        self.resyncs.reader = Some(reader);
+        self.resyncs.reading = false;
+        let written = std::mem::take(&mut self.resyncs.written);
+        let table = table.and_then(|mut table| {
+            for key in &written {
+                table.retain(|e| e.service.service.key != *key);
+                table.extend(self.table.entry(key)?);
+            }
+            Ok(table)
+        });
+        self.resync_from(table, took);
+        if !self.resyncs.next.is_empty() {
+            let next = std::mem::take(&mut self.resyncs.next);
+            self.resyncs.replies.extend(next);
+            self.resync(None);
+        }
+    }
+
+    /// Restores the declared state of the managed services against
+    /// `table` (read in `read`), logs each repair, answers who waits, and
+    /// keeps the report for `status`.
+    fn resync_from(&mut self, table: ipvs::Result<Vec<TableEntry>>, read: Duration) {
         let started = Instant::now();
         let cpu = thread_cpu();
         let at_unix = SystemTime::now()
@@ -91,13 +207,14 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             .map_or(0.0, |d| d.as_secs_f64());
         let mut report = ResyncReport {
             at_unix,
-            took_ms: 0.0,
+            read_ms: read.as_secs_f64() * 1000.0,
+            loop_ms: 0.0,
             cpu_ms: 0.0,
             services: self.config.virtuals.len(),
             repairs: Vec::new(),
             error: None,
         };
-        match self.table.entries() {
+        match table {
             Ok(table) => {
                 let desired_services = self.desired_all(&table);
                 let managed = desired_services.iter().map(|d| d.service.key).collect();
@@ -120,14 +237,15 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 report.error = Some(format!("cannot read the table: {e}"));
             }
         }
-        report.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        report.loop_ms = started.elapsed().as_secs_f64() * 1000.0;
         report.cpu_ms = thread_cpu().saturating_sub(cpu).as_secs_f64() * 1000.0;
         if !report.repairs.is_empty() {
             info!(
-                "resync: {} difference(s) in {} managed services ({:.1} ms)",
+                "resync: {} difference(s) in {} managed services (read {:.1} ms, loop {:.1} ms)",
                 report.repairs.len(),
                 report.services,
-                report.took_ms
+                report.read_ms,
+                report.loop_ms
             );
         }
         self.resyncs.runs += 1;
@@ -138,7 +256,9 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 repairs: self.resyncs.repairs,
             });
         }
-        report
+        for reply in std::mem::take(&mut self.resyncs.replies) {
+            let _ = reply.send(report.clone());
+        }
     }
 
     /// The resyncs, as `status` shows them.

@@ -19,7 +19,7 @@ use ipvs::{
 use ipvsctl::daemon::events::{Emitter, Fired};
 use ipvsctl::daemon::notify::Notifier;
 use ipvsctl::daemon::protocol::{ReloadOutcome, Request, Response, ResyncReport, Status};
-use ipvsctl::daemon::{Checks, Control, Daemon, Inputs, OverrideStore, Setup};
+use ipvsctl::daemon::{Checks, Control, Daemon, Inputs, OverrideStore, Setup, TableReader};
 use ipvsctl::record::Record;
 use ipvsctl::table::Table;
 use tokio::sync::{mpsc, oneshot};
@@ -112,6 +112,13 @@ impl MemoryTable {
     /// operation, behind the daemon's back.
     pub fn by_hand(&self, operation: &Operation) {
         apply(&mut self.lock(), operation);
+    }
+
+    /// A reader of the whole table, as the daemon's resyncs use off the
+    /// loop.
+    pub fn reader(&self) -> TableReader {
+        let mut table = self.clone();
+        Box::new(move || table.entries())
     }
 
     /// `ipvsadm -C`.
@@ -417,17 +424,45 @@ impl Running {
     }
 
     async fn start_sending(name: &str, toml: &str, table: MemoryTable, events: Emitter) -> Self {
+        let reader = table.reader();
+        Self::start_reading(name, toml, table, events, reader).await
+    }
+
+    /// As [`Running::start`], on `table`, the resyncs reading it with
+    /// `reader`.
+    pub async fn start_with_reader(
+        name: &str,
+        toml: &str,
+        table: MemoryTable,
+        reader: TableReader,
+    ) -> Self {
+        Self::start_reading(name, toml, table, Emitter::none(), reader).await
+    }
+
+    async fn start_reading(
+        name: &str,
+        toml: &str,
+        table: MemoryTable,
+        events: Emitter,
+        reader: TableReader,
+    ) -> Self {
         let dir = std::env::temp_dir().join(format!("ipvsctl-loop-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("www.toml");
         std::fs::write(&config, toml).unwrap();
-        Self::serve_in(dir, config, table, events).await
+        Self::serve_in(dir, config, table, events, reader).await
     }
 
     /// A daemon on `table` with the files of `dir`, serving, its events
-    /// sent to `events`.
-    async fn serve_in(dir: PathBuf, config: PathBuf, table: MemoryTable, events: Emitter) -> Self {
+    /// sent to `events`, its resyncs reading with `reader` (off the loop).
+    async fn serve_in(
+        dir: PathBuf,
+        config: PathBuf,
+        table: MemoryTable,
+        events: Emitter,
+        reader: TableReader,
+    ) -> Self {
         let files = vec![config.clone()];
         let loaded = config::load(&files).expect("a good configuration");
         let checks = Recorded::default();
@@ -456,7 +491,8 @@ impl Running {
             overrides: OverrideStore::at(dir.join("overrides.json")),
             reloads,
         })
-        .with_events(events);
+        .with_events(events)
+        .read_table_with(reader);
         let task = tokio::spawn(daemon.serve(Inputs {
             controls: control_inputs,
             transitions: transition_inputs,
@@ -480,7 +516,8 @@ impl Running {
     pub async fn restart(self) -> Self {
         self.controls.send(Control::Stop).unwrap();
         assert_eq!(self.task.await.unwrap().unwrap(), 0);
-        Self::serve_in(self.dir, self.config, self.table, Emitter::none()).await
+        let reader = self.table.reader();
+        Self::serve_in(self.dir, self.config, self.table, Emitter::none(), reader).await
     }
 
     /// What `ipvsctl drain|disable|enable|weight` asks, as root.
