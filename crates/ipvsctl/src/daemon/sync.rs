@@ -88,18 +88,31 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         targets
     }
 
-    fn health_of(&self, service: &ServiceKey) -> HashMap<SocketAddr, Health> {
-        self.health
-            .iter()
-            .filter(|(k, _)| k.service == *service)
-            .map(|(k, h)| (k.real, *h))
-            .collect()
+    /// The health of the reals of `services` (all when `None`), by
+    /// service: one pass over the health of every real, so that planning
+    /// many virtuals stays linear in the reals.
+    fn health_by_service(
+        &self,
+        services: Option<&BTreeSet<ServiceKey>>,
+    ) -> HashMap<ServiceKey, HashMap<SocketAddr, Health>> {
+        let mut by_service: HashMap<ServiceKey, HashMap<SocketAddr, Health>> = HashMap::new();
+        for (key, health) in &self.health {
+            if services.is_none_or(|s| s.contains(&key.service)) {
+                by_service
+                    .entry(key.service)
+                    .or_default()
+                    .insert(key.real, *health);
+            }
+        }
+        by_service
     }
 
     /// Re-plans the given virtuals against their current kernel entries.
     pub(super) fn sync_services(&mut self, services: &BTreeSet<ServiceKey>) -> anyhow::Result<()> {
         let mut desired_services = Vec::new();
         let mut actual = Vec::new();
+        let health = self.health_by_service(Some(services));
+        let none = HashMap::new();
         for v in &self.config.virtuals {
             let key = desired::service_key(&v.key);
             if !services.contains(&key) {
@@ -110,7 +123,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             let hold = self.starting.contains(&key);
             desired_services.push(health_table::desired_service(
                 v,
-                &self.health_of(&key),
+                health.get(&key).unwrap_or(&none),
                 &self.holds_of(&key),
                 current,
                 hold,
@@ -176,10 +189,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
     /// by service once, so that this stays linear in the reals (a resync
     /// makes it every period).
     pub(super) fn desired_all(&self, table: &[TableEntry]) -> Vec<DesiredService> {
-        let mut health: HashMap<ServiceKey, HashMap<SocketAddr, Health>> = HashMap::new();
-        for (key, h) in &self.health {
-            health.entry(key.service).or_default().insert(key.real, *h);
-        }
+        let health = self.health_by_service(None);
         let entries: HashMap<ServiceKey, &TableEntry> =
             table.iter().map(|e| (e.service.service.key, e)).collect();
         let none = HashMap::new();
