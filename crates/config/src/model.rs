@@ -29,6 +29,9 @@ pub struct Config {
     pub hooks_max_running: usize,
     /// Reload when a configuration file changes (`autoreload`; `run` only).
     pub autoreload: bool,
+    /// `[defaults] resync`: how often `run` re-reads the table and restores
+    /// the declared state of the services it manages; `None` when off.
+    pub resync: Option<Duration>,
     /// `[timeouts]`: the kernel's connection timeouts.
     pub timeouts: Timeouts,
     /// `[kernel]`: the namespace's IPVS sysctls.
@@ -67,6 +70,9 @@ pub struct Kernel {
     /// `sloppy_sctp`: SCTP entries from any packet, not only an INIT.
     pub sloppy_sctp: Option<bool>,
 }
+
+/// The default of `[defaults] resync`.
+pub const DEFAULT_RESYNC: Duration = Duration::from_secs(30);
 
 /// The default of `hooks_max_running`.
 pub const DEFAULT_HOOKS_MAX_RUNNING: usize = 4;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::model::{
     Check, CheckKind, Config, DnsCheck, Family, Hook, HttpCheck, LdapCheck, Login, MailCheck,
     MailTls, Netmask, RadiusCheck, Real, Receive, Secret, SendExpect, SipCheck, SqlCheck,
-    VirtualKey, DEFAULT_HOOKS_MAX_RUNNING,
+    VirtualKey, DEFAULT_HOOKS_MAX_RUNNING, DEFAULT_RESYNC,
 };
 use crate::words::{
     CheckType, CHECK_TYPE, DNS_PROTOCOL, DNS_RECORD, FORWARD, PROTOCOL, SIP_TRANSPORT, SYNC_STATE,
@@ -52,7 +52,8 @@ pub fn to_toml(config: &Config, header: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {header}");
     let max_running = config.hooks_max_running != DEFAULT_HOOKS_MAX_RUNNING;
-    if config.cleanstop || config.autoreload || max_running {
+    let resync = config.resync != Some(DEFAULT_RESYNC);
+    if config.cleanstop || config.autoreload || max_running || resync {
         out.push_str("\n[defaults]\n");
         if config.cleanstop {
             out.push_str("cleanstop = true\n");
@@ -62,6 +63,14 @@ pub fn to_toml(config: &Config, header: &str) -> String {
         }
         if max_running {
             let _ = writeln!(out, "hooks_max_running = {}", config.hooks_max_running);
+        }
+        if resync {
+            match config.resync {
+                Some(period) => {
+                    let _ = writeln!(out, "resync = {}", period.as_secs_f64());
+                }
+                None => out.push_str("resync = \"off\"\n"),
+            }
         }
     }
     if let Some(group) = &config.control.group {

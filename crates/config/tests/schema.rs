@@ -32,7 +32,7 @@ const CASES: &[(&str, &[&str])] = &[
         "error: s.toml:2:1: control.zzzzzz: unknown key (known keys: group)",
     ]),
     ("[defaults]\nzzzzzz = 1\n", &[
-        "error: s.toml:2:1: defaults.zzzzzz: unknown key (known keys: check_interval, check_timeout, check_rise, check_fall, quiescent, fallback, cleanstop, maintenance_dir, check, hooks_max_running, autoreload)",
+        "error: s.toml:2:1: defaults.zzzzzz: unknown key (known keys: check_interval, check_timeout, check_rise, check_fall, quiescent, fallback, cleanstop, maintenance_dir, check, hooks_max_running, autoreload, resync)",
     ]),
     ("[sync]\nstate = \"master\"\nsyncid = 1\ninterface = \"eth0\"\nzzzzzz = 1\n", &[
         "error: s.toml:5:1: sync.zzzzzz: unknown key (known keys: state, syncid, interface, maxlen, group, port, ttl)",

@@ -129,6 +129,15 @@ pub enum Command {
     },
     /// Ask the running daemon to re-read its files (like SIGHUP).
     Reload,
+    /// Ask the running daemon to read the table now and restore the declared
+    /// state of the services it manages (it also does so every `[defaults]
+    /// resync`, 30 s unless set); prints each difference found. Exit 0: the
+    /// table is as declared; 1: something could not be restored.
+    Resync {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Drain a real: weight 0, so no new connections while established ones
     /// go on; it stays so (across reloads and restarts) until `enable`.
     Drain {

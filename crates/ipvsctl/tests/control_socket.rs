@@ -12,7 +12,7 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use ipvsctl::daemon::protocol::{
-    Changed, ChangedReal, ReloadOutcome, Request, Response, Selection, Status,
+    Changed, ChangedReal, ReloadOutcome, Request, Response, ResyncReport, Selection, Status,
 };
 use ipvsctl::daemon::socket::{Access, Address};
 use ipvsctl::daemon::{socket, Control};
@@ -50,6 +50,7 @@ async fn serving_with(address: &Address, access: Access) {
                 Control::Status(reply) => {
                     let _ = reply.send(Status {
                         virtuals: Vec::new(),
+                        resync: None,
                     });
                 }
                 Control::Reload(Some(reply)) => {
@@ -61,6 +62,9 @@ async fn serving_with(address: &Address, access: Access) {
                     reply,
                 } => {
                     let _ = reply.send(overridden(&request, &who));
+                }
+                Control::Resync(reply) => {
+                    let _ = reply.send(resynced());
                 }
                 Control::Reload(None) | Control::Stop => {}
             }
@@ -74,7 +78,9 @@ fn overridden(request: &Request, who: &str) -> Response {
     let real = match request {
         Request::Drain(s) | Request::Disable(s) | Request::Enable(s) => s.real.clone(),
         Request::Weight(w) => w.selection.real.clone(),
-        Request::Status | Request::Reload => return Response::Error("not an override".into()),
+        Request::Status | Request::Reload | Request::Resync => {
+            return Response::Error("not an override".into())
+        }
     };
     Response::Changed(Changed {
         reals: vec![ChangedReal {
@@ -82,6 +88,23 @@ fn overridden(request: &Request, who: &str) -> Response {
             real,
         }],
     })
+}
+
+/// The stand-in's report of a resync: one repair.
+fn resynced() -> ResyncReport {
+    ResyncReport {
+        at_unix: 1.0,
+        read_ms: 2.0,
+        loop_ms: 0.5,
+        cpu_ms: 0.4,
+        services: 1,
+        repairs: vec![
+            "tcp 10.0.0.1:80: real 10.0.0.2:80 had weight 0, declared 1 \
+                       (changed outside ipvsctl); restored"
+                .into(),
+        ],
+        error: None,
+    }
 }
 
 /// One raw line in, the raw answer out.
@@ -109,7 +132,8 @@ async fn requests_and_answers_are_versioned_json_lines() {
     assert_eq!(
         status,
         Response::Status(Status {
-            virtuals: Vec::new()
+            virtuals: Vec::new(),
+            resync: None,
         })
     );
     assert_eq!(
@@ -225,7 +249,8 @@ fn a_daemon_of_before_the_versioned_protocol_is_asked_in_its_words() {
     assert_eq!(
         socket::request(&path, &Request::Status).unwrap(),
         Response::Status(Status {
-            virtuals: Vec::new()
+            virtuals: Vec::new(),
+            resync: None,
         })
     );
     assert_eq!(
@@ -330,6 +355,9 @@ async fn the_control_group_may_ask_for_status_and_nothing_else() {
         let reload = asks(gid, groups, &["reload"]).await.unwrap();
         assert_eq!(reload.status.code(), Some(1));
         assert!(stderr(&reload).contains("only root may reload"));
+        let resync = asks(gid, groups, &["resync"]).await.unwrap();
+        assert_eq!(resync.status.code(), Some(1));
+        assert!(stderr(&resync).contains("only root may resync"));
     }
     // Not a member: refused.
     let stranger = asks(DAEMON, &[], &["status"]).await.unwrap();
@@ -499,5 +527,34 @@ async fn status_pid_names_the_process_that_answers() {
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         format!("{}\n", std::process::id())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resync_goes_to_the_loop_and_its_report_comes_back() {
+    let address = abstract_name("resync");
+    serving(&address).await;
+    let client = address.clone();
+    let (answer, raw) = tokio::task::spawn_blocking(move || {
+        (
+            socket::request(&client, &Request::Resync).unwrap(),
+            exchange(&client, "{\"version\":1,\"request\":\"resync\"}\n"),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(answer, Response::Resync(resynced()));
+    assert!(
+        raw.starts_with("{\"version\":1,\"response\":{\"resync\":{\"at_unix\":1.0,"),
+        "{raw}"
+    );
+    let cli = tokio::task::spawn_blocking(move || ipvsctl_on(&address, &["resync"]))
+        .await
+        .unwrap();
+    assert!(cli.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&cli.stdout),
+        "tcp 10.0.0.1:80: real 10.0.0.2:80 had weight 0, declared 1 (changed outside ipvsctl); \
+         restored\n1 of 1 difference(s) repaired (1 managed services, read in 2.0 ms)\n"
     );
 }

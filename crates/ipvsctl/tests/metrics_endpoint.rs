@@ -16,8 +16,8 @@ use ipvs::{
     TableEntry,
 };
 use ipvsctl::metrics::{
-    render, serve, Cache, Facts, Format, Limits, Reading, RealState, Reloads, VirtualFacts,
-    FAMILIES,
+    render, serve, Cache, Facts, Format, Limits, Reading, RealState, Reloads, ResyncCounts,
+    VirtualFacts, FAMILIES,
 };
 
 fn service() -> ServiceKey {
@@ -110,6 +110,10 @@ fn facts() -> Facts {
         },
         last_good_config_unix: 1_700_000_000.5,
         overrides: Default::default(),
+        resyncs: ResyncCounts {
+            runs: 7,
+            repairs: 3,
+        },
     }
 }
 
@@ -166,6 +170,8 @@ fn health_checks_reloads_and_build() {
         r#"ipvsctl_reloads_total{result="applied"} 2"#,
         r#"ipvsctl_reloads_total{result="refused"} 1"#,
         r#"ipvsctl_reloads_total{result="table_error"} 0"#,
+        "ipvsctl_resyncs_total 7",
+        "ipvsctl_resync_repairs_total 3",
         "ipvsctl_config_last_reload_success_timestamp_seconds 1700000000.5",
         "ipvsctl_table_read_success 1",
         "ipvsctl_table_read_duration_seconds 0.003",

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Files put together: one desired state, no virtual twice, one `[sync]`,
 //! one `[timeouts]`, one `[kernel]`, one `[control]`, one `[metrics]`, one `cleanstop`,
-//! `autoreload` and `hooks_max_running`, and no mixed families while the sync daemon runs.
+//! `autoreload`, `resync` and `hooks_max_running`, and no mixed families while the sync daemon runs.
 
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Config, Family, Origin, VirtualKey, DEFAULT_HOOKS_MAX_RUNNING};
+use crate::model::{Config, Family, Origin, VirtualKey, DEFAULT_HOOKS_MAX_RUNNING, DEFAULT_RESYNC};
 
 use super::{key_text, FilePart};
 
@@ -20,11 +20,13 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
         hooks: Vec::new(),
         hooks_max_running: DEFAULT_HOOKS_MAX_RUNNING,
         autoreload: false,
+        resync: Some(DEFAULT_RESYNC),
         timeouts: Default::default(),
         kernel: Default::default(),
         metrics: None,
     };
     let mut autoreload_origin: Option<Origin> = None;
+    let mut resync_origin: Option<Origin> = None;
     let mut timeouts_origin: Option<Origin> = None;
     let mut kernel_origin: Option<Origin> = None;
     let mut control_origin: Option<Origin> = None;
@@ -83,6 +85,19 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
                 _ => {
                     config.autoreload = autoreload;
                     autoreload_origin = Some(origin);
+                }
+            }
+        }
+        if let Some((resync, origin)) = part.resync {
+            match &resync_origin {
+                Some(first) if resync != config.resync => diagnostics.push(Diagnostic {
+                    key: Some("defaults.resync".into()),
+                    message: format!("differs from the resync at {}", place(first)),
+                    ..at(&origin)
+                }),
+                _ => {
+                    config.resync = resync;
+                    resync_origin = Some(origin);
                 }
             }
         }

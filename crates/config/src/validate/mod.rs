@@ -20,6 +20,7 @@ mod merge;
 mod metrics;
 mod password;
 mod reals;
+mod resync;
 mod sync;
 mod values;
 mod virtuals;
@@ -98,6 +99,7 @@ struct FilePart {
     metrics: Option<(Metrics, Origin)>,
     cleanstop: Option<(bool, Origin)>,
     autoreload: Option<(bool, Origin)>,
+    resync: Option<(Option<Duration>, Origin)>,
     timeouts: Option<(Timeouts, Origin)>,
     kernel: Option<(Kernel, Origin)>,
     control: Option<(ControlSocket, Origin)>,
@@ -112,6 +114,7 @@ struct FilePart {
 struct Global {
     cleanstop: Option<(bool, Origin)>,
     autoreload: Option<(bool, Origin)>,
+    resync: Option<(Option<Duration>, Origin)>,
 }
 
 /// `[defaults]` of one file: what its virtuals inherit.
@@ -193,6 +196,7 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
             sync,
             cleanstop: global.cleanstop,
             autoreload: global.autoreload,
+            resync: global.resync,
             timeouts,
             kernel,
             control,
@@ -204,8 +208,8 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
     })
 }
 
-/// `[defaults]`, and its `cleanstop` and `autoreload` (which are not
-/// inherited but global).
+/// `[defaults]`, and its `cleanstop`, `autoreload` and `resync` (which
+/// are not inherited but global).
 fn defaults<'t>(checker: &mut Checker<'_>, d: &Fields<'t>) -> (Defaults<'t>, Global) {
     let mut defaults = Defaults::default();
     if let Some(v) = seconds(checker, d, "check_interval") {
@@ -242,11 +246,13 @@ fn defaults<'t>(checker: &mut Checker<'_>, d: &Fields<'t>) -> (Defaults<'t>, Glo
     let autoreload = checker
         .boolean(d, "autoreload")
         .map(|(a, item)| (a, origin(checker, &item.span)));
+    let resync = resync::resync(checker, d).map(|(r, item)| (r, origin(checker, &item.span)));
     (
         defaults,
         Global {
             cleanstop,
             autoreload,
+            resync,
         },
     )
 }

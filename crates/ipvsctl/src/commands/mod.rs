@@ -10,6 +10,7 @@ mod list;
 mod overrides;
 pub mod plan;
 mod remove;
+mod resync;
 mod status;
 mod sync;
 mod validate;
@@ -44,6 +45,7 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
         Command::Status { pid: true, .. } => status::pid(),
         Command::Status { json, .. } => status::run(json),
         Command::Reload => status::reload(),
+        Command::Resync { json } => resync::run(json),
         Command::Drain { real, wait } => overrides::drain(real, wait.as_deref()),
         Command::Disable { real } => overrides::disable(real),
         Command::Enable { real } => overrides::enable(real),

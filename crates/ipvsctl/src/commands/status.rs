@@ -50,7 +50,7 @@ pub(super) fn unexpected(response: Response) -> anyhow::Error {
     }
 }
 
-fn ago(since: f64) -> String {
+pub(super) fn ago(since: f64) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
@@ -105,6 +105,9 @@ fn render(status: &Status) -> String {
             };
             out.push_str(&format!("  fallback {} {state}\n", f.address));
         }
+    }
+    if let Some(resync) = &status.resync {
+        out.push_str(&super::resync::status_line(resync));
     }
     out
 }
@@ -188,6 +191,7 @@ mod tests {
                     in_table: false,
                 }),
             }],
+            resync: None,
         };
         let ago = ago(0.0);
         assert_eq!(

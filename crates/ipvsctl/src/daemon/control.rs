@@ -6,7 +6,7 @@
 
 use tokio::sync::oneshot;
 
-use super::protocol::{ReloadOutcome, Request, Response, Status};
+use super::protocol::{ReloadOutcome, Request, Response, ResyncReport, Status};
 
 /// An order to the loop.
 #[derive(Debug)]
@@ -26,6 +26,9 @@ pub enum Control {
         /// Where the answer goes.
         reply: oneshot::Sender<Response>,
     },
+    /// Read the table now and restore the declared state of the managed
+    /// services; the report goes to the sender.
+    Resync(oneshot::Sender<ResyncReport>),
     /// Stop (SIGTERM, SIGINT).
     Stop,
 }

@@ -19,6 +19,8 @@
 //! | this file      | the edge: tracing, runtime, kernel, socket, signals, engine  |
 //! | `serve`        | the loop: [`Daemon::serve`] over its [`Inputs`]              |
 //! | `sync`         | check targets and adopted health; re-plan and write          |
+//! | `resync`       | every `[defaults] resync` and on demand: read, restore, log  |
+//! | `repair`       | what a resync found, in words (pure)                         |
 //! | `reload`       | re-read the files: a typed [`ReloadOutcome`]                 |
 //! | `autoreload`   | watch the files (inotify), debounce, reload as SIGHUP does   |
 //! | `health_table` | what health does to a virtual (pure)                         |
@@ -49,6 +51,8 @@ pub mod overrides;
 mod overriding;
 pub mod protocol;
 mod reload;
+mod repair;
+pub mod resync;
 pub mod serve;
 mod signals;
 pub mod socket;
@@ -66,6 +70,7 @@ pub use checks::Checks;
 pub use control::Control;
 pub use override_store::OverrideStore;
 pub use protocol::ReloadOutcome;
+pub use resync::TableReader;
 pub use serve::{Daemon, Inputs, Setup};
 
 use crate::record::Record;
@@ -148,6 +153,8 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
         if let Some(note) = overrides.note() {
             warn!("{note}");
         }
+        // The resyncs' reads, off the loop, on a socket of their own.
+        let mut reading = Ipvs::connect()?;
         let mut daemon = Daemon::new(Setup {
             files,
             config,
@@ -160,7 +167,8 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
             overrides,
             reloads: controls,
         })
-        .with_events(events);
+        .with_events(events)
+        .read_table_with(Box::new(move || reading.table()));
         if let Some(publisher) = metrics {
             daemon = daemon.publish_to(publisher);
         }

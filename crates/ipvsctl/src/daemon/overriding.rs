@@ -74,7 +74,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             Request::Weight(w) => {
                 return Response::Error(format!("weight {} is out of range 0-65535", w.weight))
             }
-            Request::Status | Request::Reload => {
+            Request::Status | Request::Reload | Request::Resync => {
                 return Response::Error("not an override".to_string())
             }
         };

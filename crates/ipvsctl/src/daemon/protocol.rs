@@ -11,6 +11,8 @@
 //! → {"version":1,"request":{"drain":{"real":"10.0.0.2","virtual":null,"reason":"kernel update"}}}
 //! ← {"version":1,"response":{"changed":{"reals":[{"virtual":"tcp 10.0.0.1:80","real":"10.0.0.2:80"}]}}}
 //! → {"version":1,"request":{"weight":{"real":"10.0.0.2:80","virtual":"www","reason":null,"weight":5}}}
+//! → {"version":1,"request":"resync"}
+//! ← {"version":1,"response":{"resync":{"at_unix":1764500000.5,"read_ms":3.1,"loop_ms":0.4,"cpu_ms":0.3,"services":2,"repairs":["tcp 10.0.0.1:80: real 10.0.0.12:80 had weight 0, declared 1 (changed outside ipvsctl); restored"],"error":null}}}
 //! ```
 //!
 //! Requests that change something (all but `status`) are refused unless
@@ -53,6 +55,10 @@ pub enum Request {
     Enable(Selection),
     /// This weight instead of the configured one while up.
     Weight(Weighting),
+    /// Read the table now and restore the declared state of the managed
+    /// services (`ipvsctl resync`; the daemon also does it every
+    /// `[defaults] resync`).
+    Resync,
 }
 
 impl Request {
@@ -121,6 +127,8 @@ pub enum Response {
     Reload(ReloadOutcome),
     /// To a drain, disable, enable or weight.
     Changed(Changed),
+    /// To [`Request::Resync`].
+    Resync(ResyncReport),
     /// The request was not understood, names nothing, or is not allowed.
     Error(String),
 }
@@ -203,6 +211,40 @@ impl fmt::Display for ReloadOutcome {
     }
 }
 
+/// What one resync found and did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResyncReport {
+    /// When it ran (seconds since the epoch).
+    pub at_unix: f64,
+    /// How long reading the table took (off the daemon's loop).
+    pub read_ms: f64,
+    /// How long it held the daemon's loop (planning and writing).
+    pub loop_ms: f64,
+    /// The CPU time it took on the loop's thread.
+    pub cpu_ms: f64,
+    /// The managed services compared.
+    pub services: usize,
+    /// One line per difference found, with what was done about it (as
+    /// logged): `tcp 10.0.0.1:80: real 10.0.0.12:80 had weight 0, declared 5
+    /// (changed outside ipvsctl); restored`.
+    pub repairs: Vec<String>,
+    /// Why the table could not be read or written, if so.
+    pub error: Option<String>,
+}
+
+/// The resyncs, as `status` shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResyncStatus {
+    /// `[defaults] resync` in seconds; `None` when off.
+    pub period_s: Option<f64>,
+    /// Resyncs since start (periodic and asked).
+    pub runs: u64,
+    /// Differences repaired since start.
+    pub repairs: u64,
+    /// The last one, if one ran.
+    pub last: Option<ResyncReport>,
+}
+
 /// The answer to `status`: every virtual and real with its health, since
 /// when, the last check, and what the kernel has for it. `ipvsctl status
 /// --json` prints it as it is.
@@ -210,6 +252,9 @@ impl fmt::Display for ReloadOutcome {
 pub struct Status {
     /// The declared virtuals, in the configuration's order.
     pub virtuals: Vec<VirtualStatus>,
+    /// The resyncs (absent from daemons before them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resync: Option<ResyncStatus>,
 }
 
 /// One virtual.

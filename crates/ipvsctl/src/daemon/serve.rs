@@ -21,6 +21,7 @@ use super::maintenance::{Found, Watched};
 use super::notify::Notifier;
 use super::override_store::OverrideStore;
 use super::overrides::Overrides;
+use super::resync::{self, Read, Resyncs, TableReader};
 use super::status;
 use crate::metrics::Publisher;
 use crate::record::Record;
@@ -91,11 +92,16 @@ pub struct Daemon<T, C> {
     pub(super) autoreload: AutoReload,
     /// The metrics endpoint's facts, when `[metrics]` is set.
     pub(super) metrics: Option<Publisher>,
+    /// What the resyncs did.
+    pub(super) resyncs: Resyncs,
+    /// Where the resyncs' reads come back (taken by the loop).
+    reads: Option<UnboundedReceiver<Read>>,
 }
 
 impl<T: Table, C: Checks> Daemon<T, C> {
     /// A daemon not yet serving.
     pub fn new(setup: Setup<T, C>) -> Self {
+        let (resyncs, reads) = Resyncs::new();
         Daemon {
             files: setup.files,
             config: setup.config,
@@ -115,12 +121,21 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             reloading: false,
             autoreload: AutoReload::new(setup.reloads),
             metrics: None,
+            resyncs,
+            reads: Some(reads),
         }
     }
 
     /// Sends the daemon's events (with their hooks) to `events`.
     pub fn with_events(mut self, events: Emitter) -> Self {
         self.events = events;
+        self
+    }
+
+    /// Reads the table for resyncs with `reader` (a netlink socket of its
+    /// own), off the loop; without one the loop reads it itself.
+    pub fn read_table_with(mut self, reader: TableReader) -> Self {
+        self.resyncs.read_with(reader);
         self
     }
 
@@ -165,6 +180,9 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         }
         self.publish_overrides();
         let mut watchdog = self.notifier.watchdog_interval().map(tokio::time::interval);
+        let mut reads = self.reads.take().unwrap_or_else(|| Resyncs::new().1);
+        let mut resync_period = self.config.resync;
+        let mut resync_timer = resync::timer(resync_period);
         info!(
             "running: {} virtual services, {} reals; control socket {}",
             self.config.virtuals.len(),
@@ -186,6 +204,10 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                     self.on_transitions(batch);
                 }
                 Some(now) = found.recv() => self.on_maintenance(now),
+                _ = async { resync_timer.as_mut()?.tick().await; Some(()) }, if resync_timer.is_some() => {
+                    self.resync(None);
+                }
+                Some(read) = reads.recv() => self.on_read(read),
                 () = &mut started, if !self.starting.is_empty() => {
                     let waiting = std::mem::take(&mut self.starting);
                     if let Err(e) = self.sync_services(&waiting) {
@@ -198,13 +220,17 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                         if outcome.is_in() {
                             self.after_reload();
                         }
+                        if self.config.resync != resync_period {
+                            resync_period = self.config.resync;
+                            resync_timer = resync::timer(resync_period);
+                        }
                         if let Some(reply) = reply {
                             let _ = reply.send(outcome);
                         }
                     }
                     Some(Control::Status(reply)) => {
                         let snapshot = self.checks.snapshot();
-                        let _ = reply.send(status::status(
+                        let mut status = status::status(
                             &self.config,
                             snapshot,
                             &status::Holds {
@@ -212,7 +238,12 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                                 maintenance: &self.maintenance,
                             },
                             &mut self.table,
-                        ));
+                        );
+                        status.resync = Some(self.resync_status());
+                        let _ = reply.send(status);
+                    }
+                    Some(Control::Resync(reply)) => {
+                        self.resync(Some(reply));
                     }
                     Some(Control::Override { request, who, reply }) => {
                         let _ = reply.send(self.on_override(request, &who));

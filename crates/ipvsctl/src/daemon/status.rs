@@ -112,5 +112,8 @@ pub fn status<T: Table + ?Sized>(
             }),
         });
     }
-    Status { virtuals }
+    Status {
+        virtuals,
+        resync: None,
+    }
 }

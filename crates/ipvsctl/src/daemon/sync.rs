@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use health::{Health, Target, TargetKey};
 use ipvs::{ServiceKey, TableEntry};
-use planner::{Ownership, Plan};
+use planner::{DesiredService, Ownership, Plan};
 use tracing::{error, info};
 
 use super::checks::Checks;
@@ -88,18 +88,31 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         targets
     }
 
-    fn health_of(&self, service: &ServiceKey) -> HashMap<SocketAddr, Health> {
-        self.health
-            .iter()
-            .filter(|(k, _)| k.service == *service)
-            .map(|(k, h)| (k.real, *h))
-            .collect()
+    /// The health of the reals of `services` (all when `None`), by
+    /// service: one pass over the health of every real, so that planning
+    /// many virtuals stays linear in the reals.
+    fn health_by_service(
+        &self,
+        services: Option<&BTreeSet<ServiceKey>>,
+    ) -> HashMap<ServiceKey, HashMap<SocketAddr, Health>> {
+        let mut by_service: HashMap<ServiceKey, HashMap<SocketAddr, Health>> = HashMap::new();
+        for (key, health) in &self.health {
+            if services.is_none_or(|s| s.contains(&key.service)) {
+                by_service
+                    .entry(key.service)
+                    .or_default()
+                    .insert(key.real, *health);
+            }
+        }
+        by_service
     }
 
     /// Re-plans the given virtuals against their current kernel entries.
     pub(super) fn sync_services(&mut self, services: &BTreeSet<ServiceKey>) -> anyhow::Result<()> {
         let mut desired_services = Vec::new();
         let mut actual = Vec::new();
+        let health = self.health_by_service(Some(services));
+        let none = HashMap::new();
         for v in &self.config.virtuals {
             let key = desired::service_key(&v.key);
             if !services.contains(&key) {
@@ -110,7 +123,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             let hold = self.starting.contains(&key);
             desired_services.push(health_table::desired_service(
                 v,
-                &self.health_of(&key),
+                health.get(&key).unwrap_or(&none),
                 &self.holds_of(&key),
                 current,
                 hold,
@@ -140,26 +153,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
     /// once, for adoption and for this), with the ownership record (as
     /// `apply` does), and saves the record.
     pub(super) fn sync_all(&mut self, table: &[TableEntry]) -> anyhow::Result<()> {
-        let desired_services: Vec<_> = self
-            .config
-            .virtuals
-            .iter()
-            .map(|v| {
-                let key = desired::service_key(&v.key);
-                let current = table
-                    .iter()
-                    .find(|e| e.service.service.key == key)
-                    .map_or(&[][..], |e| &e.destinations[..]);
-                let hold = self.starting.contains(&key);
-                health_table::desired_service(
-                    v,
-                    &self.health_of(&key),
-                    &self.holds_of(&key),
-                    current,
-                    hold,
-                )
-            })
-            .collect();
+        let desired_services = self.desired_all(table);
         let managed = self.record.load();
         let plan = planner::plan(
             &desired_services,
@@ -190,14 +184,45 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         Ok(())
     }
 
-    /// Makes the plan's changes; whether the kernel took every one.
+    /// Every declared virtual as it should be now, against `table` (the
+    /// whole table, as just read). The health and the table are indexed
+    /// by service once, so that this stays linear in the reals (a resync
+    /// makes it every period).
+    pub(super) fn desired_all(&self, table: &[TableEntry]) -> Vec<DesiredService> {
+        let health = self.health_by_service(None);
+        let entries: HashMap<ServiceKey, &TableEntry> =
+            table.iter().map(|e| (e.service.service.key, e)).collect();
+        let none = HashMap::new();
+        self.config
+            .virtuals
+            .iter()
+            .map(|v| {
+                let key = desired::service_key(&v.key);
+                let current = entries.get(&key).map_or(&[][..], |e| &e.destinations[..]);
+                let hold = self.starting.contains(&key);
+                health_table::desired_service(
+                    v,
+                    health.get(&key).unwrap_or(&none),
+                    &self.holds_of(&key),
+                    current,
+                    hold,
+                )
+            })
+            .collect()
+    }
+
+    /// Makes the plan's changes; whether the kernel took every one (a
+    /// service with a refused change is retried, and so told, by the next
+    /// resync).
     fn execute(&mut self, plan: &Plan) -> bool {
-        match execute::table_changes(&mut self.table, &plan.changes, &mut Log) {
+        let taken = match execute::table_changes(&mut self.table, &plan.changes, &mut Log) {
             Ok(refused) => refused == 0,
             Err(e) => {
                 error!("cannot write the table: {e}");
                 false
             }
-        }
+        };
+        self.resyncs.settle(&plan.changes, taken);
+        taken
     }
 }

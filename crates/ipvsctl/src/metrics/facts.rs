@@ -74,6 +74,15 @@ pub struct Reloads {
     pub table_error: u64,
 }
 
+/// Resyncs of the table since start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResyncCounts {
+    /// Resyncs made (periodic and asked).
+    pub runs: u64,
+    /// Differences from the declared state they repaired.
+    pub repairs: u64,
+}
+
 /// What the loop publishes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Facts {
@@ -87,6 +96,8 @@ pub struct Facts {
     /// Empty until runtime overrides are published; a real not in it is up
     /// or down as its checks say.
     pub overrides: HashMap<TargetKey<ServiceKey>, RealState>,
+    /// Resyncs since start.
+    pub resyncs: ResyncCounts,
 }
 
 /// The loop's end of the channel: it keeps the facts and publishes a copy
@@ -163,6 +174,14 @@ impl Publisher {
     pub fn overrides(&mut self, overrides: HashMap<TargetKey<ServiceKey>, RealState>) {
         if overrides != self.facts.overrides {
             self.facts.overrides = overrides;
+            self.publish();
+        }
+    }
+
+    /// A resync ran; `counts` are the totals since start.
+    pub fn resync(&mut self, counts: ResyncCounts) {
+        if counts != self.facts.resyncs {
+            self.facts.resyncs = counts;
             self.publish();
         }
     }

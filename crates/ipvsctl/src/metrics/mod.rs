@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use collect::{render, Format, FAMILIES};
-pub use facts::{Facts, Publisher, RealState, Reloads, VirtualFacts};
+pub use facts::{Facts, Publisher, RealState, Reloads, ResyncCounts, VirtualFacts};
 pub use reading::{Cache, Reader, Reading};
 pub use server::{serve, Limits};
 

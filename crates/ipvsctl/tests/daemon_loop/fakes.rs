@@ -18,8 +18,8 @@ use ipvs::{
 };
 use ipvsctl::daemon::events::{Emitter, Fired};
 use ipvsctl::daemon::notify::Notifier;
-use ipvsctl::daemon::protocol::{ReloadOutcome, Request, Response, Status};
-use ipvsctl::daemon::{Checks, Control, Daemon, Inputs, OverrideStore, Setup};
+use ipvsctl::daemon::protocol::{ReloadOutcome, Request, Response, ResyncReport, Status};
+use ipvsctl::daemon::{Checks, Control, Daemon, Inputs, OverrideStore, Setup, TableReader};
 use ipvsctl::record::Record;
 use ipvsctl::table::Table;
 use tokio::sync::{mpsc, oneshot};
@@ -32,6 +32,11 @@ pub struct MemoryTable {
     settings: Arc<Mutex<KernelSettings>>,
     /// While set, the kernel refuses to add this destination.
     refused: Arc<Mutex<Option<SocketAddr>>>,
+    /// While set, the kernel refuses a service with this scheduler (its
+    /// module missing).
+    refused_scheduler: Arc<Mutex<Option<String>>>,
+    /// Every operation the kernel took, in order.
+    taken: Arc<Mutex<Vec<String>>>,
 }
 
 /// The timeouts and sysctls, in memory: the kernel's defaults at first.
@@ -88,6 +93,62 @@ impl MemoryTable {
     /// nothing), as it may for lack of memory or a module.
     pub fn refuse(&self, real: Option<&str>) {
         *self.refused.lock().unwrap() = real.map(|r| r.parse().unwrap());
+    }
+
+    /// From now on the kernel refuses to add or edit a service with this
+    /// scheduler (`None`: refuses none), as it does when `ip_vs_<name>`
+    /// cannot be loaded.
+    pub fn refuse_scheduler(&self, scheduler: Option<&str>) {
+        *self.refused_scheduler.lock().unwrap() = scheduler.map(str::to_string);
+    }
+
+    /// Every operation the kernel took so far (`ipvsadm`'s by hand not
+    /// counted), as text.
+    pub fn taken(&self) -> Vec<String> {
+        self.taken.lock().unwrap().clone()
+    }
+
+    /// What an operator (or another tool) does with `ipvsadm`: any
+    /// operation, behind the daemon's back.
+    pub fn by_hand(&self, operation: &Operation) {
+        apply(&mut self.lock(), operation);
+    }
+
+    /// A reader of the whole table, as the daemon's resyncs use off the
+    /// loop.
+    pub fn reader(&self) -> TableReader {
+        let mut table = self.clone();
+        Box::new(move || table.entries())
+    }
+
+    /// `ipvsadm -C`.
+    pub fn flush(&self) {
+        self.lock().clear();
+    }
+
+    /// Every service in the table, as `ipvsadm -Sn` would list them, in
+    /// order: `tcp 10.0.0.1:80 rr [10.0.0.11:80 w1, …]`.
+    pub fn saved(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .lock()
+            .iter()
+            .map(|e| {
+                let mut reals: Vec<String> = e
+                    .destinations
+                    .iter()
+                    .map(|d| format!("{} w{}", d.destination.address, d.destination.weight))
+                    .collect();
+                reals.sort();
+                format!(
+                    "{} {} [{}]",
+                    e.service.service.key,
+                    e.service.service.scheduler,
+                    reals.join(", ")
+                )
+            })
+            .collect();
+        lines.sort();
+        lines
     }
 
     /// What an operator does with `ipvsadm -a` or `-e`: puts a destination
@@ -203,18 +264,36 @@ impl Table for MemoryTable {
 
     fn execute(&mut self, operations: &[Operation]) -> ipvs::Result<Vec<OperationFailure>> {
         let refused = *self.refused.lock().unwrap();
+        let refused_scheduler = self.refused_scheduler.lock().unwrap().clone();
         let mut entries = self.lock();
         let mut failures = Vec::new();
+        let mut failed_services = Vec::new();
         for (index, operation) in operations.iter().enumerate() {
-            match operation {
-                Operation::AddDestination(_, d) if Some(d.address) == refused => {
-                    failures.push(OperationFailure {
-                        index,
-                        error: ipvs::Error::Protocol(format!("{operation}: refused by the test")),
-                    });
+            let refuse = match operation {
+                Operation::AddDestination(_, d) => Some(d.address) == refused,
+                Operation::AddService(s) | Operation::EditService(s) => {
+                    Some(&s.scheduler) == refused_scheduler.as_ref()
                 }
-                _ => apply(&mut entries, operation),
+                _ => false,
+            };
+            // As the kernel: the reals of a service it did not add have
+            // no service to go in.
+            let orphan = match operation {
+                Operation::AddDestination(key, _) => failed_services.contains(key),
+                _ => false,
+            };
+            if refuse || orphan {
+                if let Operation::AddService(s) = operation {
+                    failed_services.push(s.key);
+                }
+                failures.push(OperationFailure {
+                    index,
+                    error: ipvs::Error::Protocol(format!("{operation}: refused by the test")),
+                });
+                continue;
             }
+            apply(&mut entries, operation);
+            self.taken.lock().unwrap().push(operation.to_string());
         }
         Ok(failures)
     }
@@ -345,17 +424,45 @@ impl Running {
     }
 
     async fn start_sending(name: &str, toml: &str, table: MemoryTable, events: Emitter) -> Self {
+        let reader = table.reader();
+        Self::start_reading(name, toml, table, events, reader).await
+    }
+
+    /// As [`Running::start`], on `table`, the resyncs reading it with
+    /// `reader`.
+    pub async fn start_with_reader(
+        name: &str,
+        toml: &str,
+        table: MemoryTable,
+        reader: TableReader,
+    ) -> Self {
+        Self::start_reading(name, toml, table, Emitter::none(), reader).await
+    }
+
+    async fn start_reading(
+        name: &str,
+        toml: &str,
+        table: MemoryTable,
+        events: Emitter,
+        reader: TableReader,
+    ) -> Self {
         let dir = std::env::temp_dir().join(format!("ipvsctl-loop-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("www.toml");
         std::fs::write(&config, toml).unwrap();
-        Self::serve_in(dir, config, table, events).await
+        Self::serve_in(dir, config, table, events, reader).await
     }
 
     /// A daemon on `table` with the files of `dir`, serving, its events
-    /// sent to `events`.
-    async fn serve_in(dir: PathBuf, config: PathBuf, table: MemoryTable, events: Emitter) -> Self {
+    /// sent to `events`, its resyncs reading with `reader` (off the loop).
+    async fn serve_in(
+        dir: PathBuf,
+        config: PathBuf,
+        table: MemoryTable,
+        events: Emitter,
+        reader: TableReader,
+    ) -> Self {
         let files = vec![config.clone()];
         let loaded = config::load(&files).expect("a good configuration");
         let checks = Recorded::default();
@@ -385,7 +492,8 @@ impl Running {
             overrides: OverrideStore::at(dir.join("overrides.json")),
             reloads,
         })
-        .with_events(events);
+        .with_events(events)
+        .read_table_with(reader);
         let task = tokio::spawn(daemon.serve(Inputs {
             controls: control_inputs,
             transitions: transition_inputs,
@@ -409,7 +517,8 @@ impl Running {
     pub async fn restart(self) -> Self {
         self.controls.send(Control::Stop).unwrap();
         assert_eq!(self.task.await.unwrap().unwrap(), 0);
-        Self::serve_in(self.dir, self.config, self.table, Emitter::none()).await
+        let reader = self.table.reader();
+        Self::serve_in(self.dir, self.config, self.table, Emitter::none(), reader).await
     }
 
     /// What `ipvsctl drain|disable|enable|weight` asks, as root.
@@ -450,6 +559,21 @@ impl Running {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// What `ipvsctl resync` asks; the loop's report.
+    pub async fn resync(&self) -> ResyncReport {
+        let (reply, answer) = oneshot::channel();
+        self.controls.send(Control::Resync(reply)).unwrap();
+        tokio::time::timeout(PATIENCE, answer)
+            .await
+            .expect("the loop answers")
+            .expect("the loop is running")
+    }
+
+    /// What SIGHUP asks: a reload nobody waits for.
+    pub fn sighup(&self) {
+        self.controls.send(Control::Reload(None)).unwrap();
     }
 
     /// The status, once the loop answers (so also: the loop serves).

@@ -206,6 +206,7 @@ fn request_name(request: &Request) -> &'static str {
         Request::Disable(_) => "disable",
         Request::Enable(_) => "enable",
         Request::Weight(_) => "set a weight",
+        Request::Resync => "resync",
     }
 }
 

@@ -139,6 +139,11 @@ async fn respond(
             controls.send(Control::Reload(Some(reply))).ok()?;
             answer.await.ok().map(Response::Reload)
         }
+        Request::Resync => {
+            let (reply, answer) = oneshot::channel();
+            controls.send(Control::Resync(reply)).ok()?;
+            answer.await.ok().map(Response::Resync)
+        }
         request => {
             let (reply, answer) = oneshot::channel();
             let who = user_name(peer.uid);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! The daemon's own: the configured virtuals, reloads, the last good
+//! The daemon's own: the configured virtuals, reloads, resyncs, the last good
 //! configuration, the scrape's table read, the version.
 
 use std::fmt;
@@ -39,6 +39,22 @@ impl Scrape {
                 MetricType::Counter,
                 n,
             )?;
+        }
+        let resyncs = self.facts.resyncs;
+        for (name, help, n) in [
+            (
+                "ipvsctl_resyncs",
+                "Resyncs of the table ([defaults] resync, ipvsctl resync)",
+                resyncs.runs,
+            ),
+            (
+                "ipvsctl_resync_repairs",
+                "Differences from the declared state (changed outside ipvsctl, or refused earlier) that resyncs repaired",
+                resyncs.repairs,
+            ),
+        ] {
+            let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;
+            value(&mut m, MetricType::Counter, n)?;
         }
         e.encode_descriptor(
             "ipvsctl_config_last_reload_success_timestamp_seconds",

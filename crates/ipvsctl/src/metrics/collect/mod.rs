@@ -85,6 +85,8 @@ pub const FAMILIES: &[&str] = &[
     "ipvsctl_check_duration_seconds_count",
     "ipvsctl_virtual_info",
     "ipvsctl_reloads_total",
+    "ipvsctl_resyncs_total",
+    "ipvsctl_resync_repairs_total",
     "ipvsctl_config_last_reload_success_timestamp_seconds",
     "ipvsctl_table_read_success",
     "ipvsctl_table_read_duration_seconds",
