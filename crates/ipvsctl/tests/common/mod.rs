@@ -5,6 +5,7 @@
 
 pub mod daemon;
 pub mod dr_site;
+pub mod servers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -31,6 +32,31 @@ pub fn namespace() -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The address of the control socket of the daemon whose state directory
+/// is `state` (the one place that knows where a daemon listens).
+pub fn control_socket(state: &Path) -> PathBuf {
+    state.join("ipvsctl.sock")
+}
+
+/// A connection to the control socket of the daemon whose state directory
+/// is `state` (see [`control_socket`]).
+pub fn connect_control(state: &Path) -> std::io::Result<std::os::unix::net::UnixStream> {
+    std::os::unix::net::UnixStream::connect(control_socket(state))
+}
+
+/// Raises this process's soft RLIMIT_NOFILE to its hard limit (tests that
+/// hold many connections).
+pub fn raise_nofile() {
+    // SAFETY: getrlimit/setrlimit write and read the struct we own.
+    unsafe {
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
 }
 
 /// Runs ipvsadm; panics on failure.
