@@ -38,6 +38,7 @@
 
 pub mod autoreload;
 pub mod checks;
+pub mod client_slots;
 pub mod control;
 mod emit;
 pub mod events;

@@ -20,6 +20,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
+use super::client_slots::{Slot, Slots};
 use super::control::Control;
 use super::protocol::{
     ReloadOutcome, Request, RequestLine, Response, ResponseLine, Versioned, VERSION,
@@ -161,26 +162,31 @@ fn request_name(request: &Request) -> &'static str {
     }
 }
 
-/// Connections served at once; more wait in the listen backlog. A client
-/// that connects and says nothing holds one for at most 5 s.
+/// Connections served at once; more wait in the listen backlog. When all
+/// are taken, the oldest that has not sent its request yet makes room
+/// ([`client_slots`](super::client_slots)).
 pub const MAX_CONNECTIONS: usize = 32;
+
+/// How long a client may take to send its request.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a client may take to read the answer.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Accepts connections (until the runtime ends), at most
 /// [`MAX_CONNECTIONS`] at once: whoever may connect (a `[control] group`)
-/// cannot use up the daemon's descriptors, which its checks need.
+/// cannot use up the daemon's descriptors, which its checks need, nor
+/// lock others out by connecting and saying nothing.
 pub async fn serve(listener: UnixListener, controls: UnboundedSender<Control>) {
-    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let slots = Slots::new(MAX_CONNECTIONS);
     loop {
-        let Ok(slot) = std::sync::Arc::clone(&slots).acquire_owned().await else {
-            return; // never closed
-        };
         match listener.accept().await {
             Ok((stream, _)) => {
+                // Taken once someone is there: an idle client is evicted
+                // only for a newcomer.
+                let slot = slots.admit().await;
                 let controls = controls.clone();
-                tokio::spawn(async move {
-                    answer(stream, controls).await;
-                    drop(slot);
-                });
+                tokio::spawn(answer(stream, controls, slot));
             }
             // Out of descriptors, say: let a check end first.
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
@@ -188,20 +194,22 @@ pub async fn serve(listener: UnixListener, controls: UnboundedSender<Control>) {
     }
 }
 
-/// Reads one request, has the loop do it, writes the answer.
-async fn answer(stream: UnixStream, controls: UnboundedSender<Control>) {
+/// Reads one request, has the loop do it, writes the answer; gives up when
+/// told to make room before the request came.
+async fn answer(stream: UnixStream, controls: UnboundedSender<Control>, mut slot: Slot) {
     // No credentials: treated as nobody's.
     let uid = stream.peer_cred().map_or(u32::MAX, |c| c.uid());
     let (reader, mut writer) = stream.into_split();
     let mut line = String::new();
-    let read = tokio::time::timeout(
-        Duration::from_secs(5),
-        BufReader::new(tokio::io::AsyncReadExt::take(reader, MAX_REQUEST)).read_line(&mut line),
-    )
-    .await;
+    let mut reader = BufReader::new(tokio::io::AsyncReadExt::take(reader, MAX_REQUEST));
+    let read = tokio::select! {
+        read = tokio::time::timeout(READ_TIMEOUT, reader.read_line(&mut line)) => read,
+        _ = &mut slot.evicted => return,
+    };
     if !matches!(read, Ok(Ok(_))) {
         return;
     }
+    slot.busy();
     let Some(response) = respond(line.trim(), uid, &controls).await else {
         return; // the daemon is stopping
     };
@@ -213,8 +221,11 @@ async fn answer(stream: UnixStream, controls: UnboundedSender<Control>) {
         return;
     };
     text.push('\n');
-    let _ = writer.write_all(text.as_bytes()).await;
-    let _ = writer.shutdown().await;
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, async {
+        writer.write_all(text.as_bytes()).await?;
+        writer.shutdown().await
+    })
+    .await;
 }
 
 /// The answer to one line; `None` when the loop is gone.

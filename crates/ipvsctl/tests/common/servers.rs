@@ -63,6 +63,13 @@ impl Server {
             std::thread::spawn(move || {
                 enter(&ns);
                 let listener = TcpListener::bind(address).unwrap();
+                // std listens with a backlog of 128: a director's checks of
+                // thousands of reals, all served here, overflow it (SYNs
+                // dropped, connects seconds late).
+                // SAFETY: listen on a socket we own; a second listen only
+                // changes the backlog.
+                let rc = unsafe { libc::listen(listener.as_raw_fd(), 4096) };
+                assert_eq!(rc, 0, "listen: {}", std::io::Error::last_os_error());
                 listener.set_nonblocking(true).unwrap();
                 ready.send(()).unwrap();
                 let held = Arc::new(Mutex::new(Vec::new()));
