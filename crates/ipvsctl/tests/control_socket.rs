@@ -371,7 +371,11 @@ async fn idle_clients_make_room_for_one_that_asks_the_oldest_first() {
     assert_eq!(idle[0].read(&mut byte).unwrap(), 0, "the oldest is closed");
     idle[1].set_nonblocking(true).unwrap();
     let next = idle[1].read(&mut byte).map_err(|e| e.kind());
-    assert_eq!(next, Err(std::io::ErrorKind::WouldBlock), "the next one is open");
+    assert_eq!(
+        next,
+        Err(std::io::ErrorKind::WouldBlock),
+        "the next one is open"
+    );
     drop(idle);
     let _ = std::fs::remove_dir_all(&dir);
 }

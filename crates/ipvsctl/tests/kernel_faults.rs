@@ -211,6 +211,7 @@ fn the_next_apply_converges(state: &Path, foreign: &[String]) {
 #[test]
 #[ignore = "needs an IPVS kernel: scripts/lab"]
 fn apply_killed_mid_way_loses_nothing_and_touches_nothing_foreign() {
+    let _flush = common::FlushOnDrop;
     let (state, foreign) = big_site_next_to_foreign();
     let config = write(&state, "big.toml", &big_config(&BTreeSet::new()));
     // Early (once its first changes are in), then a second apply later
@@ -231,6 +232,7 @@ fn apply_killed_mid_way_loses_nothing_and_touches_nothing_foreign() {
 #[test]
 #[ignore = "needs an IPVS kernel: scripts/lab"]
 fn run_killed_during_its_first_sync_loses_nothing() {
+    let _flush = common::FlushOnDrop;
     let (state, foreign) = big_site_next_to_foreign();
     let config = write(&state, "big.toml", &big_config(&BTreeSet::new()));
     // Once it has made more than a service per real of a service (the
@@ -665,6 +667,7 @@ fn emfile_lines(log: &str) -> Vec<&str> {
 #[test]
 #[ignore = "needs an IPVS kernel: scripts/lab"]
 fn ten_thousand_reals_under_ulimit_n_1024() {
+    let _flush = common::FlushOnDrop;
     let state = namespace();
     let far = Reals::new();
     let _servers = Server::start(&far.0, "0.0.0.0:80", Behaviour::Drop);

@@ -59,6 +59,19 @@ pub fn raise_nofile() {
     }
 }
 
+/// Empties the calling thread's IPVS table when dropped (declare it first,
+/// so that it goes last). A namespace that ends with a large table has the
+/// kernel flush it in the background, under IPVS's one global mutex: in
+/// the TCG VM that takes many seconds, during which the next test's table
+/// writes wait. Flushed here, the test that made the table pays for it.
+pub struct FlushOnDrop;
+
+impl Drop for FlushOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("ipvsadm").arg("-C").status();
+    }
+}
+
 /// Runs ipvsadm; panics on failure.
 pub fn ipvsadm(args: &str) -> String {
     let out = Command::new("ipvsadm")

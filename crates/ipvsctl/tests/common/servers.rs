@@ -22,7 +22,11 @@ pub enum Behaviour {
     Hang,
     /// Sends an HTTP answer one byte a second.
     Trickle,
-    /// Sends an HTTP header and then a body that never ends.
+    /// Sends an HTTP header and then a body that never ends, 16 KiB every
+    /// 10 ms (1.6 MB/s). Paced: a server in the same VM as the director
+    /// sending as fast as it can costs the VM's two CPUs its own sending
+    /// and the director's receiving of the megabytes the check's socket
+    /// buffers take beyond the 64 KiB it reads (see the faults note).
     EndlessBody,
     /// Sends random bytes, never a TLS record.
     GarbageTls,
@@ -114,9 +118,32 @@ fn serve(
     }
 }
 
-/// Sends what `behaviour` sends until the peer goes or the server stops;
-/// the bytes sent.
+/// Reads what the client says first, as a server does before it answers:
+/// an HTTP request up to its blank line, or the first bytes of a TLS
+/// handshake (at most 64 KiB, 5 s).
+fn listen_first(stream: &mut TcpStream, behaviour: Behaviour) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut said = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while said.len() < 64 * 1024 {
+        match std::io::Read::read(stream, &mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => said.extend_from_slice(&buffer[..n]),
+        }
+        let done = match behaviour {
+            Behaviour::GarbageTls => true,
+            _ => said.windows(4).any(|w| w == b"\r\n\r\n"),
+        };
+        if done {
+            return;
+        }
+    }
+}
+
+/// Sends what `behaviour` sends, once the client has spoken, until the
+/// peer goes or the server stops; the bytes sent.
 fn talk(mut stream: TcpStream, behaviour: Behaviour, stop: &AtomicBool) -> u64 {
+    listen_first(&mut stream, behaviour);
     let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
     let mut sent = 0u64;
     let mut send = |bytes: &[u8]| -> bool {
@@ -149,6 +176,7 @@ fn talk(mut stream: TcpStream, behaviour: Behaviour, stop: &AtomicBool) -> u64 {
                     at = 1;
                     send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
                 } else {
+                    std::thread::sleep(Duration::from_millis(10));
                     send(&[b'x'; 16 * 1024])
                 }
             }
