@@ -896,14 +896,18 @@ fn hostile_reals_leave_the_other_checks_on_time() {
          body, garbage TLS; the hostile checks' reasons {reasons:?}; \
          connections accepted {accepted:?}; most bytes sent on one {most_sent:?}"
     ));
-    // On time: as many checks as without them, for a window as long (a
-    // check of the grid may fall either side of each window's edge: one
-    // per real and edge), and none failed. A check thread held up by a
-    // hostile real for its 3 s timeout would miss 6 per real.
+    // On time: as many checks as without them, for a window as long, give
+    // or take the noise of a TCG VM on a shared host (a check of the grid
+    // either side of each window's edge, and a check now and then late or
+    // timed out in either run: a tenth, at least 4), and no more failed
+    // checks than without them but for 2. A check thread held up by the
+    // hostile reals (4 checks a second, each in flight for its 3 s
+    // timeout) would lose most of its checks.
     let (alone_all, beside_all) = ((alone.0 + alone.1) as f64, (beside.0 + beside.1) as f64);
     let beside_as_long = beside_all * alone_window / beside_window;
+    let noise = (alone_all / 10.0).max(4.0);
     assert!(
-        beside_as_long + 4.0 >= alone_all && beside.1 == 0,
+        beside_as_long + noise >= alone_all && beside.1 <= alone.1 + 2,
         "the normal reals' checks (passed, failed): {beside:?} in {beside_window:.1} s beside \
          hostile reals, {alone:?} in {alone_window:.1} s without\n{}",
         daemon.context()
