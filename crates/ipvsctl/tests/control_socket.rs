@@ -484,28 +484,37 @@ fn with_no_daemon_running_the_override_commands_say_so() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idle_clients_hold_at_most_the_bound_and_the_next_one_waits_its_turn() {
+async fn idle_clients_make_room_for_one_that_asks_the_oldest_first() {
     let path = abstract_name("bound");
     let listener = path.bind().unwrap();
     let (controls, mut orders) = mpsc::unbounded_channel();
     tokio::spawn(socket::serve(listener, controls, Access::root_only()));
-    // Clients that connect and say nothing.
+    // Clients that connect and say nothing: every slot taken.
     let mut idle: Vec<UnixStream> = (0..socket::MAX_CONNECTIONS)
         .map(|_| path.connect().unwrap())
         .collect();
-    // One more asks for the status: it waits in the backlog.
+    // One more asks for the status: the oldest idle client makes room.
     let mut late = path.connect().unwrap();
     late.write_all(b"{\"version\":1,\"request\":\"status\"}\n")
         .unwrap();
-    let waited = tokio::time::timeout(std::time::Duration::from_millis(500), orders.recv()).await;
-    assert!(waited.is_err(), "a request past the bound was served");
-    // One idle client goes: the waiting one is served.
-    drop(idle.pop());
     let order = tokio::time::timeout(std::time::Duration::from_secs(30), orders.recv())
         .await
-        .expect("served once a slot is free")
+        .expect("served while the idle clients wait")
         .expect("the server is running");
     assert!(matches!(order, Control::Status(_)));
+    // The oldest was closed, the next one still waits for its turn.
+    let mut byte = [0u8; 1];
+    idle[0]
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    assert_eq!(idle[0].read(&mut byte).unwrap(), 0, "the oldest is closed");
+    idle[1].set_nonblocking(true).unwrap();
+    let next = idle[1].read(&mut byte).map_err(|e| e.kind());
+    assert_eq!(
+        next,
+        Err(std::io::ErrorKind::WouldBlock),
+        "the next one is open"
+    );
     drop(idle);
 }
 

@@ -8,6 +8,10 @@
 //! reported with its object, and the exit code is 1: the table is then the
 //! old one with every accepted change made, and a second apply (once the
 //! cause is fixed) finishes the job.
+//!
+//! The record of managed services is written before the batch (what was
+//! ours and what is declared) and again after it (what is ours now), so
+//! that an apply killed half-way leaves no service of its making unowned.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -72,6 +76,14 @@ fn apply(files: &[PathBuf], prune: bool) -> anyhow::Result<(i32, Option<ipvs::Co
         return Ok((exit::SUCCESS, Some(ipvs.counters())));
     }
     let changes = &planned.plan.changes;
+    // Written ahead: an apply killed half-way (kill -9, a crash, power)
+    // has made some of the declared services, and the next apply must know
+    // them as ours, or it would leave them alone once no longer declared.
+    if !changes.is_empty() {
+        let mut ours = planned.wanted.clone();
+        ours.extend(planned.managed.iter().flatten().copied());
+        record.save(&ours)?;
+    }
     let table_refused = execute::table_changes(&mut ipvs, changes, &mut Print)?;
     let refused = table_refused
         + execute::sync_changes(&mut ipvs, &sync_changes, &mut Print)

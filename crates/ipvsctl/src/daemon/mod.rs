@@ -40,6 +40,7 @@
 
 pub mod autoreload;
 pub mod checks;
+pub mod client_slots;
 pub mod control;
 mod emit;
 pub mod events;

@@ -159,17 +159,24 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             &desired_services,
             table,
             &Ownership {
-                managed,
+                managed: managed.clone(),
                 prune: false,
             },
         );
         for key in &plan.left_alone {
             info!("left alone: {key} (not declared here)");
         }
+        let wanted: BTreeSet<_> = desired_services.iter().map(|d| d.service.key).collect();
+        // Written ahead, as `apply` does: a daemon killed half-way leaves
+        // no service of its making unowned.
+        if !plan.changes.is_empty() {
+            let mut ours = wanted.clone();
+            ours.extend(managed.iter().flatten().copied());
+            self.record.save(&ours)?;
+        }
         if self.execute(&plan) {
             self.note_fallbacks(&desired_services);
         }
-        let wanted: BTreeSet<_> = desired_services.iter().map(|d| d.service.key).collect();
         self.record.save(&wanted)?;
         let changes = crate::sync_daemons::plan(&mut self.table, &self.config)?;
         execute::sync_changes(&mut self.table, &changes, &mut Log);

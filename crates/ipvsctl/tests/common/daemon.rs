@@ -25,11 +25,36 @@ impl Daemon {
     /// [`Daemon::start`], logging to `state/LOG`. `$IPVSCTL_BIN` runs
     /// another build (the release one, to measure) instead of this one's.
     pub fn start_logging_to(state: &Path, config: &str, log: &str) -> Daemon {
+        Self::start_limited(state, config, log, None)
+    }
+
+    /// [`Daemon::start_logging_to`], with RLIMIT_NOFILE (soft and hard)
+    /// set to `nofile` when given, as `ulimit -n` in the shell that starts
+    /// it.
+    pub fn start_limited(state: &Path, config: &str, log: &str, nofile: Option<u64>) -> Daemon {
         let log = state.join(log);
         let file = std::fs::File::create(&log).unwrap();
         let program =
             std::env::var_os("IPVSCTL_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_ipvsctl").into());
-        let child = Command::new(program)
+        let mut command = Command::new(program);
+        if let Some(nofile) = nofile {
+            let limit = libc::rlimit {
+                rlim_cur: nofile,
+                rlim_max: nofile,
+            };
+            // SAFETY: setrlimit is async-signal-safe and touches only the
+            // child's own limits, between fork and exec.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let child = command
             .args(["run", config])
             .env("IPVSCTL_STATE_DIR", state)
             .stdin(Stdio::null())

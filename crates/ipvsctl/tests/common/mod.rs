@@ -5,6 +5,7 @@
 
 pub mod daemon;
 pub mod dr_site;
+pub mod servers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -31,6 +32,40 @@ pub fn namespace() -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A connection to the control socket of the daemon the tests start (the
+/// one place that knows where a daemon listens): this network namespace's
+/// `@ipvsctl`, as the daemon and the commands find it. `_state` is its
+/// state directory, which no longer decides the socket.
+pub fn connect_control(_state: &Path) -> std::io::Result<std::os::unix::net::UnixStream> {
+    ipvsctl::daemon::socket::Address::here().connect()
+}
+
+/// Raises this process's soft RLIMIT_NOFILE to its hard limit (tests that
+/// hold many connections).
+pub fn raise_nofile() {
+    // SAFETY: getrlimit/setrlimit write and read the struct we own.
+    unsafe {
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+/// Empties the calling thread's IPVS table when dropped (declare it first,
+/// so that it goes last). A namespace that ends with a large table has the
+/// kernel flush it in the background, under IPVS's one global mutex: in
+/// the TCG VM that takes many seconds, during which the next test's table
+/// writes wait. Flushed here, the test that made the table pays for it.
+pub struct FlushOnDrop;
+
+impl Drop for FlushOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("ipvsadm").arg("-C").status();
+    }
 }
 
 /// Runs ipvsadm; panics on failure.

@@ -29,34 +29,40 @@ pub use access::{user_name, Access, Peer};
 pub use address::{Address, Holder};
 pub use client::{daemon_pid, request};
 
+use super::client_slots::{Slot, Slots};
 use super::control::Control;
 use super::protocol::{Request, RequestLine, Response, ResponseLine, Versioned, VERSION};
 
 /// The longest request line read.
 const MAX_REQUEST: u64 = 64 * 1024;
 
-/// Connections served at once; more wait in the listen backlog. A client
-/// that connects and says nothing holds one for at most 5 s.
+/// Connections served at once; more wait in the listen backlog. When all
+/// are taken, the oldest that has not sent its request yet makes room
+/// ([`client_slots`](super::client_slots)).
 pub const MAX_CONNECTIONS: usize = 32;
+
+/// How long a client may take to send its request.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a client may take to read the answer: one that asks and never
+/// reads holds its slot no longer than an idle one.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Accepts connections (until the runtime ends), at most
 /// [`MAX_CONNECTIONS`] at once: whoever may connect cannot use up the
-/// daemon's descriptors, which its checks need. `access` says who may do
-/// what.
+/// daemon's descriptors, which its checks need, nor lock others out by
+/// connecting and saying nothing. `access` says who may do what.
 pub async fn serve(listener: UnixListener, controls: UnboundedSender<Control>, access: Access) {
-    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let slots = Slots::new(MAX_CONNECTIONS);
     loop {
-        let Ok(slot) = std::sync::Arc::clone(&slots).acquire_owned().await else {
-            return; // never closed
-        };
         match listener.accept().await {
             Ok((stream, _)) => {
+                // Taken once someone is there: an idle client is evicted
+                // only for a newcomer.
+                let slot = slots.admit().await;
                 let controls = controls.clone();
                 let access = access.clone();
-                tokio::spawn(async move {
-                    answer(stream, controls, access).await;
-                    drop(slot);
-                });
+                tokio::spawn(answer(stream, controls, access, slot));
             }
             // Out of descriptors, say: let a check end first.
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
@@ -64,8 +70,14 @@ pub async fn serve(listener: UnixListener, controls: UnboundedSender<Control>, a
     }
 }
 
-/// Reads one request, has the loop do it, writes the answer.
-async fn answer(stream: UnixStream, controls: UnboundedSender<Control>, access: Access) {
+/// Reads one request, has the loop do it, writes the answer; gives up when
+/// told to make room before the request came.
+async fn answer(
+    stream: UnixStream,
+    controls: UnboundedSender<Control>,
+    access: Access,
+    mut slot: Slot,
+) {
     // No credentials: treated as nobody's.
     let peer = Peer::of(stream.as_fd()).unwrap_or(Peer {
         pid: 0,
@@ -75,16 +87,17 @@ async fn answer(stream: UnixStream, controls: UnboundedSender<Control>, access: 
     });
     let (reader, mut writer) = stream.into_split();
     let mut line = String::new();
-    let read = tokio::time::timeout(
-        Duration::from_secs(5),
-        BufReader::new(tokio::io::AsyncReadExt::take(reader, MAX_REQUEST)).read_line(&mut line),
-    )
-    .await;
+    let mut reader = BufReader::new(tokio::io::AsyncReadExt::take(reader, MAX_REQUEST));
+    let read = tokio::select! {
+        read = tokio::time::timeout(READ_TIMEOUT, reader.read_line(&mut line)) => read,
+        _ = &mut slot.evicted => return,
+    };
     // Nothing said (closed at once: `apply` asking whether a daemon runs),
     // or not in time: nothing to answer.
     if !matches!(read, Ok(Ok(n)) if n > 0) {
         return;
     }
+    slot.busy();
     let Some(response) = respond(line.trim(), &peer, &access, &controls).await else {
         return; // the daemon is stopping
     };
@@ -96,8 +109,7 @@ async fn answer(stream: UnixStream, controls: UnboundedSender<Control>, access: 
         return;
     };
     text.push('\n');
-    // A client that never reads holds its slot 5 s at most, as an idle one.
-    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, async {
         writer.write_all(text.as_bytes()).await?;
         writer.shutdown().await
     })
