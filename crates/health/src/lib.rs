@@ -246,6 +246,7 @@ mod base64;
 mod check;
 pub mod child;
 mod connect;
+mod connect_loop;
 mod counts;
 mod db;
 mod engine;

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The loop: wait for events or the next bucket, finish the checks whose
+//! connect ended, time out the overdue ones, start the ones whose slot came
+//! (in the order their slots came, each when it has a permit).
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{AcquireError, OwnedSemaphorePermit, TryAcquireError};
+
+use super::poller::{Poller, WAKE};
+use super::wheel::{Due, Wheel};
+use super::{Command, Shared};
+use crate::engine::{lock, record, Context, SHORTEST_INTERVAL};
+use crate::schedule::{grid, next_slot};
+use crate::state::State;
+use crate::{connect, probe, CheckResult, ServiceId, Target};
+
+/// Events taken per `epoll_wait`.
+const EVENTS: usize = 256;
+
+/// A permit, on its way (the loop waits for it in turn with the tasks).
+type Acquiring = Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
+
+/// A target of the loop.
+struct Checked<S> {
+    target: Arc<Target<S>>,
+    state: Arc<Mutex<State>>,
+    address: SocketAddr,
+    interval: Duration,
+    grid: Duration,
+    /// The slot of the check running or next to run.
+    slot: Instant,
+    /// Checks started (names a check's timeout in the wheel).
+    seq: u32,
+    flight: Option<Flight>,
+}
+
+/// A check whose connect is under way.
+struct Flight {
+    socket: OwnedFd,
+    started: Instant,
+    permit: OwnedSemaphorePermit,
+}
+
+/// A place of the slab: its generation (the high half of its token) is
+/// bumped when its target goes, so what the wheel or epoll still holds of
+/// that target is ignored.
+struct Place<S> {
+    generation: u32,
+    checked: Option<Checked<S>>,
+}
+
+/// Wakes the loop when a permit it waits for is free.
+struct PermitWaker(Arc<Poller>);
+
+impl Wake for PermitWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.wake();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.wake();
+    }
+}
+
+pub(super) struct Loop<S> {
+    context: Arc<Context<S>>,
+    shared: Arc<Shared<S>>,
+    wheel: Wheel,
+    places: Vec<Place<S>>,
+    free: Vec<usize>,
+    /// The engine's ids to places.
+    ids: HashMap<u64, usize>,
+    /// Tokens whose slot came, in order, until each has a permit.
+    waiting: VecDeque<u64>,
+    acquiring: Option<Acquiring>,
+    waker: Waker,
+}
+
+fn token(index: usize, generation: u32) -> u64 {
+    (u64::from(generation) << 32) | index as u64
+}
+
+/// The target `token` names, if it is still there.
+fn place<S>(places: &mut [Place<S>], token: u64) -> Option<(usize, &mut Checked<S>)> {
+    let index = (token & u64::from(u32::MAX)) as usize;
+    let place = places.get_mut(index)?;
+    if u64::from(place.generation) != token >> 32 {
+        return None;
+    }
+    Some((index, place.checked.as_mut()?))
+}
+
+impl<S: ServiceId> Loop<S> {
+    pub(super) fn new(context: Arc<Context<S>>, shared: Arc<Shared<S>>, epoch: Instant) -> Self {
+        let waker = Waker::from(Arc::new(PermitWaker(Arc::clone(&shared.poller))));
+        Loop {
+            context,
+            shared,
+            wheel: Wheel::new(epoch),
+            places: Vec::new(),
+            free: Vec::new(),
+            ids: HashMap::new(),
+            waiting: VecDeque::new(),
+            acquiring: None,
+            waker,
+        }
+    }
+
+    /// Runs until [`Command::Stop`].
+    pub(super) fn run(mut self) {
+        let poller = Arc::clone(&self.shared.poller);
+        let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; EVENTS];
+        let mut due = Vec::new();
+        let mut now = Instant::now();
+        loop {
+            let timeout = self.wheel.until_next(now);
+            let n = match poller.wait(&mut events, timeout) {
+                Ok(n) => n,
+                Err(e) => {
+                    // Not expected (EBADF, EFAULT, EINVAL): never spin on it.
+                    tracing::debug!("connect loop: epoll_wait: {e}");
+                    std::thread::sleep(Duration::from_millis(10));
+                    0
+                }
+            };
+            // The end of every check reported here, and the start of the first one started.
+            now = Instant::now();
+            let mut woken = false;
+            for event in &events[..n] {
+                let (token, flags) = (event.u64, event.events);
+                if token == WAKE {
+                    woken = true;
+                } else {
+                    self.connect_ended(token, flags, now);
+                }
+            }
+            if woken {
+                poller.drain_wake();
+                if !self.commands(now) {
+                    return;
+                }
+            }
+            self.wheel.take_due(now, &mut due);
+            for d in due.drain(..) {
+                match d {
+                    Due::Slot(token) => self.waiting.push_back(token),
+                    Due::Timeout(token, seq) => self.timed_out(token, seq, now),
+                }
+            }
+            now = self.start_waiting(now);
+        }
+    }
+
+    /// Does the queued commands; false on [`Command::Stop`].
+    fn commands(&mut self, now: Instant) -> bool {
+        let commands = std::mem::take(&mut *lock(&self.shared.commands));
+        for command in commands {
+            match command {
+                Command::Add {
+                    id,
+                    target,
+                    state,
+                    first,
+                } => self.add(id, target, state, first, now),
+                Command::Remove(id) => self.remove(id),
+                Command::Sync(done) => {
+                    let _ = done.send(());
+                }
+                Command::Stop => return false,
+            }
+        }
+        true
+    }
+
+    fn add(
+        &mut self,
+        id: u64,
+        target: Arc<Target<S>>,
+        state: Arc<Mutex<State>>,
+        first: Instant,
+        now: Instant,
+    ) {
+        // A key given again replaces its place (the engine removes first).
+        self.remove(id);
+        let interval = target.check.interval.max(SHORTEST_INTERVAL);
+        let checked = Checked {
+            address: probe::checked_address(&target),
+            target,
+            state,
+            interval,
+            grid: grid(interval),
+            slot: first,
+            seq: 0,
+            flight: None,
+        };
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                self.places.push(Place {
+                    generation: 0,
+                    checked: None,
+                });
+                self.places.len() - 1
+            }
+        };
+        let place = &mut self.places[index];
+        place.checked = Some(checked);
+        let token = token(index, place.generation);
+        self.ids.insert(id, index);
+        self.wheel.insert(first.max(now), Due::Slot(token));
+    }
+
+    fn remove(&mut self, id: u64) {
+        let Some(index) = self.ids.remove(&id) else {
+            return;
+        };
+        let Some(place) = self.places.get_mut(index) else {
+            return;
+        };
+        if let Some(checked) = place.checked.take() {
+            if checked.flight.is_some() {
+                // As an aborted task's check: ended, not ok.
+                self.context.counters.ended(false);
+            }
+        }
+        place.generation = place.generation.wrapping_add(1);
+        self.free.push(index);
+    }
+
+    /// Starts the waiting checks while permits last; returns the last
+    /// clock read (after the last connect).
+    fn start_waiting(&mut self, mut now: Instant) -> Instant {
+        while let Some(&token) = self.waiting.front() {
+            if place(&mut self.places, token).is_none() {
+                self.waiting.pop_front(); // removed meanwhile
+                continue;
+            }
+            let Some(permit) = self.permit() else {
+                break; // the waker wakes the loop when one is free
+            };
+            self.waiting.pop_front();
+            now = self.start(token, now, permit);
+        }
+        now
+    }
+
+    /// A permit now, or None (and the loop is woken when one is free).
+    fn permit(&mut self) -> Option<OwnedSemaphorePermit> {
+        let mut acquiring = match self.acquiring.take() {
+            Some(acquiring) => acquiring,
+            None => match Arc::clone(&self.context.permits).try_acquire_owned() {
+                Ok(permit) => return Some(permit),
+                Err(TryAcquireError::Closed) => return None, // never closed
+                Err(TryAcquireError::NoPermits) => {
+                    Box::pin(Arc::clone(&self.context.permits).acquire_owned())
+                }
+            },
+        };
+        match acquiring
+            .as_mut()
+            .poll(&mut TaskContext::from_waker(&self.waker))
+        {
+            Poll::Ready(Ok(permit)) => Some(permit),
+            Poll::Ready(Err(_)) => None, // never closed
+            Poll::Pending => {
+                self.acquiring = Some(acquiring);
+                None
+            }
+        }
+    }
+
+    /// Starts `token`'s check at `started`; returns the clock read after
+    /// its connect (the next check's start).
+    fn start(&mut self, token: u64, started: Instant, permit: OwnedSemaphorePermit) -> Instant {
+        let poller = Arc::clone(&self.shared.poller);
+        let Some((index, checked)) = place(&mut self.places, token) else {
+            return started;
+        };
+        let late = started.saturating_duration_since(checked.slot);
+        self.context.counters.started(late);
+        let connecting = connect::tcp_socket(&checked.address).and_then(|socket| {
+            match connect::start_connect(&socket, &checked.address) {
+                Ok(()) => Ok(Err(connect::abort_on_close(&socket))),
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
+                    poller.watch_connect(socket.as_raw_fd(), token)?;
+                    Ok(Ok(socket))
+                }
+                Err(e) => Err(e),
+            }
+        });
+        let outcome = match connecting {
+            Ok(Ok(socket)) => {
+                checked.seq = checked.seq.wrapping_add(1);
+                let deadline = started + checked.target.check.timeout;
+                let seq = checked.seq;
+                checked.flight = Some(Flight {
+                    socket,
+                    started,
+                    permit,
+                });
+                self.wheel.insert(deadline, Due::Timeout(token, seq));
+                return Instant::now();
+            }
+            // Connected at once (closed already, with the socket).
+            Ok(Err(linger)) => linger,
+            Err(e) => Err(e),
+        };
+        let ended = Instant::now();
+        self.finish(
+            index,
+            token,
+            started,
+            ended,
+            outcome.map_err(|e| probe::connect_error(&e)),
+            permit,
+        );
+        ended
+    }
+
+    /// `token`'s connect ended (`flags`: its epoll events), seen at `now`.
+    fn connect_ended(&mut self, token: u64, flags: u32, now: Instant) {
+        let Some((index, checked)) = place(&mut self.places, token) else {
+            return;
+        };
+        let Some(Flight {
+            socket,
+            started,
+            permit,
+        }) = checked.flight.take()
+        else {
+            return;
+        };
+        // Writable alone: connected. Closed (EPOLLHUP) or failed
+        // (EPOLLERR): the socket's error says why.
+        let failed = flags & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0;
+        let outcome = if failed {
+            Err(connect::socket_error(&socket)
+                .unwrap_or_else(|| io::Error::from(io::ErrorKind::ConnectionAborted)))
+        } else {
+            connect::abort_on_close(&socket)
+        };
+        drop(socket);
+        self.finish(
+            index,
+            token,
+            started,
+            now,
+            outcome.map_err(|e| probe::connect_error(&e)),
+            permit,
+        );
+    }
+
+    /// Check `seq` of `token` is due to end at `now`: if still connecting, it failed.
+    fn timed_out(&mut self, token: u64, seq: u32, now: Instant) {
+        let Some((index, checked)) = place(&mut self.places, token) else {
+            return;
+        };
+        if checked.seq != seq {
+            return;
+        }
+        let Some(Flight {
+            socket,
+            started,
+            permit,
+        }) = checked.flight.take()
+        else {
+            return;
+        };
+        drop(socket);
+        let why = probe::timed_out(checked.target.check.timeout);
+        self.finish(index, token, started, now, Err(why), permit);
+    }
+
+    /// Records a check's outcome and schedules the target's next.
+    fn finish(
+        &mut self,
+        index: usize,
+        token: u64,
+        started: Instant,
+        ended: Instant,
+        outcome: Result<(), String>,
+        permit: OwnedSemaphorePermit,
+    ) {
+        let Some(checked) = self.places.get_mut(index).and_then(|p| p.checked.as_mut()) else {
+            return;
+        };
+        let latency = ended.saturating_duration_since(started);
+        let ok = outcome.is_ok();
+        self.context.counters.ended(ok);
+        drop(permit);
+        let result = CheckResult {
+            ok,
+            at: crate::wall::wall_time(started),
+            latency,
+            detail: match outcome {
+                Ok(()) => probe::connected(latency),
+                Err(why) => why,
+            },
+        };
+        record(&self.context, &checked.state, &checked.target, result);
+        checked.slot = next_slot(checked.slot, checked.interval, ended, checked.grid);
+        self.wheel.insert(checked.slot, Due::Slot(token));
+    }
+}
