@@ -83,6 +83,26 @@ pub(crate) struct Context<S> {
     probes: Probes<S>,
 }
 
+impl<S> Context<S> {
+    /// A context for the connect loop's own tests: real probes, `permits`.
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        permits: usize,
+    ) -> (
+        Arc<Self>,
+        tokio::sync::mpsc::UnboundedReceiver<Transition<S>>,
+    ) {
+        let (transitions, rx) = tokio::sync::mpsc::unbounded_channel();
+        let context = Context {
+            transitions,
+            permits: Arc::new(Semaphore::new(permits)),
+            counters: Counters::new(),
+            probes: Probes::Real,
+        };
+        (Arc::new(context), rx)
+    }
+}
+
 /// Who checks a target.
 enum Checking {
     /// Its own task.

@@ -411,3 +411,256 @@ impl<S: ServiceId> Loop<S> {
         self.wheel.insert(checked.slot, Due::Slot(token));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The loop's steps driven by hand, with instants given by the test:
+    //! exact, and no thread. The connects are real (to 127.0.0.1) but their
+    //! events are never waited for, so a connect "hangs" until the test
+    //! says it ended or timed out.
+    use super::*;
+    use crate::{Check, CheckKind, Health, TargetKey};
+
+    const INTERVAL: Duration = Duration::from_millis(150);
+    const TIMEOUT: Duration = Duration::from_millis(100);
+
+    fn target(port: u16) -> Arc<Target<String>> {
+        Arc::new(Target {
+            key: TargetKey {
+                service: format!("tcp 10.0.0.1:{port}"),
+                real: SocketAddr::from(([127, 0, 0, 1], port)),
+            },
+            check: Check {
+                kind: CheckKind::Connect,
+                port: None,
+                interval: INTERVAL,
+                timeout: TIMEOUT,
+                rise: 1,
+                fall: 1,
+            },
+            virtual_host: "10.0.0.1".into(),
+            virtual_port: 80,
+            initially_up: true,
+        })
+    }
+
+    struct Bench {
+        lp: Loop<String>,
+        epoch: Instant,
+        rx: tokio::sync::mpsc::UnboundedReceiver<crate::Transition<String>>,
+        states: Vec<Arc<Mutex<State>>>,
+    }
+
+    /// A loop with `permits` and `targets` targets (ids 1…), all first due at the epoch.
+    fn bench(permits: usize, targets: u16) -> Bench {
+        let (context, rx) = Context::for_tests(permits);
+        let shared = Arc::new(Shared {
+            poller: Arc::new(Poller::new().unwrap()),
+            commands: Mutex::new(Vec::new()),
+        });
+        let epoch = Instant::now();
+        let mut lp = Loop::new(context, shared, epoch);
+        let mut states = Vec::new();
+        for i in 0..targets {
+            let state = Arc::new(Mutex::new(State::new(
+                Health::Up,
+                std::time::SystemTime::now(),
+            )));
+            states.push(Arc::clone(&state));
+            // Ports nothing is expected to answer on: the events are never read.
+            lp.add(u64::from(i) + 1, target(9 + i), state, epoch, epoch);
+        }
+        Bench {
+            lp,
+            epoch,
+            rx,
+            states,
+        }
+    }
+
+    impl Bench {
+        /// Runs the loop's timer step at `at` (as `run` does after a wait):
+        /// timeouts, then the checks due, in order.
+        fn tick(&mut self, at: Instant) -> Vec<Due> {
+            let mut due = Vec::new();
+            self.lp.wheel.take_due(at, &mut due);
+            for d in &due {
+                match *d {
+                    Due::Slot(token) => self.lp.waiting.push_back(token),
+                    Due::Timeout(token, seq) => self.lp.timed_out(token, seq, at),
+                }
+            }
+            self.lp.start_waiting(at);
+            due
+        }
+
+        /// When the check of the target at `index` started.
+        fn started(&self, index: usize) -> Instant {
+            let checked = self.lp.places[index].checked.as_ref().unwrap();
+            checked.flight.as_ref().unwrap().started
+        }
+
+        fn in_flight(&self) -> usize {
+            self.lp
+                .places
+                .iter()
+                .filter(|p| p.checked.as_ref().is_some_and(|c| c.flight.is_some()))
+                .count()
+        }
+    }
+
+    #[test]
+    fn a_hung_connect_times_out_and_the_next_check_comes_at_its_slot() {
+        let mut b = bench(8, 1);
+        let t0 = b.epoch;
+        let due = b.tick(t0);
+        assert!(matches!(due[..], [Due::Slot(_)]), "{due:?}");
+        assert_eq!(b.in_flight(), 1);
+        // Nothing until the timeout's millisecond.
+        assert_eq!(b.lp.wheel.until_next(t0), Some(TIMEOUT));
+        assert!(b.tick(t0 + TIMEOUT - Duration::from_micros(1)).is_empty());
+        let due = b.tick(t0 + TIMEOUT);
+        assert!(matches!(due[..], [Due::Timeout(_, 1)]), "{due:?}");
+        assert_eq!(b.in_flight(), 0);
+        let last = lock(&b.states[0]).last.clone().unwrap();
+        assert_eq!(
+            (last.ok, last.detail.as_str(), last.latency),
+            (false, "timed out after 100ms", TIMEOUT)
+        );
+        let down = b.rx.try_recv().unwrap();
+        assert_eq!(
+            (down.health, down.reason.as_str()),
+            (Health::Down, "timed out after 100ms (1/1)")
+        );
+        // The next check at its slot, the interval after the first's.
+        assert_eq!(
+            b.lp.wheel.until_next(t0 + TIMEOUT),
+            Some(INTERVAL - TIMEOUT)
+        );
+        let due = b.tick(t0 + INTERVAL);
+        assert!(matches!(due[..], [Due::Slot(_)]), "{due:?}");
+        assert_eq!(b.in_flight(), 1);
+        assert_eq!(b.lp.context.counters.snapshot(8).checks, 2);
+        assert_eq!(b.lp.context.counters.snapshot(8).failed, 1);
+    }
+
+    #[test]
+    fn a_connect_that_ended_is_recorded_and_its_timeout_ignored() {
+        let mut b = bench(8, 1);
+        let t0 = b.epoch;
+        b.tick(t0);
+        let token = token(0, 0);
+        // Connected (writable, no error), seen 2 ms later.
+        let ms = Duration::from_millis;
+        b.lp.connect_ended(token, libc::EPOLLOUT as u32, t0 + ms(2));
+        let last = lock(&b.states[0]).last.clone().unwrap();
+        assert_eq!((last.ok, last.detail.as_str()), (true, "connected in 2 ms"));
+        // Its timeout comes due and does nothing; the next slot does.
+        let due = b.tick(t0 + TIMEOUT);
+        assert!(matches!(due[..], [Due::Timeout(_, 1)]), "{due:?}");
+        assert_eq!(b.in_flight(), 0);
+        assert_eq!(lock(&b.states[0]).counts.ok, 1);
+        // A failed connect (EPOLLERR, EPOLLHUP) says why, from SO_ERROR.
+        b.tick(t0 + INTERVAL);
+        b.lp.connect_ended(
+            token,
+            (libc::EPOLLOUT | libc::EPOLLERR | libc::EPOLLHUP) as u32,
+            t0 + INTERVAL + ms(1),
+        );
+        let last = lock(&b.states[0]).last.clone().unwrap();
+        assert!(!last.ok, "{last:?}");
+        assert!(
+            last.detail.starts_with("connect"),
+            "a reason about the connect: {last:?}"
+        );
+        assert!(b.rx.try_recv().is_ok(), "up to down");
+    }
+
+    #[test]
+    fn a_target_removed_mid_check_is_not_reported() {
+        let mut b = bench(8, 1);
+        let t0 = b.epoch;
+        b.tick(t0);
+        assert_eq!(b.in_flight(), 1);
+        assert_eq!(b.lp.context.permits.available_permits(), 7);
+        b.lp.remove(1);
+        // Its connect's event and its timeout come, for nothing.
+        b.lp.connect_ended(
+            token(0, 0),
+            libc::EPOLLOUT as u32,
+            t0 + Duration::from_millis(1),
+        );
+        b.tick(t0 + TIMEOUT);
+        b.tick(t0 + INTERVAL);
+        assert!(b.lp.wheel.until_next(t0).is_none(), "nothing left to do");
+        assert!(lock(&b.states[0]).last.is_none());
+        assert!(b.rx.try_recv().is_err());
+        // Its permit is back, its check counted ended.
+        assert_eq!(b.lp.context.permits.available_permits(), 8);
+        assert_eq!(b.lp.context.counters.snapshot(8).in_flight, 0);
+        // A new target in its place gets a new token: the old one's is ignored.
+        let state = Arc::new(Mutex::new(State::new(
+            Health::Up,
+            std::time::SystemTime::now(),
+        )));
+        b.lp.add(2, target(77), Arc::clone(&state), t0, t0);
+        b.tick(t0 + INTERVAL);
+        b.lp.connect_ended(token(0, 0), libc::EPOLLOUT as u32, t0 + INTERVAL);
+        assert!(
+            lock(&state).last.is_none(),
+            "the old token reached the new target"
+        );
+        b.lp.connect_ended(token(0, 1), libc::EPOLLOUT as u32, t0 + INTERVAL);
+        assert!(lock(&state).last.is_some());
+    }
+
+    #[test]
+    fn checks_wait_for_permits_in_turn_and_keep_their_phase() {
+        // Two permits, three targets due at once: two start, the third
+        // waits, and starts when a permit is back, late; its next slot is
+        // still its first slot plus the interval.
+        let mut b = bench(2, 3);
+        let t0 = b.epoch;
+        b.tick(t0);
+        assert_eq!(b.in_flight(), 2);
+        assert_eq!(b.lp.waiting.len(), 1);
+        let late = Duration::from_millis(40);
+        b.lp.connect_ended(token(0, 0), libc::EPOLLOUT as u32, t0 + late);
+        b.lp.start_waiting(t0 + late);
+        assert_eq!(b.in_flight(), 2);
+        assert!(b.lp.waiting.is_empty());
+        let stats = b.lp.context.counters.snapshot(2);
+        assert_eq!(stats.checks, 3);
+        assert_eq!(stats.peak_in_flight, 2);
+        assert!(stats.lateness.max() >= late, "{stats:?}");
+        // Each timeout counts from its check's start (the second's is the
+        // clock read after the first's connect), the next slot from the slot.
+        let second = b.started(1);
+        assert!(second >= t0);
+        assert_eq!(b.started(2), t0 + late);
+        // (A bucket is a millisecond: due at most 1 ms after its time.)
+        b.tick(second + TIMEOUT + Duration::from_millis(1));
+        assert_eq!(b.in_flight(), 1, "the second timed out");
+        b.tick((t0 + late + TIMEOUT).max(second + TIMEOUT));
+        assert_eq!(b.in_flight(), 0, "the third timed out");
+        let third = lock(&b.states[2]).last.clone().unwrap();
+        assert_eq!(third.latency, TIMEOUT);
+        let due = b.tick(t0 + INTERVAL);
+        assert_eq!(due.len(), 3, "all three at their slot: {due:?}");
+    }
+
+    #[test]
+    fn a_check_that_overran_its_interval_comes_at_the_next_grid_point() {
+        let mut b = bench(8, 1);
+        let t0 = b.epoch;
+        b.tick(t0);
+        // Connected 152.5 ms later (past its next slot): the next grid
+        // point (the grid of 150 ms is 1.5 ms) after that, 153 ms.
+        let ended = t0 + Duration::from_micros(152_500);
+        b.lp.connect_ended(token(0, 0), libc::EPOLLOUT as u32, ended);
+        assert_eq!(
+            b.lp.places[0].checked.as_ref().unwrap().slot,
+            t0 + Duration::from_millis(153)
+        );
+    }
+}
