@@ -12,6 +12,7 @@
 //! | `external` | the external check: a program, its process group, its stderr   |
 //! | [`child`]  | a child's process group killed whole; its exit in words        |
 //! | `connect`  | the connect check's TCP connect (one system call fewer)        |
+//! | `connect_loop` | connect checks on OS threads of their own: raw epoll, a slab, millisecond buckets |
 //! | `check`    | the tcp, udp and dns checks, a file each                       |
 //! | `tls`      | rustls client configurations, SNI                              |
 //! | `mail`     | the line protocols: smtp, pop, imap, nntp, ftp (`mail::line`)  |
@@ -108,7 +109,8 @@
 //!
 //! # Scheduling
 //!
-//! Each checked target has its own task. Its first check falls at an offset
+//! Each checked target has its own task (a `connect` target its place on a
+//! connect loop, see below). Its first check falls at an offset
 //! within its first interval taken from a hash of its key (deterministic, and
 //! even: 10,000 targets do not fire at once); each next check is due
 //! `interval` after the previous one's slot, or, when it took longer, at the

@@ -85,6 +85,16 @@ pub(super) struct Loop<S> {
     waker: Waker,
 }
 
+/// `poller.wait`, an error logged and waited out (never a spin).
+fn wait(poller: &Poller, events: &mut [libc::epoll_event], timeout: Option<Duration>) -> usize {
+    poller.wait(events, timeout).unwrap_or_else(|e| {
+        // Not expected (EBADF, EFAULT, EINVAL).
+        tracing::debug!("connect loop: epoll_wait: {e}");
+        std::thread::sleep(Duration::from_millis(10));
+        0
+    })
+}
+
 fn token(index: usize, generation: u32) -> u64 {
     (u64::from(generation) << 32) | index as u64
 }
@@ -123,25 +133,25 @@ impl<S: ServiceId> Loop<S> {
         let mut now = Instant::now();
         loop {
             let timeout = self.wheel.until_next(now);
-            let n = match poller.wait(&mut events, timeout) {
-                Ok(n) => n,
-                Err(e) => {
-                    // Not expected (EBADF, EFAULT, EINVAL): never spin on it.
-                    tracing::debug!("connect loop: epoll_wait: {e}");
-                    std::thread::sleep(Duration::from_millis(10));
-                    0
-                }
-            };
+            let mut n = wait(&poller, &mut events, timeout);
             // The end of every check reported here, and the start of the first one started.
             now = Instant::now();
             let mut woken = false;
-            for event in &events[..n] {
-                let (token, flags) = (event.u64, event.events);
-                if token == WAKE {
-                    woken = true;
-                } else {
-                    self.connect_ended(token, flags, now);
+            loop {
+                for event in &events[..n] {
+                    let (token, flags) = (event.u64, event.events);
+                    if token == WAKE {
+                        woken = true;
+                    } else {
+                        self.connect_ended(token, flags, now);
+                    }
                 }
+                // Every connect that ended before any deadline is looked
+                // at (as a task polls its connect before its timer).
+                if n < EVENTS {
+                    break;
+                }
+                n = wait(&poller, &mut events, Some(Duration::ZERO));
             }
             if woken {
                 poller.drain_wake();
