@@ -22,6 +22,10 @@ pub(crate) enum Due {
 pub(crate) struct Wheel {
     epoch: Instant,
     buckets: BTreeMap<u64, Vec<Due>>,
+    /// The bucket inserted into last, kept out of the map: the checks of a
+    /// grid point put their timeouts, then their next slots, in one bucket
+    /// each, one after the other (no map search for those).
+    hot: Option<(u64, Vec<Due>)>,
     /// Emptied buckets, to be used again (no allocation per grid point).
     spare: Vec<Vec<Due>>,
 }
@@ -34,6 +38,7 @@ impl Wheel {
         Wheel {
             epoch,
             buckets: BTreeMap::new(),
+            hot: None,
             spare: Vec::new(),
         }
     }
@@ -53,20 +58,37 @@ impl Wheel {
     /// `due` comes due at `at` (at the latest a millisecond after it).
     pub(crate) fn insert(&mut self, at: Instant, due: Due) {
         let tick = self.tick_of(at);
-        match self.buckets.get_mut(&tick) {
-            Some(bucket) => bucket.push(due),
-            None => {
-                let mut bucket = self.spare.pop().unwrap_or_default();
+        if let Some((hot, bucket)) = &mut self.hot {
+            if *hot == tick {
                 bucket.push(due);
-                self.buckets.insert(tick, bucket);
+                return;
             }
+        }
+        self.cool();
+        let mut bucket = match self.buckets.remove(&tick) {
+            Some(bucket) => bucket,
+            None => self.spare.pop().unwrap_or_default(),
+        };
+        bucket.push(due);
+        self.hot = Some((tick, bucket));
+    }
+
+    /// Puts the hot bucket into the map.
+    fn cool(&mut self) {
+        if let Some((tick, bucket)) = self.hot.take() {
+            self.buckets.insert(tick, bucket);
         }
     }
 
     /// How long from `now` until the next bucket is due (zero when one is
     /// due already); `None` when the wheel is empty.
     pub(crate) fn until_next(&self, now: Instant) -> Option<Duration> {
-        let (&tick, _) = self.buckets.first_key_value()?;
+        let first = self.buckets.first_key_value().map(|(&tick, _)| tick);
+        let hot = self.hot.as_ref().map(|(tick, _)| *tick);
+        let tick = match (first, hot) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
         let at = self.epoch + Duration::from_millis(tick);
         Some(at.saturating_duration_since(now))
     }
@@ -74,6 +96,9 @@ impl Wheel {
     /// Moves everything due at `now` into `out`, earliest bucket first.
     pub(crate) fn take_due(&mut self, now: Instant, out: &mut Vec<Due>) {
         let passed = self.ticks_passed(now);
+        if self.hot.as_ref().is_some_and(|(tick, _)| *tick <= passed) {
+            self.cool();
+        }
         while let Some(entry) = self.buckets.first_entry() {
             if *entry.key() > passed {
                 break;
@@ -112,6 +137,18 @@ mod tests {
         wheel.take_due(epoch + ms(30), &mut out);
         assert_eq!(out, [Due::Timeout(4, 7), Due::Slot(1)]);
         assert_eq!(wheel.until_next(epoch + ms(30)), None);
+        // The same tick again after another: one bucket, in order.
+        wheel.insert(epoch + ms(40), Due::Slot(6));
+        wheel.insert(epoch + ms(50), Due::Slot(7));
+        wheel.insert(epoch + ms(40), Due::Slot(8));
+        wheel.insert(epoch + ms(50), Due::Slot(9));
+        assert_eq!(wheel.until_next(epoch + ms(30)), Some(ms(10)));
+        out.clear();
+        wheel.take_due(epoch + ms(45), &mut out);
+        assert_eq!(out, [Due::Slot(6), Due::Slot(8)]);
+        out.clear();
+        wheel.take_due(epoch + ms(50), &mut out);
+        assert_eq!(out, [Due::Slot(7), Due::Slot(9)]);
         // A time already past is due at once.
         wheel.insert(epoch, Due::Slot(5));
         assert_eq!(wheel.until_next(epoch + ms(30)), Some(Duration::ZERO));
