@@ -159,18 +159,23 @@
 //!   (HPET) has no vDSO, each clock read is a system call.
 //! - Its "connected in 0.4 ms" is written without the formatter.
 //!
-//! What is left of the loop's ~2,500 instructions a check: the bucket
-//! inserts (a `BTreeMap` search, ~400), instant arithmetic, the result's
-//! text and the state's lock, the permit's release (tokio takes its
-//! waiters' lock), malloc/free of the detail.
+//! What is left of the loop's ~2,450 instructions a check: instant
+//! arithmetic (~250), the bucket inserts (~170: the bucket inserted into
+//! last stays out of the map), the result's text and the state's lock, the
+//! permit's release (tokio takes its waiters' lock), malloc/free of the
+//! detail.
 //!
-//! Measured side by side in one lab VM run on a loaded host
-//! (`scripts/bench-checks-lab 20 12 4 before=…`: 1,000 reals checked once
-//! a second, 4 rounds; no checker kept up, the VM was short of CPU): the
-//! checker process 1,134 µs of CPU a check against keepalived's 1,464
-//! (0.77x) and the tokio-task engine's 2,717; 788 checks a second against
-//! keepalived's 579 (the bare connect+close floor: 1,233 µs, 753 a
-//! second). See the notes of issue 11 for the host figures.
+//! Measured side by side in the lab VM (`scripts/bench-checks-lab 20 12 4
+//! before=…`: 1,000 reals checked once a second, 4 rounds, the tokio-task
+//! engine as `before`), on a host shared with other builds, so the rounds
+//! scatter: in a run where the VM had CPU enough, the checker process 743
+//! µs of CPU a check against keepalived's 661 (1.12x; 0.57x to 1.6x round
+//! by round) and the tokio-task engine's 922, the whole VM 792 µs against
+//! keepalived's 799, every check on time (992 a second; keepalived 872).
+//! In a run where the VM was short of CPU (no checker kept up): 1,134 µs
+//! against keepalived's 1,464 and the task engine's 2,717, 788 checks a
+//! second against 579. On the host (`bench_checks`, one check thread):
+//! 1.21–1.26x a bare blocking connect+close (the task engine: 1.37–1.55x).
 //!
 //! # HTTP stack: hyper 1 + hyper-util + tokio-rustls (ring)
 //!
