@@ -169,7 +169,7 @@
 //! before=…`: 1,000 reals checked once a second, 4 rounds, the tokio-task
 //! engine as `before`), on a host shared with other builds, so the rounds
 //! scatter: in a run where the VM had CPU enough, the checker process 743
-//! µs of CPU a check against keepalived's 661 (1.12x; 0.57x to 1.6x round
+//! µs of CPU a check against keepalived's 661 (1.12x; 0.79x to 1.59x round
 //! by round) and the tokio-task engine's 922, the whole VM 792 µs against
 //! keepalived's 799, every check on time (992 a second; keepalived 872).
 //! In a run where the VM was short of CPU (no checker kept up): 1,134 µs
