@@ -45,7 +45,7 @@ pub(crate) async fn connect_and_close(addr: SocketAddr) -> io::Result<()> {
 }
 
 /// A non-blocking, close-on-exec TCP socket of `addr`'s family.
-fn tcp_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
+pub(crate) fn tcp_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
     let family = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
@@ -62,7 +62,7 @@ fn tcp_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
 }
 
 /// `connect(2)` on the non-blocking `socket`: `EINPROGRESS` as an error.
-fn start_connect(socket: &OwnedFd, addr: &SocketAddr) -> io::Result<()> {
+pub(crate) fn start_connect(socket: &OwnedFd, addr: &SocketAddr) -> io::Result<()> {
     // SAFETY: an all-zero sockaddr_storage is a valid value.
     let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
     let len = match addr {
@@ -110,7 +110,7 @@ fn start_connect(socket: &OwnedFd, addr: &SocketAddr) -> io::Result<()> {
 }
 
 /// Makes closing `socket` reset the connection (`SO_LINGER` on, time 0).
-fn abort_on_close(socket: &OwnedFd) -> io::Result<()> {
+pub(crate) fn abort_on_close(socket: &OwnedFd) -> io::Result<()> {
     let linger = libc::linger {
         l_onoff: 1,
         l_linger: 0,
@@ -133,7 +133,7 @@ fn abort_on_close(socket: &OwnedFd) -> io::Result<()> {
 }
 
 /// The socket's pending error (`SO_ERROR`), if it has one.
-fn socket_error(socket: &OwnedFd) -> Option<io::Error> {
+pub(crate) fn socket_error(socket: &OwnedFd) -> Option<io::Error> {
     let mut error: libc::c_int = 0;
     let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: getsockopt writes at most `len` bytes into `error`.

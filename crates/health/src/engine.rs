@@ -5,6 +5,9 @@
 //! `reconcile` takes to retire a target, so a removed target never sends a
 //! transition after `reconcile` returns. The tasks run on the current
 //! runtime, or are spread over the runtimes given to [`Engine::start_on`].
+//! Connect checks run on connect loops instead ([`crate::connect_loop`]:
+//! one OS thread each, as many as runtimes), without a task; they record
+//! their results the same way ([`record`]).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -18,6 +21,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::connect_loop::ConnectLoop;
 use crate::schedule::{first_offset, first_slot, grid, next_slot};
 use crate::state::State;
 use crate::stats::{Counters, Stats};
@@ -27,7 +31,7 @@ use crate::{
 };
 
 /// The shortest interval honoured (a zero interval would spin).
-const SHORTEST_INTERVAL: Duration = Duration::from_millis(1);
+pub(crate) const SHORTEST_INTERVAL: Duration = Duration::from_millis(1);
 
 /// Runs one check: a fake, in the scheduling tests.
 type Prober<S> =
@@ -69,28 +73,67 @@ impl<S: ServiceId> Probes<S> {
     }
 }
 
-/// What the checking tasks share.
-struct Context<S> {
-    transitions: UnboundedSender<Transition<S>>,
-    permits: Semaphore,
-    counters: Counters,
+/// What the checking tasks (and connect loops) share.
+pub(crate) struct Context<S> {
+    pub(crate) transitions: UnboundedSender<Transition<S>>,
+    /// The descriptors checks may hold (owned permits: a connect loop holds
+    /// one per check in flight).
+    pub(crate) permits: Arc<Semaphore>,
+    pub(crate) counters: Counters,
     probes: Probes<S>,
+}
+
+impl<S> Context<S> {
+    /// A context for the connect loop's own tests: real probes, `permits`.
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        permits: usize,
+    ) -> (
+        Arc<Self>,
+        tokio::sync::mpsc::UnboundedReceiver<Transition<S>>,
+    ) {
+        let (transitions, rx) = tokio::sync::mpsc::unbounded_channel();
+        let context = Context {
+            transitions,
+            permits: Arc::new(Semaphore::new(permits)),
+            counters: Counters::new(),
+            probes: Probes::Real,
+        };
+        (Arc::new(context), rx)
+    }
+}
+
+/// Who checks a target.
+enum Checking {
+    /// Its own task.
+    Task(JoinHandle<()>),
+    /// Connect loop `on`, where the target is `id`.
+    Loop { on: usize, id: u64 },
 }
 
 struct Entry<S> {
     target: Target<S>,
     state: Arc<Mutex<State>>,
-    task: Option<JoinHandle<()>>,
+    checking: Option<Checking>,
 }
 
-impl<S> Entry<S> {
-    /// Stops the target's checking: after this returns its task records and
-    /// sends nothing. Returns the task, to await its end.
-    fn retire(&mut self) -> Option<JoinHandle<()>> {
+impl<S: ServiceId> Entry<S> {
+    /// Stops the target's checking: after this returns its task (or loop)
+    /// records and sends nothing. Returns the task, to await its end.
+    fn retire(&mut self, loops: &[ConnectLoop<S>]) -> Option<JoinHandle<()>> {
         lock(&self.state).retired = true;
-        let task = self.task.take()?;
-        task.abort();
-        Some(task)
+        match self.checking.take()? {
+            Checking::Task(task) => {
+                task.abort();
+                Some(task)
+            }
+            Checking::Loop { on, id } => {
+                if let Some(connect_loop) = loops.get(on) {
+                    connect_loop.remove(id);
+                }
+                None
+            }
+        }
     }
 }
 
@@ -98,8 +141,14 @@ struct Targets<S> {
     current: BTreeMap<TargetKey<S>, Entry<S>>,
     /// Tasks aborted but perhaps not yet ended (pruned as they end).
     retired: Vec<JoinHandle<()>>,
-    /// Tasks started so far: the next one goes to runtime `started % runtimes`.
+    /// Targets checked so far: the next one goes to runtime (or connect
+    /// loop) `started % runtimes`.
     started: usize,
+    /// The connect loops, started with the first connect target; None when
+    /// they could not be started (connect checks then run on tasks).
+    loops: Option<Vec<ConnectLoop<S>>>,
+    /// The last id given to a target on a connect loop.
+    last_id: u64,
 }
 
 impl<S> Default for Targets<S> {
@@ -108,7 +157,15 @@ impl<S> Default for Targets<S> {
             current: BTreeMap::new(),
             retired: Vec::new(),
             started: 0,
+            loops: None,
+            last_id: 0,
         }
+    }
+}
+
+impl<S> Targets<S> {
+    fn loops(&self) -> &[ConnectLoop<S>] {
+        self.loops.as_deref().unwrap_or_default()
     }
 }
 
@@ -124,7 +181,7 @@ pub struct Engine<S: ServiceId> {
     targets: Mutex<Targets<S>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -194,7 +251,7 @@ impl<S: ServiceId> Engine<S> {
         Engine {
             context: Arc::new(Context {
                 transitions,
-                permits: Semaphore::new(permits),
+                permits: Arc::new(Semaphore::new(permits)),
                 counters: Counters::new(),
                 probes,
             }),
@@ -232,7 +289,8 @@ impl<S: ServiceId> Engine<S> {
             .collect();
         for key in gone {
             if let Some(mut entry) = all.current.remove(&key) {
-                all.retired.extend(entry.retire());
+                let task = entry.retire(all.loops());
+                all.retired.extend(task);
                 tracing::debug!(service = %key.service, real = %key.real, "check stopped");
             }
         }
@@ -240,25 +298,26 @@ impl<S: ServiceId> Engine<S> {
             let kept = match all.current.get_mut(&key) {
                 Some(entry) if same_checking(&entry.target, &target) => continue,
                 Some(entry) => {
-                    all.retired.extend(entry.retire());
+                    let task = entry.retire(all.loops.as_deref().unwrap_or_default());
+                    all.retired.extend(task);
                     let state = lock(&entry.state);
                     Some((state.health, state.since))
                 }
                 None => None,
             };
-            let runtime = &self.runtimes[all.started % self.runtimes.len()];
-            let entry = self.begin(runtime, target, kept, now, start);
-            if entry.task.is_some() {
+            let entry = self.begin(all, target, kept, now, start);
+            if entry.checking.is_some() {
                 all.started = all.started.wrapping_add(1);
             }
             all.current.insert(key, entry);
         }
     }
 
-    /// A target's entry: its state, and its task unless it is `none`/`off`.
+    /// A target's entry: its state, and its task (or place on a connect
+    /// loop) unless it is `none`/`off`.
     fn begin(
         &self,
-        runtime: &Handle,
+        all: &mut Targets<S>,
         target: Target<S>,
         kept: Option<(Health, SystemTime)>,
         now: SystemTime,
@@ -284,7 +343,7 @@ impl<S: ServiceId> Engine<S> {
             return Entry {
                 target,
                 state: Arc::new(Mutex::new(state)),
-                task: None,
+                checking: None,
             };
         }
         let state = Arc::new(Mutex::new(state));
@@ -299,17 +358,57 @@ impl<S: ServiceId> Engine<S> {
             service = %target.key.service, real = %target.key.real,
             offset_ms = first.saturating_duration_since(start).as_millis() as u64, "check started"
         );
-        let task = runtime.spawn(run(
-            Arc::clone(&self.context),
-            Arc::clone(&state),
-            target.clone(),
-            first,
-        ));
+        let on = all.started % self.runtimes.len();
+        all.last_id += 1;
+        let id = all.last_id;
+        let loops = match (&target.check.kind, &self.context.probes) {
+            (CheckKind::Connect, Probes::Real) => self.connect_loops(all),
+            _ => &[],
+        };
+        let checking = match loops.get(on) {
+            Some(connect_loop) => {
+                connect_loop.add(
+                    id,
+                    Arc::new(target.clone()),
+                    Arc::clone(&state),
+                    first.into_std(),
+                );
+                Checking::Loop { on, id }
+            }
+            None => Checking::Task(self.runtimes[on].spawn(run(
+                Arc::clone(&self.context),
+                Arc::clone(&state),
+                target.clone(),
+                first,
+            ))),
+        };
         Entry {
             target,
             state,
-            task: Some(task),
+            checking: Some(checking),
         }
+    }
+
+    /// The connect loops, one per runtime, started the first time they are
+    /// needed (none when they cannot be started: connect checks then run on
+    /// tasks, as the other kinds).
+    fn connect_loops<'a>(&self, all: &'a mut Targets<S>) -> &'a [ConnectLoop<S>] {
+        if all.loops.is_none() {
+            let started: std::io::Result<Vec<ConnectLoop<S>>> = (0..self.runtimes.len())
+                .map(|i| {
+                    ConnectLoop::start(
+                        format!("connects-{i}"),
+                        Arc::clone(&self.context),
+                        self.epoch.into_std(),
+                    )
+                })
+                .collect();
+            all.loops = Some(started.unwrap_or_else(|e| {
+                tracing::debug!("connect loops not started, connect checks run on tasks: {e}");
+                Vec::new()
+            }));
+        }
+        all.loops()
     }
 
     fn send(&self, transition: Transition<S>) {
@@ -364,21 +463,26 @@ impl<S: ServiceId> Engine<S> {
         self.context.counters.reset();
     }
 
-    /// Retires every target; returns their tasks.
-    fn stop_all(&self) -> Vec<JoinHandle<()>> {
+    /// Retires every target; returns their tasks, and a signal from each
+    /// connect loop once it has dropped its targets.
+    fn stop_all(&self) -> (Vec<JoinHandle<()>>, Vec<tokio::sync::oneshot::Receiver<()>>) {
         let mut all = lock(&self.targets);
+        let all = &mut *all;
         let mut tasks = std::mem::take(&mut all.retired);
+        let loops = all.loops.as_deref().unwrap_or_default();
         for entry in all.current.values_mut() {
-            tasks.extend(entry.retire());
+            tasks.extend(entry.retire(loops));
         }
         all.current.clear();
-        tasks
+        let synced = loops.iter().map(ConnectLoop::synced).collect();
+        (tasks, synced)
     }
 
     /// Stops every check (no transitions after this returns).
     ///
     /// Waits for every checking task to end: an external check's process
-    /// group is killed and the process reaped.
+    /// group is killed and the process reaped; the connect loops have
+    /// closed the sockets of their checks in flight.
     pub async fn shutdown(self) {
         self.stop().await;
     }
@@ -387,8 +491,12 @@ impl<S: ServiceId> Engine<S> {
     /// (the daemon stops its checks, then cleans up the table). Targets
     /// given afterwards start again.
     pub async fn stop(&self) {
-        for task in self.stop_all() {
+        let (tasks, synced) = self.stop_all();
+        for task in tasks {
             let _ = task.await;
+        }
+        for synced in synced {
+            let _ = synced.await;
         }
     }
 }
@@ -419,6 +527,36 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.counters.ended(self.ok);
     }
+}
+
+/// Records a check's result under the target's lock and sends the
+/// transition it makes, if any; false (and nothing recorded) when the
+/// target is retired.
+pub(crate) fn record<S: ServiceId>(
+    context: &Context<S>,
+    state: &Mutex<State>,
+    target: &Target<S>,
+    result: CheckResult,
+) -> bool {
+    tracing::trace!(
+        service = %target.key.service, real = %target.key.real,
+        ok = result.ok, detail = %result.detail, "checked"
+    );
+    let mut state = lock(state);
+    if state.retired {
+        return false;
+    }
+    if let Some((health, reason)) = state.record(result, target.check.rise, target.check.fall) {
+        send(
+            context,
+            Transition {
+                key: target.key.clone(),
+                health,
+                reason,
+            },
+        );
+    }
+    true
 }
 
 /// One target's checking, until aborted or retired.
@@ -458,27 +596,8 @@ async fn run<S: ServiceId>(
         in_flight.ok = result.ok;
         drop(in_flight);
         drop(permit);
-        tracing::trace!(
-            service = %target.key.service, real = %target.key.real,
-            ok = result.ok, detail = %result.detail, late_us = late.as_micros() as u64, "checked"
-        );
-        {
-            let mut state = lock(&state);
-            if state.retired {
-                return;
-            }
-            if let Some((health, reason)) =
-                state.record(result, target.check.rise, target.check.fall)
-            {
-                send(
-                    &context,
-                    Transition {
-                        key: target.key.clone(),
-                        health,
-                        reason,
-                    },
-                );
-            }
+        if !record(&context, &state, &target, result) {
+            return;
         }
         slot = next_slot(slot, interval, ended, grid);
         sleep.as_mut().reset(slot);

@@ -12,6 +12,7 @@
 //! | `external` | the external check: a program, its process group, its stderr   |
 //! | [`child`]  | a child's process group killed whole; its exit in words        |
 //! | `connect`  | the connect check's TCP connect (one system call fewer)        |
+//! | `connect_loop` | connect checks on OS threads of their own: raw epoll, a slab, millisecond buckets |
 //! | `check`    | the tcp, udp and dns checks, a file each                       |
 //! | `tls`      | rustls client configurations, SNI                              |
 //! | `mail`     | the line protocols: smtp, pop, imap, nntp, ftp (`mail::line`)  |
@@ -108,7 +109,8 @@
 //!
 //! # Scheduling
 //!
-//! Each checked target has its own task. Its first check falls at an offset
+//! Each checked target has its own task (a `connect` target its place on a
+//! connect loop, see below). Its first check falls at an offset
 //! within its first interval taken from a hash of its key (deterministic, and
 //! even: 10,000 targets do not fire at once); each next check is due
 //! `interval` after the previous one's slot, or, when it took longer, at the
@@ -125,43 +127,55 @@
 //! A connect check costs the kernel's handshake, which every checker pays,
 //! and the engine's share, kept small (measured with callgrind instruction
 //! counts, `strace -c` and `bench_checks`' ratio to a bare connect+close):
-//! - The checking tasks run on current-thread runtimes on threads of their
-//!   own ([`Engine::start_on`]; the daemon has one, `--check-threads N`): a
-//!   check's timer, connect and wake-ups stay on one thread, with no futex
-//!   wake-ups or work stealing between threads, and the table writes never
-//!   hold up a check.
-//! - A connect check is run inline in its task: `check_once`'s future holds
-//!   the state of every kind (several KiB), and moving it into a box per
-//!   check was half the engine's instructions.
-//! - Its connect (`connect`) skips tokio's `getsockopt(SO_ERROR)` when the
-//!   connect's readiness says it succeeded: socket, connect, epoll add and
-//!   delete, close. It closes with a reset (`SO_LINGER` 0, as keepalived):
-//!   no FIN exchange and no TIME_WAIT socket per check.
-//! - Slots on a 10 ms grid (see Scheduling): at 1,000 checks a second the
+//! - `connect` checks run on connect loops (`connect_loop`), as keepalived
+//!   runs its TCP_CHECKs: one OS thread per check thread, owning a raw
+//!   epoll set, its targets in a slab keyed by the epoll token, their slots
+//!   and timeouts in millisecond buckets (the slots on the grid below). Per
+//!   check: socket, connect, `epoll_ctl` ADD, on its event `SO_LINGER` 0
+//!   (`SO_ERROR` only on a failure) and close, which takes the socket out
+//!   of the set (no DEL); a share of one `epoll_wait` per grid point; one
+//!   clock read (the end of one connect is the start of the next; the end
+//!   of the checks an `epoll_wait` reports is one read after it). No task,
+//!   waker, timer or reactor registration per check: ~2,500 instructions a
+//!   check on the loop's thread against ~6,400 on a tokio task.
+//!   Reconciles reach a loop through a queue and an eventfd in its epoll
+//!   set (one wake-up for a burst); its checks take the engine's permits in
+//!   turn with the tasks (an owned permit per check in flight; a check
+//!   waiting for one is woken through the eventfd).
+//! - The other kinds run on tokio tasks, on current-thread runtimes on
+//!   threads of their own ([`Engine::start_on`]; the daemon has one,
+//!   `--check-threads N`, and as many connect loops): a check's timer,
+//!   connect and wake-ups stay on one thread, with no futex wake-ups or work
+//!   stealing between threads, and the table writes never hold up a check.
+//! - Connects (`connect`) skip tokio's `getsockopt(SO_ERROR)` when the
+//!   connect's readiness says it succeeded, and close with a reset
+//!   (`SO_LINGER` 0, as keepalived): no FIN exchange and no TIME_WAIT
+//!   socket per check.
+//! - Slots on a 10 ms grid (see Scheduling): at 1,000 checks a second a
 //!   checking thread wakes ~100 times a second for ~10 checks each, not
-//!   ~1,000 times for one. Each wake-up is an `epoll_wait`, tokio's clock
-//!   reads, and often a context switch: `epoll_wait` per check 1.0 → 0.2,
-//!   clock reads per check 5.1 → 2.8 (on the host, `strace -c`, callgrind).
-//! - It reads the clock twice (start, end); its wall time comes from an
-//!   (instant, wall time) anchor each check thread takes once a second
-//!   (`wall`): in the lab VM, whose clocksource (HPET) has no vDSO, each
-//!   read is a system call.
-//! - One timer per task, set to each slot and, during a connect check, to
-//!   its timeout: no timer made, registered and dropped per check.
+//!   ~1,000 times for one.
+//! - A check's wall time comes from an (instant, wall time) anchor each
+//!   thread takes once a second (`wall`): in the lab VM, whose clocksource
+//!   (HPET) has no vDSO, each clock read is a system call.
 //! - Its "connected in 0.4 ms" is written without the formatter.
 //!
-//! What is left of the engine's ~6,400 instructions a connect check is
-//! mostly tokio's: registering the socket with the reactor (a 128-byte
-//! aligned allocation, ~650 instructions in glibc's `posix_memalign`, and
-//! its release), the timer wheel, the wakers.
+//! What is left of the loop's ~2,450 instructions a check: instant
+//! arithmetic (~250), the bucket inserts (~170: the bucket inserted into
+//! last stays out of the map), the result's text and the state's lock, the
+//! permit's release (tokio takes its waiters' lock), malloc/free of the
+//! detail.
 //!
-//! Measured side by side in one lab VM run (`scripts/bench-checks-lab 20 12
-//! 4`: 1,000 reals checked once a second, 4 rounds): the checker process
-//! 463 µs of CPU a check against keepalived's 419 (1.10x; 0.86x to 1.2x
-//! round by round), the whole VM 592 µs against 589 (1.01x), every check on
-//! time (999 a second; keepalived 929). On the host (`bench_checks`,
-//! 10,000 checks a second, one check thread): 37–39% of a core, 1.5x a
-//! bare blocking connect+close measured right after.
+//! Measured side by side in the lab VM (`scripts/bench-checks-lab 20 12 4
+//! before=…`: 1,000 reals checked once a second, 4 rounds, the tokio-task
+//! engine as `before`), on a host shared with other builds, so the rounds
+//! scatter: in a run where the VM had CPU enough, the checker process 743
+//! µs of CPU a check against keepalived's 661 (1.12x; 0.79x to 1.59x round
+//! by round) and the tokio-task engine's 922, the whole VM 792 µs against
+//! keepalived's 799, every check on time (992 a second; keepalived 872).
+//! In a run where the VM was short of CPU (no checker kept up): 1,134 µs
+//! against keepalived's 1,464 and the task engine's 2,717, 788 checks a
+//! second against 579. On the host (`bench_checks`, one check thread):
+//! 1.21–1.26x a bare blocking connect+close (the task engine: 1.37–1.55x).
 //!
 //! # HTTP stack: hyper 1 + hyper-util + tokio-rustls (ring)
 //!
@@ -247,6 +261,7 @@ mod bounded_io;
 mod check;
 pub mod child;
 mod connect;
+mod connect_loop;
 mod counts;
 mod db;
 mod engine;

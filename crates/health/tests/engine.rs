@@ -402,3 +402,116 @@ async fn dropping_the_engine_stops_the_checks() {
     .await;
     assert!(closed.is_ok());
 }
+
+#[tokio::test]
+async fn a_connect_check_removed_mid_check_sends_nothing_more() {
+    // Connect checks run on the connect loop: one hanging (a full backlog)
+    // when its target is removed must not be told, nor hold its permit.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let engine = Engine::start_with_permits(tx, 8);
+    let (addr, _listener, _fillers) = unaccepting().await;
+    let mut t = connect(addr, 1, 1, true);
+    t.check.timeout = Duration::from_millis(300);
+    engine.reconcile(vec![t.clone()]);
+    until(10, "a check in flight", || engine.stats().in_flight >= 1).await;
+    engine.reconcile(vec![]);
+    assert!(engine.snapshot().is_empty());
+    quiet(&mut rx, 800).await;
+    let stats = engine.stats();
+    assert_eq!(stats.in_flight, 0, "the check in flight was dropped");
+    assert_eq!(stats.failed, 1, "counted as an aborted check: {stats:?}");
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_burst_of_reconciles_ends_with_exactly_the_last_targets() {
+    // 200 reconciles in a row, each a different mix of 40 connect targets
+    // (added, removed, changed: another rise), none waited for: the loop
+    // ends up checking exactly the last set, each once brought up, and
+    // nothing of the others is told after the last reconcile.
+    let (engine, mut rx) = engine();
+    let up = accepting().await;
+    let down = refused().await;
+    let make = |i: usize, round: usize| {
+        let real = if i % 2 == 0 { up } else { down };
+        let mut t = keyed(
+            connect(real, 1 + (round % 3) as u32, 1, false),
+            &format!("tcp 10.0.2.{i}:80"),
+        );
+        t.check.interval = Duration::from_millis(20);
+        t
+    };
+    for round in 0..200 {
+        let targets = (0..40)
+            .filter(|i| (i + round) % 3 != 0)
+            .map(|i| make(i, round))
+            .collect();
+        engine.reconcile(targets);
+        if round % 50 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    let last: Vec<Target> = (0..40).filter(|i| i % 4 == 0).map(|i| make(i, 7)).collect();
+    engine.reconcile(last.clone());
+    // What was told before the last reconcile returned is in the channel
+    // already (a result is recorded and told under the target's lock, the
+    // lock that retires it).
+    while rx.try_recv().is_ok() {}
+    // Every target left comes up (real `up`), if it was not up already;
+    // nothing of the removed ones is told any more.
+    let all_up = || {
+        let snapshot = engine.snapshot();
+        snapshot.len() == last.len() && snapshot.iter().all(|s| s.health == Health::Up)
+    };
+    let waited = std::time::Instant::now();
+    while !all_up() {
+        assert!(waited.elapsed() < Duration::from_secs(20), "not all up");
+        if let Ok(Some(t)) = tokio::time::timeout(Duration::from_millis(50), rx.recv()).await {
+            assert!(
+                last.iter().any(|l| l.key == t.key),
+                "a removed target told: {t:?}"
+            );
+            assert_eq!(t.health, Health::Up, "{t:?}");
+        }
+    }
+    let keys: Vec<_> = engine.snapshot().into_iter().map(|s| s.key).collect();
+    let mut wanted: Vec<_> = last.iter().map(|t| t.key.clone()).collect();
+    wanted.sort();
+    assert_eq!(keys, wanted);
+    while let Ok(Some(t)) = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await {
+        assert!(
+            last.iter().any(|l| l.key == t.key),
+            "a removed target told: {t:?}"
+        );
+    }
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn permits_bound_the_connect_checks_in_flight() {
+    // Four permits, 30 connect targets whose connects hang 200 ms: at most
+    // four sockets at once, and every target gets its turn.
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let engine = Engine::start_with_permits(tx, 4);
+    let (addr, _listener, _fillers) = unaccepting().await;
+    let targets: Vec<Target> = (0..30)
+        .map(|i| {
+            let mut t = keyed(connect(addr, 1, 1, true), &format!("tcp 10.0.3.{i}:80"));
+            t.check.timeout = Duration::from_millis(200);
+            t
+        })
+        .collect();
+    engine.reconcile(targets);
+    until(60, "every target checked", || {
+        engine.snapshot().iter().all(|s| s.last.is_some())
+    })
+    .await;
+    for s in engine.snapshot() {
+        let last = s.last.unwrap();
+        assert_eq!(last.detail, "timed out after 200ms", "{:?}", s.key);
+    }
+    let stats = engine.stats();
+    assert_eq!(stats.permits, 4);
+    assert_eq!(stats.peak_in_flight, 4, "{stats:?}");
+    engine.shutdown().await;
+}
