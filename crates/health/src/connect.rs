@@ -44,6 +44,25 @@ pub(crate) async fn connect_and_close(addr: SocketAddr) -> io::Result<()> {
         .unwrap_or_else(|| io::Error::from(io::ErrorKind::ConnectionAborted)))
 }
 
+/// The receive buffer of a check's stream (the kernel doubles it): what a
+/// real can push into the director before the check reads. A check reads
+/// at most 64 KiB of an answer's body; with the kernel's autotuning a real
+/// sending without end pushed megabytes per check.
+const RECEIVE_BUFFER: u32 = 64 * 1024;
+
+/// A TCP stream to `addr` for a check that talks (HTTP, mail, databases,
+/// DNS and SIP over TCP, send/expect): `TcpStream::connect` with a
+/// bounded receive buffer, set before the connect so that the window the
+/// real sees is small from the start.
+pub(crate) async fn stream_to(addr: SocketAddr) -> io::Result<tokio::net::TcpStream> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_recv_buffer_size(RECEIVE_BUFFER)?;
+    socket.connect(addr).await
+}
+
 /// A non-blocking, close-on-exec TCP socket of `addr`'s family.
 pub(crate) fn tcp_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
     let family = match addr {
@@ -187,6 +206,32 @@ mod tests {
             read.map_err(|e| e.kind()),
             Err(io::ErrorKind::ConnectionReset)
         );
+    }
+
+    #[tokio::test]
+    async fn a_talking_checks_stream_has_a_small_receive_buffer() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stream = stream_to(listener.local_addr().unwrap()).await.unwrap();
+        let size = receive_buffer(&stream);
+        // The kernel doubles what is set; autotuning would go to megabytes.
+        assert_eq!(size, 2 * RECEIVE_BUFFER as i32);
+    }
+
+    fn receive_buffer(stream: &tokio::net::TcpStream) -> i32 {
+        let mut size: libc::c_int = 0;
+        let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: getsockopt writes at most `len` bytes into `size`.
+        let rc = unsafe {
+            libc::getsockopt(
+                stream.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&mut size as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(rc, 0);
+        size
     }
 
     #[tokio::test]

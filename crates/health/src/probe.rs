@@ -16,7 +16,6 @@ use hyper::header::{CONNECTION, HOST, USER_AGENT};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
 use config::model::{Pattern, Receive};
@@ -184,7 +183,7 @@ pub(crate) fn timed_out(timeout: Duration) -> String {
 
 async fn http(addr: SocketAddr, h: &HttpCheck, https: bool) -> Result<String, String> {
     let host = h.host.clone().unwrap_or_else(|| addr.to_string());
-    let tcp = TcpStream::connect(addr)
+    let tcp = crate::connect::stream_to(addr)
         .await
         .map_err(|e| connect_error(&e))?;
     let _ = tcp.set_nodelay(true);

@@ -22,7 +22,6 @@ use domain::base::name::{Name, ParsedName};
 use domain::base::{Message, MessageBuilder};
 use domain::rdata::AllRecordData;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 
 use config::model::{DnsCheck, DnsProtocol, DnsQuery, DnsRecord};
@@ -147,7 +146,7 @@ async fn over_tcp(
     timeout: Duration,
 ) -> Result<Vec<u8>, String> {
     let waited = || format!("DNS: no reply over TCP: {}", timed_out(timeout));
-    let mut stream = match timeout_at(deadline, TcpStream::connect(addr)).await {
+    let mut stream = match timeout_at(deadline, crate::connect::stream_to(addr)).await {
         Err(_) => return Err(format!("DNS: {} connecting over TCP", timed_out(timeout))),
         Ok(Err(e)) => return Err(format!("DNS over TCP: {}", connect_error(&e))),
         Ok(Ok(stream)) => stream,

@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 
 use config::model::SendExpect;
@@ -25,7 +24,7 @@ pub(crate) async fn probe(
     timeout: Duration,
 ) -> Result<String, String> {
     let deadline = Instant::now() + timeout;
-    let mut stream = match timeout_at(deadline, TcpStream::connect(addr)).await {
+    let mut stream = match timeout_at(deadline, crate::connect::stream_to(addr)).await {
         Err(_) => return Err(format!("{} connecting", timed_out(timeout))),
         Ok(Err(e)) => return Err(connect_error(&e)),
         Ok(Ok(stream)) => stream,

@@ -288,8 +288,12 @@ impl<S: ServiceId> Loop<S> {
         }
     }
 
-    /// Starts `token`'s check at `started`; returns the clock read after
-    /// its connect (the next check's start).
+    /// Starts `token`'s check at `started`; returns the next check's
+    /// start: the same instant while the connect is under way (one clock
+    /// read per turn of the loop, as keepalived's scheduler reads it: a
+    /// check started later in a turn counts from the turn's start, which
+    /// overstates its latency by the turn's earlier starts, tens of µs),
+    /// a fresh read after a connect that ended at once.
     fn start(&mut self, token: u64, started: Instant, permit: OwnedSemaphorePermit) -> Instant {
         let poller = Arc::clone(&self.shared.poller);
         let Some((index, checked)) = place(&mut self.places, token) else {
@@ -318,7 +322,7 @@ impl<S: ServiceId> Loop<S> {
                     permit,
                 });
                 self.wheel.insert(deadline, Due::Timeout(token, seq));
-                return Instant::now();
+                return started;
             }
             // Connected at once (closed already, with the socket).
             Ok(Err(linger)) => linger,

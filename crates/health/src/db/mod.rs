@@ -121,10 +121,12 @@ pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
 async fn tcp(addr: SocketAddr) -> Result<TcpStream, String> {
-    let tcp = TcpStream::connect(addr).await.map_err(|e| match e.kind() {
-        io::ErrorKind::ConnectionRefused => "connect refused".to_string(),
-        _ => format!("connect failed: {e}"),
-    })?;
+    let tcp = crate::connect::stream_to(addr)
+        .await
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::ConnectionRefused => "connect refused".to_string(),
+            _ => format!("connect failed: {e}"),
+        })?;
     let _ = tcp.set_nodelay(true);
     Ok(tcp)
 }

@@ -8,7 +8,6 @@
 use std::net::SocketAddr;
 
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
 
 use config::model::Receive;
 
@@ -63,7 +62,7 @@ async fn retrieve(c: &mut Conn, fetch: &FtpFetch) -> Result<String, String> {
         return Err(c.fail(&format!("TYPE I refused: {binary}")));
     }
     let data_addr = passive(c).await?;
-    let mut data = TcpStream::connect(data_addr)
+    let mut data = crate::connect::stream_to(data_addr)
         .await
         .map_err(|e| c.fail(&format!("data connection to {data_addr} failed: {e}")))?;
     c.send(&format!("RETR {}", fetch.request)).await?;

@@ -50,7 +50,7 @@ pub(crate) struct Conn {
 impl Conn {
     /// A TCP connection to `addr`.
     pub(crate) async fn connect(addr: SocketAddr, proto: &'static str) -> Result<Self, String> {
-        let tcp = TcpStream::connect(addr)
+        let tcp = crate::connect::stream_to(addr)
             .await
             .map_err(|e| connect_error(&e))?;
         let _ = tcp.set_nodelay(true);

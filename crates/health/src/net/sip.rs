@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use config::model::{SipCheck, SipTransport};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::{datagram_error, random, udp_connect};
@@ -81,10 +80,12 @@ async fn over_udp(addr: SocketAddr, s: &SipCheck) -> Result<String, String> {
 }
 
 async fn over_tcp(addr: SocketAddr, s: &SipCheck) -> Result<String, String> {
-    let mut stream = TcpStream::connect(addr).await.map_err(|e| match e.kind() {
-        std::io::ErrorKind::ConnectionRefused => "connect refused".to_string(),
-        _ => format!("connect failed: {e}"),
-    })?;
+    let mut stream = crate::connect::stream_to(addr)
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => "connect refused".to_string(),
+            _ => format!("connect failed: {e}"),
+        })?;
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().map_err(|e| e.to_string())?;
     let (request, call_id) = options(addr, local, s, "TCP")?;

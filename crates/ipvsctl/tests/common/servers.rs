@@ -22,11 +22,10 @@ pub enum Behaviour {
     Hang,
     /// Sends an HTTP answer one byte a second.
     Trickle,
-    /// Sends an HTTP header and then a body that never ends, 16 KiB every
-    /// 10 ms (1.6 MB/s). Paced: a server in the same VM as the director
-    /// sending as fast as it can costs the VM's two CPUs its own sending
-    /// and the director's receiving of the megabytes the check's socket
-    /// buffers take beyond the 64 KiB it reads (see the faults note).
+    /// Sends an HTTP header and then a body that never ends, as fast as it
+    /// can. Before the checks' receive buffer was bounded, the director
+    /// took megabytes per check of it (see the faults note); now the
+    /// window stops the sender after ~128 KiB.
     EndlessBody,
     /// Sends random bytes, never a TLS record.
     GarbageTls,
@@ -176,7 +175,8 @@ fn talk(mut stream: TcpStream, behaviour: Behaviour, stop: &AtomicBool) -> u64 {
                     at = 1;
                     send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
                 } else {
-                    std::thread::sleep(Duration::from_millis(10));
+                    // At full speed: what the check's receive buffer holds
+                    // is all that reaches the director per check.
                     send(&[b'x'; 16 * 1024])
                 }
             }
