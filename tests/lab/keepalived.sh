@@ -138,5 +138,11 @@ wait_for 15 table_is d1 192.168.0.4:7000 192.168.0.5:7000 &&
 	wait_for 15 table_is d2 192.168.0.4:7000 192.168.0.5:7000
 result both_directors_put_the_real_back_when_it_answers_again $?
 
-for d in d1 d2; do kill "$(cat /run/ka/$d.pid)" 2>/dev/null; done
+# Stopped, and waited for: keepalived logs to the console as it stops, and a
+# line written over the lab's exit marker would lose the exit code.
+pids=$(cat /run/ka/d1.pid /run/ka/d2.pid 2>/dev/null)
+for p in $pids; do kill "$p" 2>/dev/null; done
+gone() { for p in $pids; do [ ! -e /proc/$p ] || return 1; done; }
+wait_for 15 gone || true
+sleep 1
 finish

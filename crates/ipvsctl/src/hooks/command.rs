@@ -89,11 +89,21 @@ pub async fn run(argv: &[String], env: &[(&'static str, String)], timeout: Durat
         command.env_remove(var);
     }
     command.envs(env.iter().map(|(k, v)| (k, without_nul(v))));
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(e) => {
-            ran.result = Err(format!("cannot run {program}: {e}"));
-            return ran;
+    // ETXTBSY is passing: a program just written (an upgrade, a
+    // deployment) is still open for writing in a process forked meanwhile,
+    // until that one execs. Tried again a few times, 10 ms apart.
+    let mut tries = 0;
+    let mut child = loop {
+        match command.spawn() {
+            Ok(child) => break child,
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 5 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(e) => {
+                ran.result = Err(format!("cannot run {program}: {e}"));
+                return ran;
+            }
         }
     };
     let mut group = GroupKill::new(child.id());
