@@ -35,13 +35,18 @@ pub(crate) async fn connect_and_close(addr: SocketAddr) -> io::Result<()> {
     let socket = unsafe { AsyncFd::register_with_interest(socket, Interest::WRITABLE) }
         .map_err(io::Error::from)?;
     let guard = socket.writable().await?;
-    // Writable alone: connected. Writable and closed (EPOLLHUP, or EPOLLOUT
-    // with EPOLLERR): failed, and the socket's error says why.
-    if !guard.ready().is_write_closed() {
-        return abort_on_close(socket.get_ref());
+    ended(socket.get_ref(), guard.ready().is_write_closed())
+}
+
+/// How a connect under way ended, its socket having become writable:
+/// writable alone, connected (and set to close with a reset); writable and
+/// `closed` (EPOLLHUP, or EPOLLOUT with EPOLLERR), failed, and the socket's
+/// error says why.
+pub(crate) fn ended(socket: &OwnedFd, closed: bool) -> io::Result<()> {
+    if !closed {
+        return abort_on_close(socket);
     }
-    Err(socket_error(socket.get_ref())
-        .unwrap_or_else(|| io::Error::from(io::ErrorKind::ConnectionAborted)))
+    Err(socket_error(socket).unwrap_or_else(|| io::Error::from(io::ErrorKind::ConnectionAborted)))
 }
 
 /// The receive buffer of a check's stream (the kernel doubles it): what a

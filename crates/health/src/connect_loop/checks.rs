@@ -5,7 +5,6 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::pin::Pin;
@@ -353,15 +352,8 @@ impl<S: ServiceId> Loop<S> {
         else {
             return;
         };
-        // Writable alone: connected. Closed (EPOLLHUP) or failed
-        // (EPOLLERR): the socket's error says why.
-        let failed = flags & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0;
-        let outcome = if failed {
-            Err(connect::socket_error(&socket)
-                .unwrap_or_else(|| io::Error::from(io::ErrorKind::ConnectionAborted)))
-        } else {
-            connect::abort_on_close(&socket)
-        };
+        let closed = flags & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0;
+        let outcome = connect::ended(&socket, closed);
         drop(socket);
         self.finish(
             index,
