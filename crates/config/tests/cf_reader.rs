@@ -836,13 +836,14 @@ virtual=10.0.0.1:nosuch
 virtual=[::1]:80
 \treal6=[::2]:80 gate
 virtual=10.0.0.1
-fallback=localhost:80
-"),
+fallback=10.0.0.256:80
+")
+        .iter()
+        .map(|e| without_resolver_reason(e))
+        .collect::<Vec<_>>(),
         [
-            "ld.cf:1:9: virtual: `xx.xx.xx.xx` is not an IPv4 address (ipvsctl does not resolve \
-             host names)",
-            "ld.cf:2:7: real: `aa.aa.aa.01` is not an IPv4 address (ipvsctl does not resolve \
-             host names)",
+            "ld.cf:1:9: virtual: host name `xx.xx.xx.xx` does not resolve: REASON",
+            "ld.cf:2:7: real: host name `aa.aa.aa.01` does not resolve: REASON",
             "ld.cf:3:18: virtual: unknown port name `nosuch`: write the port number",
             "ld.cf:4:16: real: port `99999` is out of range 0-65535",
             "ld.cf:5:18: real: missing forward method after the address: gate, masq or ipip",
@@ -854,9 +855,74 @@ fallback=localhost:80
             "ld.cf:9:2: `real6` is for virtual6 blocks: use `real`",
             "ld.cf:10:9: virtual: `10.0.0.1` has no port: write ip:port, or a number for a \
              firewall mark",
-            "ld.cf:11:10: fallback: `localhost` is not an IPv4 address (ipvsctl does not \
-             resolve host names)",
+            "ld.cf:11:10: fallback: `10.0.0.256` is not an IPv4 address or a host name",
         ]
+    );
+}
+
+/// A host name that does not resolve is told with the resolver's reason,
+/// which depends on the host: compared up to it.
+fn without_resolver_reason(message: &str) -> String {
+    const AT: &str = "does not resolve: ";
+    match message.find(AT) {
+        Some(i) => format!("{}REASON", &message[..i + AT.len()]),
+        None => message.to_string(),
+    }
+}
+
+/// Host names are resolved as ldirectord resolves them, each with a
+/// warning naming the address taken (`localhost`: the test host's
+/// /etc/hosts); one that does not resolve is an error at its line.
+#[test]
+fn host_names() {
+    let (flat, warnings) = ok("\
+fallback=localhost:80
+virtual=localhost:www
+\treal=localhost:8080 masq 2
+\treal=localhost->127.0.0.3:8081 masq
+");
+    assert!(
+        flat.contains("virtual[0].address = \"127.0.0.1:80\""),
+        "{flat}"
+    );
+    assert!(
+        flat.contains("virtual[0].real[0].address = \"127.0.0.1:8080\""),
+        "{flat}"
+    );
+    assert!(
+        flat.contains("virtual[0].fallback = \"127.0.0.1:80\""),
+        "{flat}"
+    );
+    assert!(
+        flat.contains("virtual[0].real[3].address = \"127.0.0.3:8081\""),
+        "{flat}"
+    );
+    // 127.0.0.2->127.0.0.1 ends before it starts.
+    assert_eq!(
+        err("virtual=localhost:80\n\treal=127.0.0.2->localhost:80 masq\n"),
+        ["ld.cf:2:7: real: range 127.0.0.2->127.0.0.1 ends before it starts"]
+    );
+    let names: Vec<&String> = warnings
+        .iter()
+        .filter(|w| w.contains("host name"))
+        .collect();
+    let at = |w: &str| w.split(": ").next().unwrap_or_default().to_string();
+    assert_eq!(
+        names.iter().map(|w| at(w)).collect::<Vec<_>>(),
+        ["ld.cf:1:10", "ld.cf:2:9", "ld.cf:3:7", "ld.cf:4:7"]
+    );
+    for w in &names {
+        assert!(
+            w.contains("host name `localhost` resolved to 127.0.0.1"),
+            "{w}"
+        );
+    }
+    assert_eq!(
+        err("virtual=10.0.0.1:80\n\treal=web1.invalid:80 gate\n")
+            .iter()
+            .map(|e| without_resolver_reason(e))
+            .collect::<Vec<_>>(),
+        ["ld.cf:2:7: real: host name `web1.invalid` does not resolve: REASON"]
     );
 }
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Addresses in a `.cf` file: `virtual=`, `real=` (with ranges) and
-//! `fallback=` values. Only IP literals: host names are not resolved.
+//! `fallback=` values: IP literals, or host names resolved by
+//! [`host_names`](super::host_names) as ldirectord resolves them.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
+use super::host_names::{is_host_name, HostNames};
 use super::lexer::words;
 use super::services::port_by_name;
 
@@ -12,7 +14,7 @@ use super::services::port_by_name;
 pub(super) const MAX_RANGE: u32 = 4096;
 
 /// Whether a block is `virtual` (IPv4) or `virtual6`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub(super) enum Family {
     /// `virtual`, `real`, `fallback`.
     #[default]
@@ -59,6 +61,7 @@ pub(super) fn virtual_target(
     word: &str,
     span: &Range<usize>,
     family: Family,
+    names: &mut HostNames,
 ) -> Result<Target, Problem> {
     if !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit()) {
         return match word.parse::<i64>() {
@@ -74,10 +77,12 @@ pub(super) fn virtual_target(
                 format!("`{word}` has no port: write ip:port, or a number for a firewall mark"),
             );
         }
-        ip(host.0, &host.1, family)?;
+        if !is_host_name(host.0) {
+            ip(host.0, &host.1, family, names)?;
+        }
         return problem(span, format!("`{word}` has no port: write [ip]:port"));
     };
-    let ip = ip(host.0, &host.1, family)?;
+    let ip = ip(host.0, &host.1, family, names)?;
     let port = self::port(port_text, &port_span)?;
     Ok(Target::Address {
         ip,
@@ -109,6 +114,7 @@ pub(super) fn real(
     value: &str,
     span: &Range<usize>,
     family: Family,
+    names: &mut HostNames,
 ) -> Result<RealLine, Vec<Problem>> {
     let words = words(value, span.start);
     let Some((address, address_span)) = words.first().cloned() else {
@@ -118,7 +124,7 @@ pub(super) fn real(
         }]);
     };
     let mut problems = Vec::new();
-    let addresses = real_addresses(address, &address_span, family);
+    let addresses = real_addresses(address, &address_span, family, names);
     let forward = match words.get(1) {
         Some((text, forward_span)) => {
             forward(text, forward_span).map(|f| (f, forward_span.clone()))
@@ -178,6 +184,7 @@ fn real_addresses(
     address: &str,
     span: &Range<usize>,
     family: Family,
+    names: &mut HostNames,
 ) -> Result<(Vec<IpAddr>, Option<u16>), Problem> {
     let (first, last) = match address.find("->") {
         Some(arrow) => (
@@ -193,13 +200,13 @@ fn real_addresses(
         None => None,
     };
     let ips = match last {
-        None => vec![ip(end_host.0, &end_host.1, family)?],
+        None => vec![ip(end_host.0, &end_host.1, family, names)?],
         Some(_) => {
             if family == Family::V4 && first.0.contains(':') {
                 return problem(&first.1, "the port goes after the last address: a->b:port");
             }
-            let start = ip(first.0, &first.1, family)?;
-            let end = ip(end_host.0, &end_host.1, family)?;
+            let start = ip(first.0, &first.1, family, names)?;
+            let end = ip(end_host.0, &end_host.1, family, names)?;
             range(start, end, span)?
         }
     };
@@ -226,6 +233,7 @@ pub(super) fn fallback(
     value: &str,
     span: &Range<usize>,
     family: Family,
+    names: &mut HostNames,
 ) -> Result<FallbackLine, Problem> {
     let words = words(value, span.start);
     let Some((address, address_span)) = words.first().cloned() else {
@@ -238,7 +246,7 @@ pub(super) fn fallback(
         );
     }
     let (host, port) = split_host_port(address, &address_span);
-    let ip = ip(host.0, &host.1, family)?;
+    let ip = ip(host.0, &host.1, family, names)?;
     let port = match port {
         Some((text, port_span)) => Some(self::port(text, &port_span)?),
         None => None,
@@ -290,8 +298,27 @@ fn split_host_port<'a>(text: &'a str, span: &Range<usize>) -> (Part<'a>, Option<
     }
 }
 
-fn ip(text: &str, span: &Range<usize>, family: Family) -> Result<IpAddr, Problem> {
+/// An address: an IP literal of the family, or a host name resolved to one.
+fn ip(
+    text: &str,
+    span: &Range<usize>,
+    family: Family,
+    names: &mut HostNames,
+) -> Result<IpAddr, Problem> {
     let inner = text.strip_prefix('[').and_then(|t| t.strip_suffix(']'));
+    let name = match family {
+        Family::V4 => text,
+        Family::V6 => inner.unwrap_or(text),
+    };
+    if is_host_name(name) {
+        return match names.resolve(name, family) {
+            Ok(resolved) => {
+                names.note(span, resolved.message(name));
+                Ok(resolved.chosen)
+            }
+            Err(failure) => problem(span, failure.message(name, family)),
+        };
+    }
     match family {
         Family::V4 => {
             if let Ok(ip) = text.parse::<Ipv4Addr>() {
@@ -337,7 +364,7 @@ fn not_an_address(text: &str, family: &str) -> String {
     if text.is_empty() {
         format!("missing {family} address")
     } else {
-        format!("`{text}` is not an {family} address (ipvsctl does not resolve host names)")
+        format!("`{text}` is not an {family} address or a host name")
     }
 }
 
@@ -408,8 +435,8 @@ mod tests {
 
     #[test]
     fn targets() {
-        let v4 = |t: &str| virtual_target(t, &(0..t.len()), Family::V4);
-        let v6 = |t: &str| virtual_target(t, &(0..t.len()), Family::V6);
+        let v4 = |t: &str| virtual_target(t, &(0..t.len()), Family::V4, &mut HostNames::default());
+        let v6 = |t: &str| virtual_target(t, &(0..t.len()), Family::V6, &mut HostNames::default());
         assert_eq!(
             v4("10.0.0.1:domain"),
             Ok(Target::Address {
@@ -432,7 +459,11 @@ mod tests {
         assert!(v4("xx.xx.xx.xx:80")
             .unwrap_err()
             .message
-            .contains("host names"));
+            .contains("host name `xx.xx.xx.xx` does not resolve"));
+        assert!(v4("10.0.0.256:80")
+            .unwrap_err()
+            .message
+            .contains("not an IPv4 address or a host name"));
         assert!(v4("10.0.0.1:nosuch")
             .unwrap_err()
             .message
@@ -446,35 +477,136 @@ mod tests {
 
     #[test]
     fn reals() {
-        let r = real("192.168.6.2->192.168.6.4:80 masq 3", &(10..44), Family::V4).unwrap();
+        let r = real(
+            "192.168.6.2->192.168.6.4:80 masq 3",
+            &(10..44),
+            Family::V4,
+            &mut HostNames::default(),
+        )
+        .unwrap();
         assert_eq!(r.ips.len(), 3);
         assert_eq!(r.port, Some(80));
         assert_eq!(r.forward, "masq");
         assert_eq!(r.weight, Some((3, 43..44)));
-        let r = real("10.0.0.1 gate", &(0..13), Family::V4).unwrap();
+        let r = real(
+            "10.0.0.1 gate",
+            &(0..13),
+            Family::V4,
+            &mut HostNames::default(),
+        )
+        .unwrap();
         assert_eq!((r.port, r.weight), (None, None));
-        let e = real("10.0.0.1:80", &(0..11), Family::V4).unwrap_err();
+        let e = real(
+            "10.0.0.1:80",
+            &(0..11),
+            Family::V4,
+            &mut HostNames::default(),
+        )
+        .unwrap_err();
         assert_eq!(e[0].span, 11..11);
-        let e = real("[::1]:80", &(0..8), Family::V4).unwrap_err();
+        let e = real("[::1]:80", &(0..8), Family::V4, &mut HostNames::default()).unwrap_err();
         assert_eq!(e.len(), 2);
-        assert!(real("10.0.0.9->10.0.0.1:80 gate", &(0..26), Family::V4).is_err());
-        assert!(real("10.0.0.0->10.0.255.255:80 gate", &(0..30), Family::V4).is_err());
-        assert!(real("[::1]->[::2]:80 gate", &(0..20), Family::V6).is_err());
-        let e = real("10.0.0.1:80->10.0.0.2 gate", &(0..26), Family::V4).unwrap_err();
+        assert!(real(
+            "10.0.0.9->10.0.0.1:80 gate",
+            &(0..26),
+            Family::V4,
+            &mut HostNames::default()
+        )
+        .is_err());
+        assert!(real(
+            "10.0.0.0->10.0.255.255:80 gate",
+            &(0..30),
+            Family::V4,
+            &mut HostNames::default()
+        )
+        .is_err());
+        assert!(real(
+            "[::1]->[::2]:80 gate",
+            &(0..20),
+            Family::V6,
+            &mut HostNames::default()
+        )
+        .is_err());
+        let e = real(
+            "10.0.0.1:80->10.0.0.2 gate",
+            &(0..26),
+            Family::V4,
+            &mut HostNames::default(),
+        )
+        .unwrap_err();
         assert_eq!(
             e[0].message,
             "the port goes after the last address: a->b:port"
         );
-        assert!(real("10.0.0.1:80 gate 1 \"/\", \"ok\"", &(0..30), Family::V4).is_err());
+        assert!(real(
+            "10.0.0.1:80 gate 1 \"/\", \"ok\"",
+            &(0..30),
+            Family::V4,
+            &mut HostNames::default()
+        )
+        .is_err());
     }
 
     #[test]
     fn fallbacks() {
-        let f = fallback("127.0.0.1:80 masq", &(0..17), Family::V4).unwrap();
+        let f = fallback(
+            "127.0.0.1:80 masq",
+            &(0..17),
+            Family::V4,
+            &mut HostNames::default(),
+        )
+        .unwrap();
         assert_eq!((f.port, f.forward), (Some(80), "masq"));
-        let f = fallback("[::1]", &(0..5), Family::V6).unwrap();
+        let f = fallback("[::1]", &(0..5), Family::V6, &mut HostNames::default()).unwrap();
         assert_eq!((f.port, f.forward, f.forward_span), (None, "gate", None));
-        assert!(fallback("127.0.0.1:80 gate extra", &(0..23), Family::V4).is_err());
+        assert!(fallback(
+            "127.0.0.1:80 gate extra",
+            &(0..23),
+            Family::V4,
+            &mut HostNames::default()
+        )
+        .is_err());
         assert_eq!(format("::1".parse().unwrap(), Some(119)), "[::1]:119");
+    }
+
+    #[test]
+    fn host_names() {
+        let mut names = HostNames::default();
+        let r = real("localhost:http gate 2", &(0..21), Family::V4, &mut names).unwrap();
+        assert_eq!(r.ips, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]);
+        assert_eq!(r.port, Some(80));
+        let notes = names.take_notes();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].0, 0..9);
+        assert!(notes[0]
+            .1
+            .starts_with("host name `localhost` resolved to 127.0.0.1"));
+        let r = real(
+            "localhost->localhost:80 gate",
+            &(0..28),
+            Family::V4,
+            &mut names,
+        )
+        .unwrap();
+        assert_eq!(r.ips.len(), 1);
+        assert_eq!(names.take_notes().len(), 2);
+        let f = fallback("localhost", &(0..9), Family::V4, &mut names).unwrap();
+        assert_eq!((f.ip, f.port), (IpAddr::V4(Ipv4Addr::LOCALHOST), None));
+        assert_eq!(names.take_notes().len(), 1);
+        let e = real("name.invalid:80 gate", &(5..25), Family::V4, &mut names).unwrap_err();
+        assert_eq!(e[0].span, 5..17);
+        assert!(e[0]
+            .message
+            .contains("host name `name.invalid` does not resolve"));
+        for v6 in ["[name.invalid]:80", "name.invalid:80"] {
+            let e = virtual_target(v6, &(0..v6.len()), Family::V6, &mut names).unwrap_err();
+            assert!(
+                e.message.contains("`name.invalid` does not resolve"),
+                "{v6}"
+            );
+        }
+        let e = virtual_target("localhost", &(0..9), Family::V4, &mut names).unwrap_err();
+        assert!(e.message.contains("no port"));
+        assert!(names.take_notes().is_empty());
     }
 }

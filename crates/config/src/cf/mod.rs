@@ -15,6 +15,7 @@
 //! | `virtual_directives` | the virtual-block directives read by their own code  |
 //! | `values`       | one directive's value as ldirectord reads it               |
 //! | `address`      | `virtual=`, `real=` (ranges) and `fallback=` addresses     |
+//! | `host_names`   | host names in those addresses, resolved once, time-bounded |
 //! | `services`     | port names, ldirectord's services and their ports          |
 //! | `spec`         | what was read: the global section and each virtual block   |
 //! | `emit`         | what was read → the raw document, ldirectord's defaults in |
@@ -28,7 +29,9 @@ mod emit;
 mod emit_check;
 mod emit_hooks;
 mod emit_kinds;
+mod getaddrinfo;
 mod hook_directives;
+mod host_names;
 mod lexer;
 mod services;
 mod spec;
@@ -42,6 +45,7 @@ use crate::source::SourceFile;
 use crate::tree::Table;
 
 use address::{Family, Problem};
+use host_names::HostNames;
 use lexer::{Directive, LineKind};
 use spec::{Globals, VirtualSpec};
 
@@ -54,6 +58,7 @@ pub fn read(source: &SourceFile) -> Result<(Table, Vec<Diagnostic>), Vec<Diagnos
         warnings: Vec::new(),
         globals: Globals::default(),
         virtuals: Vec::new(),
+        names: HostNames::default(),
     };
     reader.read_lines();
     let table = reader.document();
@@ -74,6 +79,8 @@ struct Reader<'s> {
     warnings: Vec<Diagnostic>,
     globals: Globals,
     virtuals: Vec<VirtualSpec>,
+    /// Host names looked up so far, and what they stood for.
+    names: HostNames,
 }
 
 impl Directive<'_> {
@@ -103,6 +110,13 @@ impl Reader<'_> {
 
     fn problem(&mut self, key: &str, problem: Problem) {
         self.error(&problem.span, Some(key), problem.message);
+    }
+
+    /// The warnings of the host names just resolved for `key`.
+    fn name_warnings(&mut self, key: &str) {
+        for (span, message) in self.names.take_notes() {
+            self.warning(&span, Some(key), message);
+        }
     }
 
     /// Every line: a directive at column 0 is global or starts a virtual
@@ -175,10 +189,11 @@ impl Reader<'_> {
             self.warning(rest, Some(d.name), message);
         }
         v.target_span = span.clone();
-        match address::virtual_target(word, &span, family) {
+        match address::virtual_target(word, &span, family, &mut self.names) {
             Ok(target) => v.target = Some(target),
             Err(problem) => self.problem(d.name, problem),
         }
+        self.name_warnings(d.name);
         v
     }
 }

@@ -136,7 +136,9 @@ impl Reader<'_> {
         family: Family,
     ) -> Option<At<FallbackLine>> {
         let u = self.unquoted(d)?;
-        match address::fallback(u.text, &u.span, family) {
+        let read = address::fallback(u.text, &u.span, family, &mut self.names);
+        self.name_warnings(d.name);
+        match read {
             Ok(value) => Some(At {
                 value,
                 key: d.name_span.clone(),

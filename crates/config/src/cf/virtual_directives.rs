@@ -33,7 +33,7 @@ pub(super) fn real(r: &mut Reader<'_>, v: &mut VirtualSpec, d: &Directive<'_>) {
         return;
     }
     let Some(u) = r.unquoted(d) else { return };
-    match address::real(u.text, &u.span, v.family) {
+    match address::real(u.text, &u.span, v.family, &mut r.names) {
         Ok(line) => v.reals.push(RealSpec {
             key: d.name_span.clone(),
             span: u.span,
@@ -45,6 +45,7 @@ pub(super) fn real(r: &mut Reader<'_>, v: &mut VirtualSpec, d: &Directive<'_>) {
             }
         }
     }
+    r.name_warnings(d.name);
 }
 
 pub(super) fn scheduler(r: &mut Reader<'_>, v: &mut VirtualSpec, d: &Directive<'_>) {
