@@ -344,7 +344,18 @@ fn truncated_files_do_not_panic() {
     let Some(dir) = corpus() else { return };
     let threads = std::thread::available_parallelism().map_or(4, |n| n.get());
     for &(name, _) in FILES {
-        let bytes = std::fs::read(dir.join(name)).unwrap();
+        // Files 11 and 13 hold placeholders where addresses go (`xx.xx.xx.xx`,
+        // `aa.aa.aa.01`, `192.168.xx.xx`), which the reader takes for host names
+        // and looks up, as ldirectord does. Cut into pieces, they would send
+        // hundreds of DNS queries (each lost one a 5 s wait) for a test about
+        // truncation: here they become documentation addresses first.
+        let text = String::from_utf8_lossy(&std::fs::read(dir.join(name)).unwrap())
+            .replace("xx.xx.xx.xx", "192.0.2.1")
+            .replace("yy.yy.yy.yy", "192.0.2.2")
+            .replace("aa.aa.aa.", "198.51.100.")
+            .replace("bb.bb.bb.", "203.0.113.")
+            .replace("192.168.xx.xx", "192.168.0.1");
+        let bytes = text.into_bytes();
         let ends: Vec<usize> = (0..=bytes.len()).step_by(97).collect();
         std::thread::scope(|scope| {
             for chunk in ends.chunks(ends.len().div_ceil(threads)) {
