@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Config;
 use crate::source::{Location, SourceFile};
-use crate::{cf, toml_file, validate};
+use crate::{cf, keepalived, toml_file, validate};
 
 /// A configuration and what was worth saying about it.
 #[derive(Debug, Clone)]
@@ -56,8 +56,26 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Vec<Diagnostic>> {
             Err(errors) => diagnostics.extend(errors),
         }
     }
+    checked(&documents, diagnostics)
+}
+
+/// Reads a keepalived configuration (`ipvsctl convert`) and checks what it
+/// converts to as one desired state; `config_id` is keepalived's `-i`.
+pub fn load_keepalived(path: &Path, config_id: Option<&str>) -> Result<Loaded, Vec<Diagnostic>> {
+    match keepalived::read(path, config_id) {
+        Ok((documents, warnings)) => checked(&documents, warnings),
+        Err(errors) => Err(sorted(errors)),
+    }
+}
+
+/// The documents validated together; `diagnostics` are what reading them
+/// found.
+fn checked(
+    documents: &[(SourceFile, crate::tree::Table)],
+    mut diagnostics: Vec<Diagnostic>,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let read_errors = diagnostics.iter().any(Diagnostic::is_error);
-    match validate::validate(&documents) {
+    match validate::validate(documents) {
         Ok((config, warnings)) if !read_errors => {
             diagnostics.extend(warnings);
             Ok(Loaded {
