@@ -228,7 +228,8 @@ mod tests {
         assert_eq!(errors[0].span, 2..3);
         let (_, errors) = parse(&tokens("a\n}\n"));
         assert_eq!(errors[0].message, "`}` closes no block");
-        let (_, errors) = parse(&tokens("{\n"));
+        let (_, errors) = parse(&tokens("{\n}\n"));
+        assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].message, "`{` without a keyword before it");
     }
 
