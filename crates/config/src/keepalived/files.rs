@@ -21,6 +21,8 @@ const MAX_DEPTH: usize = 8;
 const MAX_FILES: usize = 256;
 /// The largest file read.
 const MAX_BYTES: u64 = 8 << 20;
+/// How much parameters may add to the words of all files together.
+const MAX_GROWTH: usize = 16 << 20;
 
 /// A word and the file it is in, or the end of a line.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,9 +46,22 @@ pub(super) struct Files {
     pub warnings: Vec<Diagnostic>,
     parameters: HashMap<String, String>,
     config_id: Option<String>,
+    /// Bytes added by parameters so far.
+    grown: usize,
 }
 
 impl Files {
+    /// The main file given as text, and what it includes (relative to
+    /// its path's directory).
+    pub fn from_source(source: SourceFile, config_id: Option<&str>) -> Files {
+        let mut files = Files {
+            config_id: config_id.map(str::to_string),
+            ..Files::default()
+        };
+        files.file(source, 0);
+        files
+    }
+
     /// Reads `path` and what it includes. `config_id` is keepalived's
     /// `-i` (by default its host name): `@id` lines are read under it.
     pub fn read(path: &Path, config_id: Option<&str>) -> Files {
@@ -91,8 +106,15 @@ impl Files {
             }
             let mut words = line.words;
             for w in &mut words {
-                if w.text.contains('$') {
-                    w.text = lexer::substitute(&w.text, &self.parameters);
+                if w.text.contains('$') && self.grown <= MAX_GROWTH {
+                    let replaced = lexer::substitute(&w.text, &self.parameters);
+                    self.grown += replaced.len().saturating_sub(w.text.len());
+                    if self.grown > MAX_GROWTH {
+                        let message = "parameters make the configuration larger than 16 MiB";
+                        let d = Diagnostic::error(&self.sources[index], &w.span, None, message);
+                        self.errors.push(d);
+                    }
+                    w.text = replaced;
                 }
             }
             if words

@@ -77,7 +77,20 @@ pub type Documents = (Vec<(SourceFile, Table)>, Vec<Diagnostic>);
 /// keys, with warnings; or every error found. `config_id` is keepalived's
 /// `-i`: the `@id` lines read are those of that id.
 pub fn read(path: &Path, config_id: Option<&str>) -> Result<Documents, Vec<Diagnostic>> {
-    let files = files::Files::read(path, config_id);
+    convert(files::Files::read(path, config_id))
+}
+
+/// [`read`], with the main file's text given (its includes are read from
+/// beside its path).
+pub fn read_source(
+    source: SourceFile,
+    config_id: Option<&str>,
+) -> Result<Documents, Vec<Diagnostic>> {
+    convert(files::Files::from_source(source, config_id))
+}
+
+/// The files read, converted.
+fn convert(files: files::Files) -> Result<Documents, Vec<Diagnostic>> {
     let mut reader = Reader {
         sources: files.sources,
         errors: files.errors,

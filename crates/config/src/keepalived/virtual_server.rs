@@ -18,6 +18,8 @@ use super::{put, values, Reader};
 const SCHEDULER: &str = "wlc";
 /// keepalived's `persistence_timeout` without a value.
 const PERSISTENCE: i64 = 360;
+/// The most virtuals a configuration converts to (groups multiply them).
+const MAX_VIRTUALS: usize = 65_536;
 
 /// Settings of a virtual_server with no equal in ipvsctl, and why.
 const NO_EQUAL: &[(&str, &str)] = &[
@@ -131,6 +133,11 @@ impl Reader {
     pub(super) fn virtual_server(&mut self, vs: &Node) {
         let errors = self.errors.len();
         let targets = self.targets(vs);
+        if self.virtuals.len() + targets.len() > MAX_VIRTUALS {
+            let message = format!("more than {MAX_VIRTUALS} virtual services in all");
+            self.error_at(vs, &message);
+            return;
+        }
         let settings = self.settings(vs);
         let mut reals: Vec<RealSpec> = Vec::new();
         for r in vs.block().iter().filter(|c| c.name() == "real_server") {
