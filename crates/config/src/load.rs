@@ -59,6 +59,25 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Vec<Diagnostic>> {
     checked(&documents, diagnostics)
 }
 
+/// Reads an ldirectord configuration whatever its name (`ipvsctl convert
+/// --from ldirectord`) and checks it.
+pub fn load_ldirectord(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        vec![Diagnostic {
+            severity: Severity::Error,
+            file: path.to_path_buf(),
+            location: Location { line: 1, column: 1 },
+            key: None,
+            message: format!("cannot read: {error}"),
+        }]
+    })?;
+    let source = SourceFile::new(path, text);
+    match cf::read(&source) {
+        Ok((table, warnings)) => checked(&[(source, table)], warnings),
+        Err(errors) => Err(sorted(errors)),
+    }
+}
+
 /// Reads a keepalived configuration (`ipvsctl convert`) and checks what it
 /// converts to as one desired state; `config_id` is keepalived's `-i`.
 pub fn load_keepalived(path: &Path, config_id: Option<&str>) -> Result<Loaded, Vec<Diagnostic>> {

@@ -30,9 +30,11 @@ pub fn run(
     from: Option<ConvertFrom>,
     config_id: Option<String>,
 ) -> anyhow::Result<i32> {
-    let from = from.unwrap_or_else(|| reader_for(file));
-    let config = match from {
-        ConvertFrom::Ldirectord => report::load(&[file.to_path_buf()]),
+    let is_toml = file.extension().is_some_and(|e| e == "toml");
+    let config = match from.unwrap_or_else(|| reader_for(file)) {
+        // A TOML file is read as TOML (and printed back), as before.
+        ConvertFrom::Ldirectord if from.is_none() && is_toml => report::load(&[file.to_path_buf()]),
+        ConvertFrom::Ldirectord => report::loaded(config::load::load_ldirectord(file)),
         ConvertFrom::Keepalived => {
             let id = config_id.or_else(host_name);
             report::loaded(config::load::load_keepalived(file, id.as_deref()))
@@ -46,10 +48,11 @@ pub fn run(
     Ok(exit::SUCCESS)
 }
 
-/// ldirectord for `*.cf`; keepalived for `*.conf` or a keepalived block at
-/// the start of a line; else ldirectord (whose reader says what is wrong).
+/// ldirectord for `*.cf` (and `*.toml`, read as TOML); keepalived for
+/// `*.conf` or a keepalived block at the start of a line; else ldirectord
+/// (whose reader says what is wrong).
 fn reader_for(file: &Path) -> ConvertFrom {
-    if file.extension().is_some_and(|e| e == "cf") {
+    if file.extension().is_some_and(|e| e == "cf" || e == "toml") {
         return ConvertFrom::Ldirectord;
     }
     if file.extension().is_some_and(|e| e == "conf") {
