@@ -261,6 +261,11 @@ fn every_checker_maps_or_warns() {
     assert!(matches!(v[5].check.kind, CheckKind::Ping));
     assert!(warned(&l, 91, "BFD_CHECK: no equal"));
     assert!(warned(&l, 96, "FILE_CHECK: no equal"));
+    assert!(warned(
+        &l,
+        95,
+        "real_server: keepalived does not check this real"
+    ));
     let CheckKind::External(command) = &v[6].check.kind else {
         panic!("{:?}", v[6].check.kind)
     };

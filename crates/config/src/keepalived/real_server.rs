@@ -216,6 +216,13 @@ impl Reader {
         let (first, span, name) = reals.iter().find_map(|r| r.checks.first())?.clone();
         let line = self.sources[reals[0].file].location_of(&span).line;
         for r in reals {
+            if r.checks.is_empty() {
+                let message = format!(
+                    "keepalived does not check this real (it has no checker); ipvsctl checks it \
+                     like the others ({name} at line {line})"
+                );
+                self.warning(r.file, &r.span, Some("real_server"), &message);
+            }
             for (i, (spec, at, keyword)) in r.checks.iter().enumerate() {
                 if *at == span {
                     continue;
