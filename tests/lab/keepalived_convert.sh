@@ -32,7 +32,8 @@ ipvsadm -L --timeout >"$work/keepalived.timeouts"
 kill "$ka"
 wait "$ka" 2>/dev/null
 ipvsadm -C
-ipvsadm --set 0 0 0
+# Other timeouts (0 would mean "unchanged"): ipvsctl must set keepalived's again.
+ipvsadm --set 11 12 13
 
 "$bin" convert "$work/site.conf" >"$work/site.toml" 2>"$work/convert.err"
 result convert_reads_the_keepalived_conf $?
