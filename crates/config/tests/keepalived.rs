@@ -7,6 +7,7 @@
 //! configuration is written back as TOML and that TOML must validate.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use config::model::{CheckKind, Config, Forward, HookEvent, Protocol, VirtualKey};
 use config::{load, Diagnostic, Loaded};
@@ -28,7 +29,10 @@ fn round_trip(config: &Config, name: &str) {
     let text = config::write::to_toml(config, "test");
     let dir = std::env::temp_dir().join(format!("ka-rt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let file = dir.join(format!("{}.toml", name.replace('/', "_")));
+    // Tests run in parallel and may write the same sample: a name of its own.
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let file = dir.join(format!("{n}-{}.toml", name.replace('/', "_")));
     std::fs::write(&file, &text).expect("write");
     let again = config::load(std::slice::from_ref(&file));
     let _ = std::fs::remove_file(&file);
@@ -386,6 +390,23 @@ fn settings_with_no_equal_and_unknown_keywords_are_warnings() {
     assert!(warned(&l, 6, "uthreshold: no equal"));
     assert!(warned(&l, 8, "connect_ip: no equal"));
     assert!(warned(&l, 12, "no_such_block: unknown keyword"));
+}
+
+#[test]
+fn two_checkers_of_one_real_keep_the_first() {
+    let path = file_with(
+        "two",
+        "virtual_server 10.0.0.1 80 {\n lb_kind DR\n real_server 10.0.1.1 80 {\n           TCP_CHECK {\n   connect_port 81\n  }\n  HTTP_GET {\n   url {\n    path /\n   }\n  }\n }\n}\n",
+    );
+    let l = ok(&path, None);
+    let check = &l.config.virtuals[0].check;
+    assert!(matches!(check.kind, CheckKind::Connect), "{check:?}");
+    assert_eq!(check.port, Some(81));
+    assert!(warned(
+        &l,
+        7,
+        "HTTP_GET: ipvsctl has one check per virtual: only the first checker"
+    ));
 }
 
 #[test]
