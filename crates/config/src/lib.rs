@@ -8,6 +8,7 @@
 //! | [`tree`]      | the raw document, every key and value with its span          |
 //! | [`toml_file`] | TOML text to the raw document                                |
 //! | [`cf`]        | ldirectord `.cf` text to the same raw document               |
+//! | [`keepalived`]| keepalived.conf's IPVS part to the same raw document        |
 //! | `fields`      | typed reads from a raw table; the keys read are the schema   |
 //! | `words`       | the words of each enum key: read, refused, written back      |
 //! | [`validate`]  | raw document to [`model::Config`], one file per TOML table   |
@@ -23,6 +24,7 @@ pub mod cf;
 pub mod diagnostic;
 mod fields;
 mod http_values;
+pub mod keepalived;
 pub mod load;
 pub mod model;
 mod secret;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Config;
 use crate::source::{Location, SourceFile};
-use crate::{cf, toml_file, validate};
+use crate::{cf, keepalived, toml_file, validate};
 
 /// A configuration and what was worth saying about it.
 #[derive(Debug, Clone)]
@@ -56,8 +56,45 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Vec<Diagnostic>> {
             Err(errors) => diagnostics.extend(errors),
         }
     }
+    checked(&documents, diagnostics)
+}
+
+/// Reads an ldirectord configuration whatever its name (`ipvsctl convert
+/// --from ldirectord`) and checks it.
+pub fn load_ldirectord(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        vec![Diagnostic {
+            severity: Severity::Error,
+            file: path.to_path_buf(),
+            location: Location { line: 1, column: 1 },
+            key: None,
+            message: format!("cannot read: {error}"),
+        }]
+    })?;
+    let source = SourceFile::new(path, text);
+    match cf::read(&source) {
+        Ok((table, warnings)) => checked(&[(source, table)], warnings),
+        Err(errors) => Err(sorted(errors)),
+    }
+}
+
+/// Reads a keepalived configuration (`ipvsctl convert`) and checks what it
+/// converts to as one desired state; `config_id` is keepalived's `-i`.
+pub fn load_keepalived(path: &Path, config_id: Option<&str>) -> Result<Loaded, Vec<Diagnostic>> {
+    match keepalived::read(path, config_id) {
+        Ok((documents, warnings)) => checked(&documents, warnings),
+        Err(errors) => Err(sorted(errors)),
+    }
+}
+
+/// The documents validated together; `diagnostics` are what reading them
+/// found.
+fn checked(
+    documents: &[(SourceFile, crate::tree::Table)],
+    mut diagnostics: Vec<Diagnostic>,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let read_errors = diagnostics.iter().any(Diagnostic::is_error);
-    match validate::validate(&documents) {
+    match validate::validate(documents) {
         Ok((config, warnings)) if !read_errors => {
             diagnostics.extend(warnings);
             Ok(Loaded {

@@ -176,11 +176,31 @@ pub enum Command {
         #[command(subcommand)]
         command: SyncCommand,
     },
-    /// Print an ldirectord .cf file as ipvsctl TOML.
+    /// Print an ldirectord .cf file or a keepalived.conf as ipvsctl TOML.
+    /// The reader: `--from`, else ldirectord for a name ending in `.cf`,
+    /// else keepalived for a name ending in `.conf` or a file with a
+    /// keepalived block (`virtual_server`, `vrrp_instance`, `global_defs`…),
+    /// else ldirectord.
     Convert {
-        /// The ldirectord configuration.
+        /// The ldirectord or keepalived configuration.
         file: PathBuf,
+        /// Read the file as this tool's configuration.
+        #[arg(long, value_enum)]
+        from: Option<ConvertFrom>,
+        /// keepalived's config id (`keepalived -i`), for `@ID` lines; by
+        /// default the host name, as keepalived.
+        #[arg(long)]
+        config_id: Option<String>,
     },
+}
+
+/// Which tool's configuration `convert` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConvertFrom {
+    /// An ldirectord `.cf` file.
+    Ldirectord,
+    /// A keepalived.conf (its virtual_server blocks).
+    Keepalived,
 }
 
 /// Which real an override is for, and why.

@@ -9,7 +9,13 @@ use config::{Config, Diagnostic};
 /// Loads the files; prints every error (`error: FILE:LINE:COL: KEY: …`) or
 /// warning on stderr. `None` when any error was found.
 pub fn load(files: &[PathBuf]) -> Option<Config> {
-    match config::load(files) {
+    loaded(config::load(files))
+}
+
+/// Prints what loading found (see [`load`]); the configuration when no
+/// error was found.
+pub fn loaded(result: Result<config::Loaded, Vec<Diagnostic>>) -> Option<Config> {
+    match result {
         Ok(loaded) => {
             print(&loaded.warnings);
             Some(loaded.config)

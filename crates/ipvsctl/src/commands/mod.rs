@@ -37,7 +37,11 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
         Command::List { json } => list::run(json),
         Command::Flush { yes, force } => flush::run(yes, force),
         Command::Remove { files, force } => remove::run(&files, force),
-        Command::Convert { file } => convert::run(&file),
+        Command::Convert {
+            file,
+            from,
+            config_id,
+        } => convert::run(&file, from, config_id),
         Command::Run {
             files,
             check_threads,
