@@ -139,10 +139,9 @@ impl Roff {
     /// Text, escaped: backslashes, minus signs, and a `.` or `'` that
     /// would start a line (and be read as a request).
     fn text(&mut self, text: &str) {
-        if self.text.is_empty() || self.text.ends_with('\n') {
-            if text.starts_with('.') || text.starts_with('\'') {
-                self.text.push_str("\\&");
-            }
+        let line_start = self.text.is_empty() || self.text.ends_with('\n');
+        if line_start && (text.starts_with('.') || text.starts_with('\'')) {
+            self.text.push_str("\\&");
         }
         for c in text.chars() {
             match c {
