@@ -212,3 +212,24 @@ async fn autoreload_sees_a_file_added_to_the_directory() {
     assert!(daemon.table.reals(&mail()).is_some(), "mail not in");
     assert_eq!(daemon.stop().await, 0);
 }
+
+#[test]
+fn the_reference_example_validates() {
+    // docs/configuration.md (whence ipvsctl.toml(5)): its TOML example.
+    let reference = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/configuration.md"
+    ))
+    .unwrap();
+    let examples: Vec<&str> = reference
+        .split("```toml\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap())
+        .collect();
+    assert_eq!(examples.len(), 1);
+    let dir = scratch("reference");
+    std::fs::write(dir.join("example.toml"), examples[0]).unwrap();
+    let out = ipvsctl(&["validate", "--config-dir", text(&dir)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "ok: 1 virtual service, 2 reals\n");
+}
