@@ -1,11 +1,12 @@
 #!/bin/sh
 # Pacemaker's ocf-tester (Debian's resource-agents) on dist/ocf/ipvsctl,
 # with a real IPVS table: meta-data against ra-api-1.dtd, validate-all,
-# monitor/start/stop and their OCF exit codes. usage: ocf.sh IPVSCTL
+# monitor/start/stop and their OCF exit codes. usage: ocf.sh IPVSCTL [AGENT]
+# (AGENT: dist/ocf/ipvsctl unless given, e.g. the packaged one: tests/lab/package.sh)
 set -u
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
-agent=$here/../../dist/ocf/ipvsctl
+agent=${2:-$here/../../dist/ocf/ipvsctl}
 . "$here/lib.sh"
 /sbin/ip link add lan0 type dummy
 /sbin/ip addr add 10.0.0.254/24 dev lan0

@@ -20,9 +20,8 @@ pub enum Command {
     /// Check configuration files (TOML or ldirectord .cf); no kernel access.
     /// Exit 0 when good, 1 otherwise.
     Validate {
-        /// Files that together form the desired state.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArgs,
         /// Print one JSON line instead (for scripts): the counts, and `sync`:
         /// `null`, or the `[sync]` role (master, backup, both), syncid and
         /// interface.
@@ -33,9 +32,8 @@ pub enum Command {
     /// access. The fallback is not checked (the daemon does not check it
     /// either). Exit 0: every real up; 2: some down; 1: an error in the files.
     Check {
-        /// Files that together form the desired state.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArgs,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -49,9 +47,8 @@ pub enum Command {
     },
     /// Show what `apply` would change. Exit 0: nothing; 2: changes; 1: error.
     Plan {
-        /// Files that together form the desired state.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArgs,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -61,9 +58,8 @@ pub enum Command {
     },
     /// Make the kernel table match the files; only the difference is written.
     Apply {
-        /// Files that together form the desired state.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArgs,
         /// Also delete services the files do not declare and ipvsctl does not manage.
         #[arg(long)]
         prune: bool,
@@ -85,9 +81,8 @@ pub enum Command {
     /// Delete the virtual services the files declare (a passive director must
     /// not hold the table); other services stay.
     Remove {
-        /// Files that together form the desired state.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArgs,
         /// Remove even while a daemon (`ipvsctl run`) manages this network
         /// namespace (it puts them back); stop it first instead.
         #[arg(long)]
@@ -105,9 +100,8 @@ pub enum Command {
     },
     /// The daemon: health checks drive the table (ldirectord's job).
     Run {
-        /// Files that together form the desired state.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArgs,
         /// Threads that run the health checks. One keeps up with 10,000
         /// connect checks a second on one core and costs the least CPU per
         /// check; more spread heavy checks (TLS, external commands) over cores.
@@ -203,6 +197,27 @@ pub enum ConvertFrom {
     Keepalived,
 }
 
+/// The configuration files a command reads.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConfigArgs {
+    /// Files (TOML or ldirectord .cf) that together form the desired state;
+    /// when none is given, every *.toml of the configuration directory,
+    /// sorted by name.
+    #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub files: Vec<PathBuf>,
+    /// The configuration directory read when no FILE is given.
+    #[arg(long, value_name = "DIR", conflicts_with = "files",
+          default_value = crate::config_files::DEFAULT_DIR, value_hint = clap::ValueHint::DirPath)]
+    pub config_dir: PathBuf,
+}
+
+impl ConfigArgs {
+    /// Where the configuration comes from.
+    pub fn files(self) -> crate::config_files::ConfigFiles {
+        crate::config_files::ConfigFiles::from_args(self.files, Some(self.config_dir))
+    }
+}
+
 /// Which real an override is for, and why.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RealArgs {
@@ -265,9 +280,9 @@ pub enum SyncCommand {
         /// master or backup.
         #[arg(value_enum)]
         role: SyncRoleArg,
-        /// Files whose [sync] gives interface, syncid and the rest.
-        #[arg(required = true)]
-        files: Vec<std::path::PathBuf>,
+        // Their [sync] gives interface, syncid and the rest.
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// The running sync daemons, as ipvsadm -L --daemon prints them.
     Status {

@@ -8,6 +8,7 @@
 //! |----------------|-------------------------------------------------------------|
 //! | `cli`          | the command line (clap)                                     |
 //! | `commands`     | one module per command                                      |
+//! | `config_files` | which files a command reads: FILE..., or `/etc/ipvsctl/*.toml` |
 //! | `daemon`       | `ipvsctl run`, and the control protocol of `status`/`reload` |
 //! | `hooks`        | the hook runner: commands run on the daemon's events        |
 //! | `table`        | [`table::Table`]: the IPVS table as `apply` and the daemon use it |
@@ -25,6 +26,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config_files;
 pub mod daemon;
 pub mod desired;
 pub mod execute;

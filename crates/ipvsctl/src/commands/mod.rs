@@ -15,37 +15,47 @@ mod status;
 mod sync;
 mod validate;
 
-use crate::cli::Command;
+use std::path::PathBuf;
+
+use crate::cli::{Command, ConfigArgs};
 
 /// Runs a command; `Ok` carries the exit code.
 pub fn run(command: Command) -> anyhow::Result<i32> {
     match command {
-        Command::Validate { files, json } => validate::run(&files, json),
+        Command::Validate { config, json } => validate::run(&listed(config)?, json),
         Command::Check {
-            files,
+            config,
             json,
             virtuals,
             reals,
-        } => check::run(&files, json, &check::Narrowing { virtuals, reals }),
-        Command::Plan { files, json, prune } => plan::run(&files, json, prune),
+        } => check::run(
+            &listed(config)?,
+            json,
+            &check::Narrowing { virtuals, reals },
+        ),
+        Command::Plan {
+            config,
+            json,
+            prune,
+        } => plan::run(&listed(config)?, json, prune),
         Command::Apply {
-            files,
+            config,
             prune,
             netlink_stats,
             force,
-        } => apply::run(&files, prune, netlink_stats, force),
+        } => apply::run(&listed(config)?, prune, netlink_stats, force),
         Command::List { json } => list::run(json),
         Command::Flush { yes, force } => flush::run(yes, force),
-        Command::Remove { files, force } => remove::run(&files, force),
+        Command::Remove { config, force } => remove::run(&listed(config)?, force),
         Command::Convert {
             file,
             from,
             config_id,
         } => convert::run(&file, from, config_id),
         Command::Run {
-            files,
+            config,
             check_threads,
-        } => crate::daemon::run(files, usize::from(check_threads)),
+        } => crate::daemon::run(config.files(), usize::from(check_threads)),
         Command::Status { pid: true, .. } => status::pid(),
         Command::Status { json, .. } => status::run(json),
         Command::Reload => status::reload(),
@@ -56,4 +66,10 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
         Command::Weight { real, weight } => overrides::weight(real, weight),
         Command::Sync { command } => sync::run(command),
     }
+}
+
+/// The files a command reads now: those given, or the configuration
+/// directory's.
+fn listed(config: ConfigArgs) -> anyhow::Result<Vec<PathBuf>> {
+    Ok(config.files().list()?)
 }

@@ -64,7 +64,8 @@ pub fn run(command: SyncCommand) -> anyhow::Result<i32> {
             }
             Ok(exit::SUCCESS)
         }
-        SyncCommand::Become { role, files } => {
+        SyncCommand::Become { role, config } => {
+            let files = config.files().list()?;
             let Some(config) = crate::report::load(&files) else {
                 return Ok(exit::FAILURE);
             };

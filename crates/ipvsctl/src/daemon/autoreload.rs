@@ -15,6 +15,9 @@
 //!   reload it sent (or when watching began), nothing happens (a `touch`,
 //!   an editor's swap file, another file of the directory); otherwise it
 //!   sends one reload.
+//! - Files read from a configuration directory (no FILE given): the
+//!   directory is watched, and its `*.toml` listed again each time, so a
+//!   file added or removed is a change too.
 //! - The daemon calls [`AutoReload::follow`] at start and after each
 //!   reload: it watches while the configuration in force says
 //!   `autoreload`, and stops when a reload turns it off.
@@ -54,7 +57,7 @@ pub struct AutoReload {
 
 /// A watch in force: dropping it stops the watcher and its task.
 struct Watching {
-    files: Vec<PathBuf>,
+    sources: Sources,
     /// What the files held at the last reload, whoever asked for it.
     baseline: Baseline,
     _watcher: RecommendedWatcher,
@@ -87,7 +90,7 @@ impl AutoReload {
     /// reloaded by hand does not reload a second time.
     pub fn reloading(&self) {
         if let Some(watching) = &self.watching {
-            let now = fingerprint(&watching.files);
+            let now = fingerprint(&watching.sources);
             *watching
                 .baseline
                 .lock()
@@ -95,24 +98,29 @@ impl AutoReload {
         }
     }
 
-    /// Watches `files` when `on`, stops when not. A watch already in force
-    /// on the same files goes on as it is.
-    pub fn follow(&mut self, files: &[PathBuf], on: bool) {
+    /// Watches `files` (and `directory`, whose `*.toml` they are, when
+    /// given) when `on`, stops when not. A watch already in force on the
+    /// same files goes on as it is.
+    pub fn follow(&mut self, files: &[PathBuf], directory: Option<&Path>, on: bool) {
         if !on {
             if self.watching.take().is_some() {
                 info!("autoreload: off, no longer watching the configuration files");
             }
             return;
         }
-        if self.watching.as_ref().is_some_and(|w| w.files == files) {
+        let sources = Sources {
+            files: files.to_vec(),
+            directory: directory.map(Path::to_path_buf),
+        };
+        if self.watching.as_ref().is_some_and(|w| w.sources == sources) {
             return;
         }
         self.watching = None;
-        match watch(files, self.reloads.clone()) {
+        match watch(&sources, self.reloads.clone()) {
             Ok(watching) => {
                 info!(
                     "autoreload: watching {} (reload {} ms after the last change)",
-                    directories(files)
+                    directories(&sources)
                         .iter()
                         .map(|d| d.display().to_string())
                         .collect::<Vec<_>>()
@@ -129,9 +137,30 @@ impl AutoReload {
     }
 }
 
-/// The directories holding the files, each once.
-fn directories(files: &[PathBuf]) -> BTreeSet<PathBuf> {
-    files
+/// What a watch looks at: the files, and the directory they were listed
+/// from (when they were).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sources {
+    files: Vec<PathBuf>,
+    directory: Option<PathBuf>,
+}
+
+impl Sources {
+    /// The files to compare now: the directory's as it is now (none when it
+    /// cannot be listed), else the files.
+    fn current(&self) -> Vec<PathBuf> {
+        match &self.directory {
+            Some(dir) => crate::config_files::toml_files_in(dir).unwrap_or_default(),
+            None => self.files.clone(),
+        }
+    }
+}
+
+/// The directories holding the files, and the configuration directory,
+/// each once.
+fn directories(sources: &Sources) -> BTreeSet<PathBuf> {
+    let mut directories: BTreeSet<PathBuf> = sources
+        .files
         .iter()
         .map(|f| {
             let absolute = std::path::absolute(f).unwrap_or_else(|_| f.clone());
@@ -140,10 +169,14 @@ fn directories(files: &[PathBuf]) -> BTreeSet<PathBuf> {
                 _ => PathBuf::from("."),
             }
         })
-        .collect()
+        .collect();
+    if let Some(dir) = &sources.directory {
+        directories.insert(std::path::absolute(dir).unwrap_or_else(|_| dir.clone()));
+    }
+    directories
 }
 
-fn watch(files: &[PathBuf], reloads: UnboundedSender<Control>) -> notify::Result<Watching> {
+fn watch(sources: &Sources, reloads: UnboundedSender<Control>) -> notify::Result<Watching> {
     let wake = Arc::new(Notify::new());
     let woken = wake.clone();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<Event>| {
@@ -157,19 +190,18 @@ fn watch(files: &[PathBuf], reloads: UnboundedSender<Control>) -> notify::Result
             }
         }
     })?;
-    for dir in directories(files) {
+    for dir in directories(sources) {
         watcher.watch(&dir, RecursiveMode::NonRecursive)?;
     }
-    let files = files.to_vec();
-    let baseline = Arc::new(std::sync::Mutex::new(fingerprint(&files)));
+    let baseline = Arc::new(std::sync::Mutex::new(fingerprint(sources)));
     let task = tokio::spawn(debounce(
         wake,
-        files.clone(),
+        sources.clone(),
         Arc::clone(&baseline),
         reloads,
     ));
     Ok(Watching {
-        files,
+        sources: sources.clone(),
         baseline,
         _watcher: watcher,
         task,
@@ -186,11 +218,19 @@ fn is_change(kind: &EventKind) -> bool {
     }
 }
 
-/// What the files hold (`None`: that file cannot be read).
-type Fingerprint = Vec<Option<Vec<u8>>>;
+/// Which files there are and what they hold (`None`: that file cannot be
+/// read).
+type Fingerprint = Vec<(PathBuf, Option<Vec<u8>>)>;
 
-fn fingerprint(files: &[PathBuf]) -> Fingerprint {
-    files.iter().map(|f| contents(f)).collect()
+fn fingerprint(sources: &Sources) -> Fingerprint {
+    sources
+        .current()
+        .into_iter()
+        .map(|f| {
+            let held = contents(&f);
+            (f, held)
+        })
+        .collect()
 }
 
 fn contents(path: &Path) -> Option<Vec<u8>> {
@@ -207,7 +247,7 @@ fn contents(path: &Path) -> Option<Vec<u8>> {
 /// the files changed; until the loop is gone.
 pub(crate) async fn debounce(
     wake: Arc<Notify>,
-    files: Vec<PathBuf>,
+    sources: Sources,
     baseline: Baseline,
     reloads: UnboundedSender<Control>,
 ) {
@@ -219,7 +259,7 @@ pub(crate) async fn debounce(
                 () = tokio::time::sleep(DEBOUNCE) => break,
             }
         }
-        let now = fingerprint(&files);
+        let now = fingerprint(&sources);
         {
             let mut last = baseline
                 .lock()
@@ -258,9 +298,12 @@ mod tests {
         std::fs::write(&file, "first").unwrap();
         let wake = Arc::new(Notify::new());
         let (sender, reloads) = mpsc::unbounded_channel();
-        let files = vec![file.clone()];
-        let baseline = Arc::new(std::sync::Mutex::new(fingerprint(&files)));
-        tokio::spawn(debounce(wake.clone(), files, baseline, sender));
+        let sources = Sources {
+            files: vec![file.clone()],
+            directory: None,
+        };
+        let baseline = Arc::new(std::sync::Mutex::new(fingerprint(&sources)));
+        tokio::spawn(debounce(wake.clone(), sources, baseline, sender));
         Debounced {
             file,
             wake,
@@ -360,16 +403,30 @@ mod tests {
             PathBuf::from("/etc/ipvsctl/b.toml"),
             PathBuf::from("/etc/ha.d/ldirectord.cf"),
         ];
-        let dirs: Vec<_> = directories(&files).into_iter().collect();
+        let given = |files: &[PathBuf]| Sources {
+            files: files.to_vec(),
+            directory: None,
+        };
+        let dirs: Vec<_> = directories(&given(&files)).into_iter().collect();
         assert_eq!(
             dirs,
             [PathBuf::from("/etc/ha.d"), PathBuf::from("/etc/ipvsctl")]
         );
         // A bare name is in the working directory.
-        let dirs = directories(&[PathBuf::from("www.toml")]);
+        let dirs = directories(&given(&[PathBuf::from("www.toml")]));
         assert_eq!(
             dirs.into_iter().collect::<Vec<_>>(),
             [std::env::current_dir().unwrap()]
+        );
+        // The configuration directory is watched even while it holds no
+        // file, so that the first one written is seen.
+        let empty = Sources {
+            files: Vec::new(),
+            directory: Some(PathBuf::from("/etc/ipvsctl")),
+        };
+        assert_eq!(
+            directories(&empty).into_iter().collect::<Vec<_>>(),
+            [PathBuf::from("/etc/ipvsctl")]
         );
     }
 }

@@ -60,7 +60,7 @@ pub mod socket;
 mod status;
 mod sync;
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 use health::{CheckThreads, Engine};
@@ -74,12 +74,14 @@ pub use protocol::ReloadOutcome;
 pub use resync::TableReader;
 pub use serve::{Daemon, Inputs, Setup};
 
+use crate::config_files::ConfigFiles;
 use crate::record::Record;
 use crate::{exit, hooks};
 
 /// Runs the daemon until SIGTERM or SIGINT, its checks on `check_threads`
-/// threads of their own.
-pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
+/// threads of their own. A configuration directory is listed again at each
+/// reload.
+pub fn run(sources: ConfigFiles, check_threads: usize) -> anyhow::Result<i32> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)
@@ -95,6 +97,13 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
     let signals = {
         let _entered = runtime.enter();
         signals::Signals::install()?
+    };
+    let files = match sources.list() {
+        Ok(files) => files,
+        Err(e) => {
+            error!("{e}");
+            return Ok(exit::FAILURE);
+        }
     };
     let config = match config::load(&files) {
         Ok(loaded) => {
@@ -169,6 +178,7 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
             reloads: controls,
         })
         .with_events(events)
+        .reading_directory(sources.directory().map(Path::to_path_buf))
         .read_table_with(Box::new(move || reading.table()));
         if let Some(publisher) = metrics {
             daemon = daemon.publish_to(publisher);

@@ -50,6 +50,21 @@ impl<T: Table, C: Checks> Daemon<T, C> {
     }
 
     fn reload_config(&mut self) -> ReloadOutcome {
+        if let Some(directory) = &self.directory {
+            match crate::config_files::toml_files_in(directory) {
+                Ok(files) => self.files = files,
+                Err(e) => {
+                    let outcome = ReloadOutcome::Refused { errors: 1 };
+                    error!("{e}");
+                    error!("{outcome}");
+                    self.emit(Event::ReloadRefused {
+                        errors: 1,
+                        first: e.to_string(),
+                    });
+                    return outcome;
+                }
+            }
+        }
         info!("reloading {}", files_text(&self.files));
         let loaded = match config::load(&self.files) {
             Ok(loaded) => loaded,
@@ -73,7 +88,11 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             warn!("{warning}");
         }
         self.config = loaded.config;
-        self.autoreload.follow(&self.files, self.config.autoreload);
+        self.autoreload.follow(
+            &self.files,
+            self.directory.as_deref(),
+            self.config.autoreload,
+        );
         let table = match self.table.entries() {
             Ok(table) => table,
             Err(e) => {

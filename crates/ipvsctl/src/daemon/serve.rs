@@ -64,6 +64,9 @@ pub struct Inputs {
 /// The running daemon.
 pub struct Daemon<T, C> {
     pub(super) files: Vec<PathBuf>,
+    /// The configuration directory, listed again at each reload, when the
+    /// files come from one.
+    pub(super) directory: Option<PathBuf>,
     pub(super) config: Config,
     pub(super) table: T,
     pub(super) checks: C,
@@ -104,6 +107,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         let (resyncs, reads) = Resyncs::new();
         Daemon {
             files: setup.files,
+            directory: None,
             config: setup.config,
             table: setup.table,
             checks: setup.checks,
@@ -129,6 +133,13 @@ impl<T: Table, C: Checks> Daemon<T, C> {
     /// Sends the daemon's events (with their hooks) to `events`.
     pub fn with_events(mut self, events: Emitter) -> Self {
         self.events = events;
+        self
+    }
+
+    /// Takes the files from `directory` (its `*.toml`) at each reload, so
+    /// that a file added to it or removed is seen; `None`: the files given.
+    pub fn reading_directory(mut self, directory: Option<PathBuf>) -> Self {
+        self.directory = directory;
         self
     }
 
@@ -174,7 +185,11 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         let started = tokio::time::sleep(grace);
         tokio::pin!(started);
         self.sync_all(&table)?;
-        self.autoreload.follow(&self.files, self.config.autoreload);
+        self.autoreload.follow(
+            &self.files,
+            self.directory.as_deref(),
+            self.config.autoreload,
+        );
         if let Some(metrics) = &mut self.metrics {
             metrics.config(&self.config);
         }

@@ -451,17 +451,34 @@ impl Running {
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("www.toml");
         std::fs::write(&config, toml).unwrap();
-        Self::serve_in(dir, config, table, events, reader).await
+        Self::serve_in(dir, config, table, events, reader, false).await
+    }
+
+    /// Starts a daemon as [`Running::start`] does, but reading the `*.toml`
+    /// of its directory (as with no FILE given), listed again at each reload.
+    #[allow(dead_code)]
+    pub async fn start_from_directory(name: &str, toml: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("ipvsctl-loop-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("www.toml");
+        std::fs::write(&config, toml).unwrap();
+        let table = MemoryTable::default();
+        let reader = table.reader();
+        Self::serve_in(dir, config, table, Emitter::none(), reader, true).await
     }
 
     /// A daemon on `table` with the files of `dir`, serving, its events
-    /// sent to `events`, its resyncs reading with `reader` (off the loop).
+    /// sent to `events`, its resyncs reading with `reader` (off the loop);
+    /// `from_directory`: the files are the `*.toml` of `dir`, listed again
+    /// at each reload.
     async fn serve_in(
         dir: PathBuf,
         config: PathBuf,
         table: MemoryTable,
         events: Emitter,
         reader: TableReader,
+        from_directory: bool,
     ) -> Self {
         let files = vec![config.clone()];
         let loaded = config::load(&files).expect("a good configuration");
@@ -493,6 +510,7 @@ impl Running {
             reloads,
         })
         .with_events(events)
+        .reading_directory(from_directory.then(|| dir.clone()))
         .read_table_with(reader);
         let task = tokio::spawn(daemon.serve(Inputs {
             controls: control_inputs,
@@ -518,7 +536,15 @@ impl Running {
         self.controls.send(Control::Stop).unwrap();
         assert_eq!(self.task.await.unwrap().unwrap(), 0);
         let reader = self.table.reader();
-        Self::serve_in(self.dir, self.config, self.table, Emitter::none(), reader).await
+        Self::serve_in(
+            self.dir,
+            self.config,
+            self.table,
+            Emitter::none(),
+            reader,
+            false,
+        )
+        .await
     }
 
     /// What `ipvsctl drain|disable|enable|weight` asks, as root.
@@ -589,6 +615,11 @@ impl Running {
     /// Rewrites the configuration file and reloads.
     pub async fn reload(&self, toml: &str) -> ReloadOutcome {
         std::fs::write(&self.config, toml).unwrap();
+        self.reload_as_is().await
+    }
+
+    /// Reloads the files as they are (SIGHUP, `ipvsctl reload`).
+    pub async fn reload_as_is(&self) -> ReloadOutcome {
         let (reply, answer) = oneshot::channel();
         self.controls.send(Control::Reload(Some(reply))).unwrap();
         tokio::time::timeout(PATIENCE, answer)
