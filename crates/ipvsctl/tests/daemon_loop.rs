@@ -131,3 +131,36 @@ async fn a_reload_keeps_the_health_of_unchanged_reals() {
         .await;
     assert_eq!(daemon.stop().await, 0);
 }
+
+/// A reload whose file does not come (here a FIFO no one writes yet; in
+/// life a `.cf` host name whose resolver does not answer) holds only its
+/// own read, off the loop: transitions are still taken and `status` still
+/// answered meanwhile, and the reload ends when the file comes.
+#[tokio::test]
+async fn a_reload_that_waits_for_its_file_holds_up_nothing_else() {
+    let daemon = Running::start("reload-waits", TWO_REALS).await;
+    std::fs::remove_file(&daemon.config).unwrap();
+    let fifo = std::ffi::CString::new(daemon.config.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    daemon.sighup();
+    // The reload's read now waits in open() for a writer.
+    daemon.health(&www(), "10.0.0.11:80", Up);
+    daemon.until_reals(&www(), &[("10.0.0.11:80", 1)]).await;
+    daemon.status().await;
+    // The file comes: the second real now has weight 3.
+    let path = daemon.config.clone();
+    let toml = TWO_REALS.replace(
+        "address = \"10.0.0.12:80\"",
+        "address = \"10.0.0.12:80\"\n  weight = 3",
+    );
+    let writer = std::thread::spawn(move || std::fs::write(path, toml).unwrap());
+    writer.join().unwrap();
+    daemon.health(&www(), "10.0.0.12:80", Up);
+    daemon
+        .until_reals(&www(), &[("10.0.0.11:80", 1), ("10.0.0.12:80", 3)])
+        .await;
+    // A regular file again, for the daemon's stop.
+    std::fs::remove_file(&daemon.config).unwrap();
+    assert_eq!(daemon.stop().await, 0);
+}

@@ -300,7 +300,12 @@ async fn a_hundred_sighups_lose_no_transition_and_repeat_no_operation() {
         daemon.checks.initially_up(&mail(), "10.0.0.21:25"),
         Some(false)
     );
-    assert_eq!(daemon.checks.reconciles(), 101);
+    // The start, then the reloads: the files are read off the loop, and the
+    // SIGHUPs that come while a read is under way make one reload after it
+    // (so at least two, at most one per SIGHUP, as the reads and the SIGHUPs
+    // interleave).
+    let reconciles = daemon.checks.reconciles();
+    assert!((3..=101).contains(&reconciles), "{reconciles} reconciles");
     assert_eq!(daemon.stop().await, 0);
 }
 

@@ -15,14 +15,48 @@ use super::protocol::ReloadOutcome;
 use super::serve::Daemon;
 use crate::table::Table;
 
+/// What a reload read, off the daemon's loop: listing the directory,
+/// reading the files and resolving the host names of `.cf` files (a
+/// resolver that hangs holds this thread, up to its bound, not the loop).
+pub(super) enum Read {
+    /// The directory could not be listed (or holds no `*.toml`).
+    Unlisted(String),
+    /// The files, and what they hold.
+    Loaded(
+        Vec<PathBuf>,
+        Result<config::Loaded, Vec<config::Diagnostic>>,
+    ),
+}
+
+/// Reads `files`, or the `*.toml` of `directory` when it is given. Blocks:
+/// run it on a thread of its own ([`tokio::task::spawn_blocking`]).
+pub(super) fn read(files: Vec<PathBuf>, directory: Option<PathBuf>) -> Read {
+    let files = match directory {
+        Some(directory) => match crate::config_files::toml_files_in(&directory) {
+            Ok(files) => files,
+            Err(e) => return Read::Unlisted(e.to_string()),
+        },
+        None => files,
+    };
+    let loaded = config::load(&files);
+    Read::Loaded(files, loaded)
+}
+
 impl<T: Table, C: Checks> Daemon<T, C> {
-    /// Reloads, telling systemd and the metrics endpoint; returns what
-    /// happened.
-    pub(super) fn reload(&mut self) -> ReloadOutcome {
+    /// A reload begins: systemd and the autoreload watch are told, and the
+    /// files are read off the loop; [`Daemon::reload`] takes what was read.
+    pub(super) fn start_reload(&mut self) -> tokio::task::JoinHandle<Read> {
         self.notifier.reloading();
         self.autoreload.reloading();
+        let (files, directory) = (self.files.clone(), self.directory.clone());
+        tokio::task::spawn_blocking(move || read(files, directory))
+    }
+
+    /// Ends a reload with what was read, telling systemd and the metrics
+    /// endpoint; returns what happened.
+    pub(super) fn reload(&mut self, read: Read) -> ReloadOutcome {
         self.reloading = true;
-        let outcome = self.reload_files();
+        let outcome = self.reload_files(read);
         self.reloading = false;
         self.notifier.ready(&outcome.to_string());
         if let Some(metrics) = &mut self.metrics {
@@ -31,8 +65,8 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         outcome
     }
 
-    fn reload_files(&mut self) -> ReloadOutcome {
-        let outcome = self.reload_config();
+    fn reload_files(&mut self, read: Read) -> ReloadOutcome {
+        let outcome = self.reload_config(read);
         let event = match &outcome {
             ReloadOutcome::Refused { .. } => None,
             ReloadOutcome::Reloaded => Some(Event::ReloadApplied { problem: None }),
@@ -49,24 +83,25 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         outcome
     }
 
-    fn reload_config(&mut self) -> ReloadOutcome {
-        if let Some(directory) = &self.directory {
-            match crate::config_files::toml_files_in(directory) {
-                Ok(files) => self.files = files,
-                Err(e) => {
-                    let outcome = ReloadOutcome::Refused { errors: 1 };
-                    error!("{e}");
-                    error!("{outcome}");
-                    self.emit(Event::ReloadRefused {
-                        errors: 1,
-                        first: e.to_string(),
-                    });
-                    return outcome;
-                }
+    fn reload_config(&mut self, read: Read) -> ReloadOutcome {
+        let loaded = match read {
+            Read::Unlisted(e) => {
+                let outcome = ReloadOutcome::Refused { errors: 1 };
+                error!("{e}");
+                error!("{outcome}");
+                self.emit(Event::ReloadRefused {
+                    errors: 1,
+                    first: e,
+                });
+                return outcome;
             }
-        }
+            Read::Loaded(files, loaded) => {
+                self.files = files;
+                loaded
+            }
+        };
         info!("reloading {}", files_text(&self.files));
-        let loaded = match config::load(&self.files) {
+        let loaded = match loaded {
             Ok(loaded) => loaded,
             Err(diagnostics) => {
                 for d in &diagnostics {

@@ -21,6 +21,8 @@ use super::maintenance::{Found, Watched};
 use super::notify::Notifier;
 use super::override_store::OverrideStore;
 use super::overrides::Overrides;
+use super::protocol::ReloadOutcome;
+use super::reload;
 use super::resync::{self, Read, Resyncs, TableReader};
 use super::status;
 use crate::metrics::Publisher;
@@ -206,6 +208,11 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         );
         self.notifier
             .ready(&format!("{} virtual services", self.config.virtuals.len()));
+        // A reload under way: its read, and who waits for its outcome.
+        let mut reloading: Option<tokio::task::JoinHandle<reload::Read>> = None;
+        let mut reload_replies: Vec<Option<tokio::sync::oneshot::Sender<ReloadOutcome>>> =
+            Vec::new();
+        let mut reload_next = Vec::new();
         loop {
             tokio::select! {
                 _ = async { watchdog.as_mut()?.tick().await; Some(()) }, if watchdog.is_some() => {
@@ -223,6 +230,32 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                     self.resync(None);
                 }
                 Some(read) = reads.recv() => self.on_read(read),
+                read = async { reloading.as_mut()?.await.ok() }, if reloading.is_some() => {
+                    reloading = None;
+                    let outcome = match read {
+                        Some(read) => self.reload(read),
+                        None => {
+                            // The reading thread panicked: nothing was read.
+                            error!("reload: the files could not be read");
+                            self.notifier.ready("reload failed");
+                            ReloadOutcome::Refused { errors: 1 }
+                        }
+                    };
+                    if outcome.is_in() {
+                        self.after_reload();
+                    }
+                    if self.config.resync != resync_period {
+                        resync_period = self.config.resync;
+                        resync_timer = resync::timer(resync_period);
+                    }
+                    for reply in reload_replies.drain(..).flatten() {
+                        let _ = reply.send(outcome.clone());
+                    }
+                    if !reload_next.is_empty() {
+                        reload_replies = std::mem::take(&mut reload_next);
+                        reloading = Some(self.start_reload());
+                    }
+                }
                 () = &mut started, if !self.starting.is_empty() => {
                     let waiting = std::mem::take(&mut self.starting);
                     if let Err(e) = self.sync_services(&waiting) {
@@ -231,16 +264,14 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 }
                 control = controls.recv() => match control {
                     Some(Control::Reload(reply)) => {
-                        let outcome = self.reload();
-                        if outcome.is_in() {
-                            self.after_reload();
-                        }
-                        if self.config.resync != resync_period {
-                            resync_period = self.config.resync;
-                            resync_timer = resync::timer(resync_period);
-                        }
-                        if let Some(reply) = reply {
-                            let _ = reply.send(outcome);
+                        // The files are read off the loop; a reload asked
+                        // for while one reads comes after it (the files may
+                        // have changed since that read began).
+                        if reloading.is_some() {
+                            reload_next.push(reply);
+                        } else {
+                            reload_replies.push(reply);
+                            reloading = Some(self.start_reload());
                         }
                     }
                     Some(Control::Status(reply)) => {

@@ -384,7 +384,8 @@ pub struct Running {
     pub table: MemoryTable,
     pub checks: Recorded,
     pub dir: PathBuf,
-    config: PathBuf,
+    /// The configuration file, in `dir`.
+    pub config: PathBuf,
     controls: mpsc::UnboundedSender<Control>,
     transitions: mpsc::UnboundedSender<Transition<ServiceKey>>,
     task: JoinHandle<anyhow::Result<i32>>,
