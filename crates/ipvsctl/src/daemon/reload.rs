@@ -24,7 +24,7 @@ pub(super) enum Read {
     /// The files, and what they hold.
     Loaded(
         Vec<PathBuf>,
-        Result<config::Loaded, Vec<config::Diagnostic>>,
+        Box<Result<config::Loaded, Vec<config::Diagnostic>>>,
     ),
 }
 
@@ -39,7 +39,7 @@ pub(super) fn read(files: Vec<PathBuf>, directory: Option<PathBuf>) -> Read {
         None => files,
     };
     let loaded = config::load(&files);
-    Read::Loaded(files, loaded)
+    Read::Loaded(files, Box::new(loaded))
 }
 
 impl<T: Table, C: Checks> Daemon<T, C> {
@@ -101,7 +101,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             }
         };
         info!("reloading {}", files_text(&self.files));
-        let loaded = match loaded {
+        let loaded = match *loaded {
             Ok(loaded) => loaded,
             Err(diagnostics) => {
                 for d in &diagnostics {
