@@ -144,6 +144,7 @@ mod tests {
                 address: "10.0.0.100:80".parse().unwrap(),
             },
             scheduler: "wlc".into(),
+            scheduler_flags: Default::default(),
             persistent: None,
             netmask: None,
             quiescent,
