@@ -57,7 +57,9 @@ mod tests {
 
     fn entry(scheduler: &str, reals: &[(&str, u32, u64)]) -> TableEntry {
         let mut service = Service::new(ServiceKey::tcp("10.0.0.1:80".parse().unwrap()), scheduler);
-        service.flags |= ServiceFlags::SCHED1;
+        if scheduler == "mh" {
+            service.flags |= ServiceFlags::SCHED1;
+        }
         TableEntry {
             service: ServiceEntry {
                 service,
