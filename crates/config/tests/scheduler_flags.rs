@@ -8,11 +8,8 @@ use config::{toml_file, validate, write, Config};
 
 fn load(text: &str) -> Result<Config, Vec<String>> {
     let source = SourceFile::new("www.toml", text);
-    let table = toml_file::read(&source).map_err(|d| {
-        d.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<String>>()
-    })?;
+    let table = toml_file::read(&source)
+        .map_err(|d| d.iter().map(ToString::to_string).collect::<Vec<String>>())?;
     validate::validate(&[(source, table)])
         .map(|(config, _)| config)
         .map_err(|d| {
@@ -48,14 +45,19 @@ fn mh_and_sh_take_their_flags() {
         }
     );
     let config = load(&virtual_("mh", "[]")).unwrap();
-    assert_eq!(config.virtuals[0].scheduler_flags, SchedulerFlags::default());
+    assert_eq!(
+        config.virtuals[0].scheduler_flags,
+        SchedulerFlags::default()
+    );
 }
 
 #[test]
 fn without_the_key_there_are_no_flags() {
-    let config =
-        load("[[virtual]]\naddress = \"192.168.0.3:80\"\nscheduler = \"mh\"\n").unwrap();
-    assert_eq!(config.virtuals[0].scheduler_flags, SchedulerFlags::default());
+    let config = load("[[virtual]]\naddress = \"192.168.0.3:80\"\nscheduler = \"mh\"\n").unwrap();
+    assert_eq!(
+        config.virtuals[0].scheduler_flags,
+        SchedulerFlags::default()
+    );
 }
 
 #[test]
@@ -99,5 +101,8 @@ fn written_back_the_flags_read_the_same() {
         "{text}"
     );
     let again = load(&text).unwrap();
-    assert_eq!(again.virtuals[0].scheduler_flags, config.virtuals[0].scheduler_flags);
+    assert_eq!(
+        again.virtuals[0].scheduler_flags,
+        config.virtuals[0].scheduler_flags
+    );
 }

@@ -136,7 +136,11 @@ async fn a_reload_and_a_change_by_hand_keep_the_order() {
     }
     until_in_order(
         &daemon,
-        &[("10.0.0.11:80", 1), ("10.0.0.12:80", 1), ("10.0.0.14:80", 1)],
+        &[
+            ("10.0.0.11:80", 1),
+            ("10.0.0.12:80", 1),
+            ("10.0.0.14:80", 1),
+        ],
     )
     .await;
     // A real added in the middle, and a weight changed.
@@ -176,10 +180,7 @@ async fn a_reload_and_a_change_by_hand_keep_the_order() {
     daemon
         .table
         .by_hand(&Operation::AddDestination(www(), real("10.0.0.14:80")));
-    assert_eq!(
-        daemon.table.in_order(&www()).unwrap()[0].0,
-        "10.0.0.14:80"
-    );
+    assert_eq!(daemon.table.in_order(&www()).unwrap()[0].0, "10.0.0.14:80");
     daemon.resync().await;
     until_in_order(
         &daemon,

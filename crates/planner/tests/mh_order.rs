@@ -16,7 +16,11 @@ fn www() -> ServiceKey {
 }
 
 fn real(i: u8, weight: u32) -> Destination {
-    Destination::new(SocketAddr::from(([10, 0, 0, i], 80)), Forward::Route, weight)
+    Destination::new(
+        SocketAddr::from(([10, 0, 0, i], 80)),
+        Forward::Route,
+        weight,
+    )
 }
 
 fn entry(scheduler: &str, reals: &[Destination]) -> TableEntry {

@@ -140,10 +140,7 @@ fn scheduler_flags(
         checker.error(
             &item.span,
             Some(v.key("scheduler_flags")),
-            format!(
-                "expected an array of strings, found {}",
-                item.value.kind()
-            ),
+            format!("expected an array of strings, found {}", item.value.kind()),
         );
         return None;
     };

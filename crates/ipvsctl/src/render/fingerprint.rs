@@ -83,19 +83,28 @@ mod tests {
 
     #[test]
     fn mh_shows_the_kernels_order_and_no_counters() {
-        let text = table(&[entry("mh", &[("10.0.0.12:80", 1, 5), ("10.0.0.11:80", 0, 9)])]);
+        let text = table(&[entry(
+            "mh",
+            &[("10.0.0.12:80", 1, 5), ("10.0.0.11:80", 0, 9)],
+        )]);
         assert_eq!(
             text,
             "TCP  10.0.0.1:80 mh (mh-fallback) | kernel order: 10.0.0.12:80 Route w1, 10.0.0.11:80 Route w0\n"
         );
-        let other_counters = table(&[entry("mh", &[("10.0.0.12:80", 1, 7), ("10.0.0.11:80", 0, 1)])]);
+        let other_counters = table(&[entry(
+            "mh",
+            &[("10.0.0.12:80", 1, 7), ("10.0.0.11:80", 0, 1)],
+        )]);
         assert_eq!(text, other_counters);
     }
 
     #[test]
     fn other_schedulers_show_their_reals_by_address() {
         assert_eq!(
-            table(&[entry("wlc", &[("10.0.0.12:80", 1, 0), ("10.0.0.11:80", 2, 0)])]),
+            table(&[entry(
+                "wlc",
+                &[("10.0.0.12:80", 1, 0), ("10.0.0.11:80", 2, 0)]
+            )]),
             "TCP  10.0.0.1:80 wlc | address order: 10.0.0.11:80 Route w2, 10.0.0.12:80 Route w1\n"
         );
     }

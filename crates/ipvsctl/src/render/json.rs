@@ -97,11 +97,7 @@ impl From<&Stats> for StatsJson {
 
 /// The whole table as pretty JSON, ending with a newline; `order` says
 /// how the caller ordered the reals.
-pub fn table(
-    info: &Info,
-    table: &[TableEntry],
-    order: RealOrder,
-) -> serde_json::Result<String> {
+pub fn table(info: &Info, table: &[TableEntry], order: RealOrder) -> serde_json::Result<String> {
     let json = Table {
         version: info.version_text(),
         connection_table_size: info.connection_table_size,
