@@ -106,3 +106,40 @@ fn written_back_the_flags_read_the_same() {
         config.virtuals[0].scheduler_flags
     );
 }
+
+/// A `.cf` file read and validated as `ipvsctl` does.
+fn load_cf(text: &str) -> Result<Config, Vec<String>> {
+    let source = SourceFile::new("ld.cf", text);
+    let (table, _) = config::cf::read(&source)
+        .map_err(|d| d.iter().map(ToString::to_string).collect::<Vec<String>>())?;
+    validate::validate(&[(source, table)])
+        .map(|(config, _)| config)
+        .map_err(|d| {
+            d.iter()
+                .filter(|d| d.is_error())
+                .map(ToString::to_string)
+                .collect()
+        })
+}
+
+#[test]
+fn ldirectords_schedflags_are_the_same_flags() {
+    let config = load_cf(
+        "virtual = 10.0.0.1:80\n\treal = 10.0.0.2:80 gate\n\tscheduler = mh\n\tschedflags = mh-fallback,mh-port\n",
+    )
+    .unwrap();
+    assert_eq!(
+        config.virtuals[0].scheduler_flags,
+        SchedulerFlags {
+            fallback: true,
+            port: true
+        }
+    );
+    assert_eq!(
+        load_cf(
+            "virtual = 10.0.0.1:80\n\treal = 10.0.0.2:80 gate\n\tscheduler = wlc\n\tschedflags = sh-port\n",
+        )
+        .unwrap_err(),
+        ["ld.cf:4:15: virtual[0].scheduler_flags: `sh-port` is a flag of the `sh` scheduler, not of `wlc`"]
+    );
+}
