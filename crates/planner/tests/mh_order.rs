@@ -171,3 +171,23 @@ fn other_schedulers_keep_the_kernels_order() {
     let p = plan(&desired, &[entry("wlc", &kernel)], &Ownership::default());
     assert_eq!(p.changes.len(), 1, "{:?}", p.changes);
 }
+
+#[test]
+fn scheduler_flags_read_as_ipvsadm_spells_them() {
+    let mut with_flags = Service::new(www(), "mh");
+    with_flags.flags |= ipvs::ServiceFlags::SCHED1 | ipvs::ServiceFlags::SCHED2;
+    let desired = [DesiredService {
+        service: with_flags.clone(),
+        destinations: Vec::new(),
+    }];
+    let added = plan(&desired, &[], &Ownership::default());
+    assert_eq!(
+        added.changes[0].to_string(),
+        "+ service tcp 192.168.0.3:80 mh mh-fallback,mh-port"
+    );
+    let edited = plan(&desired, &[entry("mh", &[])], &Ownership::default());
+    assert_eq!(
+        edited.changes[0].to_string(),
+        "~ service tcp 192.168.0.3:80 scheduler flags none -> mh-fallback,mh-port"
+    );
+}
