@@ -44,7 +44,15 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
             netlink_stats,
             force,
         } => apply::run(&listed(config)?, prune, netlink_stats, force),
-        Command::List { json } => list::run(json),
+        Command::List {
+            json,
+            kernel_order,
+            fingerprint,
+        } => list::run(list::Shape {
+            json,
+            kernel_order,
+            fingerprint,
+        }),
         Command::Flush { yes, force } => flush::run(yes, force),
         Command::Remove { config, force } => remove::run(&listed(config)?, force),
         Command::Convert {
