@@ -147,6 +147,11 @@ pub enum HookEvent {
     ReloadApplied,
     /// A reload was refused: the old configuration goes on.
     ReloadRefused,
+    /// `[announce]`: a virtual address is announced (its route added).
+    Announced,
+    /// `[announce]`: a virtual address is withdrawn (no real up, the
+    /// director drained, or the daemon stopping).
+    Withdrawn,
 }
 
 /// A command run on events (`[[hook]]`, or a virtual's `[[virtual.hook]]`).

@@ -35,7 +35,12 @@ const REAL: &str = "[[virtual.real]]\naddress = \"10.0.0.2:80\"\n";
 
 #[test]
 fn absent_means_nothing_announced_and_empty_means_the_defaults() {
-    assert_eq!(load_all(&[("www.toml", &format!("{WWW}{REAL}"))]).unwrap().announce, None);
+    assert_eq!(
+        load_all(&[("www.toml", &format!("{WWW}{REAL}"))])
+            .unwrap()
+            .announce,
+        None
+    );
     let config = load_all(&[("www.toml", &format!("[announce]\n{WWW}{REAL}"))]).unwrap();
     assert_eq!(
         config.announce,

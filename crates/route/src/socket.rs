@@ -160,9 +160,7 @@ impl Socket {
                     }
                     NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewRoute(route)) => {
                         if routes.len() == MOST_ROUTES {
-                            return Err(Error::Protocol(format!(
-                                "more than {MOST_ROUTES} routes"
-                            )));
+                            return Err(Error::Protocol(format!("more than {MOST_ROUTES} routes")));
                         }
                         routes.push(route);
                     }

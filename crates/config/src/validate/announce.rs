@@ -63,9 +63,7 @@ pub(super) fn announce(checker: &mut Checker<'_>, a: &Fields<'_>) -> Option<Anno
             RouteType::Unicast
         }
     };
-    let with_fallback = checker
-        .boolean(a, "with_fallback")
-        .is_some_and(|(b, _)| b);
+    let with_fallback = checker.boolean(a, "with_fallback").is_some_and(|(b, _)| b);
     let hold_down = match checker.number(a, "hold_down") {
         None => Duration::ZERO,
         Some((s, _)) if (0.0..=MOST_HOLD_DOWN).contains(&s) => Duration::from_secs_f64(s),

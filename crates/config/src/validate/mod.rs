@@ -10,6 +10,7 @@
 //! `hooks` a `[[hook]]` (top or virtual); `merge` puts the files together. The keys a table knows are the keys
 //! read from it (see `fields`).
 
+mod announce;
 mod check;
 mod check_kinds;
 mod control;
@@ -17,7 +18,6 @@ mod hooks;
 mod kernel;
 mod mail;
 mod merge;
-mod announce;
 mod metrics;
 mod password;
 mod reals;
@@ -31,8 +31,8 @@ use std::time::Duration;
 use crate::diagnostic::Diagnostic;
 use crate::fields::{Checker, Fields};
 use crate::model::{
-    Announce, Config, ControlSocket, Family, Hook, Kernel, Metrics, Origin, Sync, Timeouts, Virtual,
-    VirtualKey,
+    Announce, Config, ControlSocket, Family, Hook, Kernel, Metrics, Origin, Sync, Timeouts,
+    Virtual, VirtualKey,
 };
 use crate::source::SourceFile;
 use crate::tree::Table;

@@ -37,7 +37,9 @@
 //! | `notify`       | systemd's notify protocol                                    |
 //! | `events`       | [`events::Event`]: what happened, handed to the hook runner  |
 //! | `emit`         | which hooks run on an event; fallback in/out remembered      |
+//! | `announce`     | `[announce]`: a host route per served VIP for BIRD; drain --director |
 
+pub mod announce;
 pub mod autoreload;
 pub mod checks;
 pub mod client_slots;
@@ -169,7 +171,8 @@ pub fn run(files: Vec<PathBuf>, check_threads: usize) -> anyhow::Result<i32> {
             reloads: controls,
         })
         .with_events(events)
-        .read_table_with(Box::new(move || reading.table()));
+        .read_table_with(Box::new(move || reading.table()))
+        .announce_with(announce::kernel_routes());
         if let Some(publisher) = metrics {
             daemon = daemon.publish_to(publisher);
         }

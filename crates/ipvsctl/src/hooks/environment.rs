@@ -115,6 +115,13 @@ pub fn environment(fired: &Fired) -> Vec<(&'static str, String)> {
             env.push(("IPVSCTL_REASON", first.clone()));
             env.push(("IPVSCTL_ERRORS", errors.to_string()));
         }
+        Event::Announced { address } => {
+            env.push(("IPVSCTL_ADDRESS", address.to_string()));
+        }
+        Event::Withdrawn { address, reason } => {
+            env.push(("IPVSCTL_ADDRESS", address.to_string()));
+            env.push(("IPVSCTL_REASON", reason.clone()));
+        }
     }
     env
 }
