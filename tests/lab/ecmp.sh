@@ -4,7 +4,8 @@
 # with dist/bird/director.conf; a router runs BIRD with dist/bird/router.conf
 # (BGP from each director, one ECMP route, fib_multipath_hash_policy=1); two
 # direct-routing reals answer each line with their own name; a client behind
-# the router holds 50 connections (a line every 0.2 s each) and opens new
+# the router holds 50 connections (a line every 0.2 s each; the loops fork
+# nothing per line, `read -t` on an idle pipe is their clock) and opens new
 # ones every 0.1 s. Steps:
 #   1. the router has a next hop per director; all three carry traffic;
 #   2. director 2's link is cut: BIRD's BGP session times out, the router
@@ -25,6 +26,7 @@ dist=${DIST:-$here/../../dist}
 IP=/sbin/ip
 VIP=192.0.2.10
 HELD=50
+PERIOD=0.2
 echo "--- ECMP: three directors, BIRD, mh, sloppy_tcp"
 
 on_failure() {
@@ -38,6 +40,11 @@ on_failure() {
 	echo "--- router: route to the VIP"
 	$IP -n router route show $VIP
 	tail -5 /tmp/bird-router.log
+	echo "--- held connections: answers so far, the last"
+	for f in /tmp/held/*.out; do
+		[ -f "$f" ] && echo "$f $(wc -l <"$f") $(tail -1 "$f")"
+	done | head -50 | tr '\n' ';'
+	echo
 }
 
 # The network: the router (10.1.0.254) on the directors' and reals' bridge
@@ -156,32 +163,31 @@ mkdir -p /tmp/held
 rm -f /tmp/held.stop
 i=1
 while [ $i -le $HELD ]; do
-	$IP netns exec c sh -c "
+	$IP netns exec c sh -c "sleep 100000 | {
 		n=0
-		while [ ! -f /tmp/held.stop ]; do echo \$n; n=\$((n + 1)); sleep 0.2; done |
-			busybox nc $VIP 7000 >/tmp/held/$i.out 2>/dev/null" &
+		while [ ! -f /tmp/held.stop ]; do echo \$n; n=\$((n + 1)); read -t $PERIOD x; done
+	} | busybox nc $VIP 7000 >/tmp/held/$i.out 2>/dev/null" &
 	i=$((i + 1))
 done
 # New connections every 0.1 s, each noted ok (a real answered) or fail.
 : >/tmp/loop.log
-$IP netns exec c sh -c "
-	while [ ! -f /tmp/held.stop ]; do
-		t=\$(cut -d' ' -f1 /proc/uptime | tr -d .)
+$IP netns exec c sh -c "sleep 100000 | while [ ! -f /tmp/held.stop ]; do
+		read -r up rest </proc/uptime
+		t=\${up%.*}\${up#*.}
 		case \"\$(echo x | busybox nc -w 1 $VIP 7000 2>/dev/null)\" in
 		r*) echo \"\$t ok\" ;;
 		*) echo \"\$t fail\" ;;
 		esac
-		sleep 0.1
+		read -t 0.1 x
 	done >>/tmp/loop.log" &
-loop=$!
 
 # counts FILE: each held connection's answers so far.
 counts() { for f in /tmp/held/*.out; do echo "$f $(wc -l <"$f")"; done >"$1"; }
-# alive: how many held connections answered in the next 4 s (long enough
-# for TCP's retransmission after a few lost packets).
+# alive: how many held connections answered in the next 6 s (several
+# lines, and TCP's retransmission after a few lost packets).
 alive() {
 	counts /tmp/held.a
-	sleep 4
+	sleep 6
 	counts /tmp/held.b
 	awk 'NR == FNR { a[$1] = $2; next } $2 > a[$1] { n++ } END { print n + 0 }' /tmp/held.a /tmp/held.b
 }
@@ -239,7 +245,7 @@ result the_live_directors_put_the_real_back_alike $?
 # 4. Director 2 comes back: it announces after its first checks, the router
 # puts it back in the group; the connections alive now stay alive.
 counts /tmp/held.before
-sleep 4
+sleep 6
 counts /tmp/held.before2
 awk 'NR == FNR { a[$1] = $2; next } $2 > a[$1] { print $1 }' /tmp/held.before /tmp/held.before2 >/tmp/held.live
 live=$(grep -c . /tmp/held.live)
@@ -250,7 +256,7 @@ wait_for 30 real_serving_everywhere 10.1.0.5:7000 d1 d2 d3 && tables_alike d1 d2
 result the_three_tables_are_alike_again $?
 sleep 3
 counts /tmp/held.after
-sleep 4
+sleep 6
 counts /tmp/held.after2
 still=$(awk 'NR == FNR { a[$1] = $2; next } $2 > a[$1] { print $1 }' /tmp/held.after /tmp/held.after2 |
 	grep -cxFf /tmp/held.live)
@@ -268,7 +274,7 @@ wait_for 60 hops_are 3
 result enable_director_announces_it_again $?
 
 touch /tmp/held.stop
-wait $loop
+sleep 2 # the loops end their turn (the idle pipes' sleeps stay: no wait)
 total=$(grep -c . /tmp/loop.log)
 fails=$(grep -c fail /tmp/loop.log)
 gap=$(awk 'BEGIN { last = 0; gap = 0 }

@@ -207,6 +207,7 @@ mod tests {
                 }),
             }],
             resync: None,
+            announce: None,
         };
         let ago = ago(0.0);
         assert_eq!(

@@ -37,9 +37,11 @@
 //! | `notify`       | systemd's notify protocol                                    |
 //! | `events`       | [`events::Event`]: what happened, handed to the hook runner  |
 //! | `emit`         | which hooks run on an event; fallback in/out remembered      |
-//! | `announce`     | `[announce]`: a host route per served VIP for BIRD; drain --director |
+//! | `announce`     | `[announce]`: the route table, what is announced (pure)      |
+//! | `announcing`   | the loop's side of `[announce]`; drain/enable --director     |
 
 pub mod announce;
+mod announcing;
 pub mod autoreload;
 pub mod checks;
 pub mod client_slots;

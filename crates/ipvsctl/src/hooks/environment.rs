@@ -4,7 +4,7 @@
 //!
 //! | variable               | placeholder      | value                                                       |
 //! |------------------------|------------------|-------------------------------------------------------------|
-//! | `IPVSCTL_EVENT`        | `{event}`        | `real-up`, `real-down`, …, `reload-refused`                 |
+//! | `IPVSCTL_EVENT`        | `{event}`        | `real-up`, `real-down`, …, `announced`, `withdrawn`         |
 //! | `IPVSCTL_TIME`         | `{time}`         | when, in seconds since 1970 (UTC)                           |
 //! | `IPVSCTL_DAEMON_STATE` | `{daemon_state}` | `starting`, `running` or `reloading`                        |
 //! | `IPVSCTL_CONFIG`       | `{config}`       | the daemon's (first) configuration file                     |
@@ -17,6 +17,7 @@
 //! | `IPVSCTL_WEIGHT`       | `{weight}`       | the weight set (`real-weight`)                              |
 //! | `IPVSCTL_REASON`       | `{reason}`       | the check's or operator's reason; a reload's first error    |
 //! | `IPVSCTL_ERRORS`       | `{errors}`       | how many errors refused the reload (`reload-refused`)       |
+//! | `IPVSCTL_ADDRESS`      | `{address}`      | the virtual address (`announced`, `withdrawn`)              |
 //!
 //! A variable that does not apply to the event is not set (and its
 //! placeholder stays as written); inherited `IPVSCTL_*` variables are
