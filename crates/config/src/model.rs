@@ -608,6 +608,18 @@ pub struct Check {
     pub fall: u32,
 }
 
+/// The hashing schedulers' flags (ipvsadm's `-b`): `mh-fallback` /
+/// `sh-fallback` (`IP_VS_SVC_F_SCHED1`) and `mh-port` / `sh-port`
+/// (`IP_VS_SVC_F_SCHED2`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SchedulerFlags {
+    /// A flow whose real is unavailable (weight 0 or overloaded) goes to
+    /// another one instead of being dropped.
+    pub fallback: bool,
+    /// The hash takes the client's port too, not only its address.
+    pub port: bool,
+}
+
 /// A virtual service with its reals.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Virtual {
@@ -617,6 +629,8 @@ pub struct Virtual {
     pub key: VirtualKey,
     /// Scheduler name.
     pub scheduler: String,
+    /// The `mh`/`sh` scheduler's flags (`scheduler_flags`).
+    pub scheduler_flags: SchedulerFlags,
     /// Persistence timeout in seconds.
     pub persistent: Option<u32>,
     /// Persistence netmask.

@@ -123,6 +123,17 @@ pub fn to_toml(config: &Config, header: &str) -> String {
             }
         }
         let _ = writeln!(out, "scheduler = {}", quote(&v.scheduler));
+        let flags: Vec<String> = [
+            (v.scheduler_flags.fallback, "fallback"),
+            (v.scheduler_flags.port, "port"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, flag)| quote(&format!("{}-{flag}", v.scheduler)))
+        .collect();
+        if !flags.is_empty() {
+            let _ = writeln!(out, "scheduler_flags = [{}]", flags.join(", "));
+        }
         if let Some(p) = v.persistent {
             let _ = writeln!(out, "persistent = {p}");
         }

@@ -862,7 +862,9 @@ fallback=localhost:80
 
 #[test]
 fn unsupported_and_removed() {
-    // checktype=ping (line 5) is read now: an ICMP echo check.
+    // checktype=ping (line 5) is read now: an ICMP echo check; so is
+    // schedflags (line 10): `scheduler_flags`, checked against the scheduler
+    // when the configuration is validated (tests/scheduler_flags.rs).
     assert_eq!(
         err("\
 timeout=3
@@ -890,7 +892,6 @@ virtual=10.0.0.1:81
             "ld.cf:9:10: service: unknown service `check_sonda_fd` (ldirectord knows dns, ftp, \
              http, https, http_proxy, imap, imaps, ldap, ldaps, nntp, mysql, none, oracle, pop, \
              pops, radius, pgsql, sip, smtp, submission, simpletcp)",
-            "ld.cf:10:2: schedflags: not supported by ipvsctl",
             "ld.cf:11:6: ops: one-packet scheduling is not supported by ipvsctl",
             "ld.cf:12:12: checktype: expected connect, negotiate, on, off, ping, external, \
              external-perl or a number, found `bogus`",

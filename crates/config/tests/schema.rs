@@ -44,7 +44,7 @@ const CASES: &[(&str, &[&str])] = &[
         "error: s.toml:2:1: kernel.zzzzzz: unknown key (known keys: expire_nodest_conn, expire_quiescent_template, conn_reuse_mode, sloppy_tcp, sloppy_sctp)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\nzzzzzz = 1\n", &[
-        "error: s.toml:3:1: virtual[0].zzzzzz: unknown key (known keys: name, address, fwmark, family, protocol, scheduler, persistent, netmask, quiescent, fallback, check, maintenance_dir, real, hook, announce)",
+        "error: s.toml:3:1: virtual[0].zzzzzz: unknown key (known keys: name, address, fwmark, family, protocol, scheduler, scheduler_flags, persistent, netmask, quiescent, fallback, check, maintenance_dir, real, hook, announce)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\n[[virtual.real]]\naddress = \"10.0.0.2\"\nzzzzzz = 1\n", &[
         "error: s.toml:5:1: virtual[0].real[0].zzzzzz: unknown key (known keys: address, forward, weight)",

@@ -81,6 +81,16 @@ pub enum Command {
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+        /// Reals in the kernel's order (the head of its list first, as
+        /// `ipvsadm -Ln --nosort`), which `mh` and `sh` hash over, instead
+        /// of sorted by address.
+        #[arg(long)]
+        kernel_order: bool,
+        /// One line per service with what decides where new connections
+        /// go (scheduler, flags, reals with weights, in the order that
+        /// counts), no counters: equal on directors with equal tables.
+        #[arg(long, conflicts_with_all = ["json", "kernel_order"])]
+        fingerprint: bool,
     },
     /// Delete the virtual services the files declare (a passive director must
     /// not hold the table); other services stay.

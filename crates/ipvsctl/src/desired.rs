@@ -51,6 +51,12 @@ pub fn service(v: &Virtual) -> Service {
     if let Some(timeout) = v.persistent {
         service = service.persistent(timeout);
     }
+    if v.scheduler_flags.fallback {
+        service.flags |= ipvs::ServiceFlags::SCHED1;
+    }
+    if v.scheduler_flags.port {
+        service.flags |= ipvs::ServiceFlags::SCHED2;
+    }
     match v.netmask {
         Some(Netmask::V4(mask)) => service.netmask = ipvs::Netmask::V4(mask),
         Some(Netmask::V6(prefix)) => service.netmask = ipvs::Netmask::V6(prefix),

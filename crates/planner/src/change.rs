@@ -82,9 +82,13 @@ pub fn forward_word(forward: Forward) -> String {
     }
 }
 
-/// `wlc persistent 3600 mask 255.255.255.0`.
+/// `wlc persistent 3600 mask 255.255.255.0`, `mh mh-fallback,mh-port`.
 pub fn service_settings(service: &Service) -> String {
     let mut text = service.scheduler.clone();
+    let flags = scheduler_flag_words(service);
+    if !flags.is_empty() {
+        text.push_str(&format!(" {flags}"));
+    }
     if service.flags.contains(ServiceFlags::PERSISTENT) {
         text.push_str(&format!(" persistent {}", service.timeout));
         if service.netmask != Netmask::host(service.key.family()) {
@@ -95,6 +99,24 @@ pub fn service_settings(service: &Service) -> String {
         text.push_str(&format!(" pe {pe}"));
     }
     text
+}
+
+/// The scheduler flags as ipvsadm's `-b` spells them for `mh` and `sh`
+/// (`mh-fallback,mh-port`); empty for other schedulers or no flags.
+fn scheduler_flag_words(service: &Service) -> String {
+    let owner = match service.scheduler.as_str() {
+        "mh" | "sh" => &service.scheduler,
+        _ => return String::new(),
+    };
+    [
+        (ServiceFlags::SCHED1, "fallback"),
+        (ServiceFlags::SCHED2, "port"),
+    ]
+    .iter()
+    .filter(|(flag, _)| service.flags.contains(*flag))
+    .map(|(_, word)| format!("{owner}-{word}"))
+    .collect::<Vec<_>>()
+    .join(",")
 }
 
 fn real_text(real: &Destination) -> String {
@@ -127,7 +149,15 @@ fn service_differences(before: &Service, after: &Service) -> Vec<String> {
     if before.netmask != after.netmask {
         parts.push(format!("mask {} -> {}", before.netmask, after.netmask));
     }
-    if before.flags != after.flags && persistence(before) == persistence(after) {
+    let (words_before, words_after) = (scheduler_flag_words(before), scheduler_flag_words(after));
+    if words_before != words_after {
+        let shown = |w: String| if w.is_empty() { "none".to_string() } else { w };
+        parts.push(format!(
+            "scheduler flags {} -> {}",
+            shown(words_before),
+            shown(words_after)
+        ));
+    } else if before.flags != after.flags && persistence(before) == persistence(after) {
         parts.push(format!(
             "flags {:#x} -> {:#x}",
             before.flags.bits(),

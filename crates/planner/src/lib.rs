@@ -8,6 +8,7 @@
 //! | [`desired`] | the table wanted: services with their destinations         |
 //! | [`change`]  | one change, as a plan line (`+ real …`) and an operation   |
 //! | [`plan`]    | the diff, in an order the kernel accepts                   |
+//! | [`order`]   | the destination order `mh` and `sh` tables depend on       |
 //! | [`sync`]    | the connection-sync daemons wanted against those running   |
 //! | [`kernel`]  | timeouts and IPVS sysctls wanted against those in force    |
 #![deny(missing_docs)]
@@ -15,6 +16,7 @@
 pub mod change;
 pub mod desired;
 pub mod kernel;
+pub mod order;
 pub mod plan;
 pub mod sync;
 

@@ -15,6 +15,10 @@
 //! - Order: services deleted, services added, services edited; then, per
 //!   service in the order wanted, destinations deleted, edited, added. The
 //!   kernel needs a service before its destinations, nothing else.
+//! - For a scheduler whose table depends on the destinations' order (`mh`,
+//!   `sh`: see [`crate::order`]) the list is kept in the canonical order:
+//!   the reals that must move are deleted with the unwanted ones and added
+//!   again, last first, with the new ones.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -22,6 +26,7 @@ use ipvs::{Destination, ServiceKey, TableEntry};
 
 use crate::change::Change;
 use crate::desired::DesiredService;
+use crate::order;
 
 /// What of the table is ours.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,9 +93,12 @@ pub fn plan(desired: &[DesiredService], actual: &[TableEntry], ownership: &Owner
         let current: &[ipvs::DestinationEntry] = actual_by_key
             .get(&d.service.key)
             .map_or(&[], |e| &e.destinations);
-        result
-            .changes
-            .extend(destination_changes(d.service.key, &d.destinations, current));
+        let changes = if order::order_matters(&d.service.scheduler) {
+            ordered_destination_changes(d.service.key, &d.destinations, current)
+        } else {
+            destination_changes(d.service.key, &d.destinations, current)
+        };
+        result.changes.extend(changes);
     }
     result
 }
@@ -136,5 +144,51 @@ fn destination_changes(
         }
     }
     changes.extend(adds);
+    changes
+}
+
+/// As [`destination_changes`], for a scheduler that needs the canonical
+/// order: the prefix of that order that is out of place goes out with the
+/// unwanted reals, then comes back, last first, each at the head.
+fn ordered_destination_changes(
+    service: ServiceKey,
+    wanted: &[Destination],
+    current: &[ipvs::DestinationEntry],
+) -> Vec<Change> {
+    let wanted = order::canonical(wanted);
+    let wanted_addresses: Vec<_> = wanted.iter().map(|d| d.address).collect();
+    let current_addresses: Vec<_> = current.iter().map(|e| e.destination.address).collect();
+    let prefix = order::prefix_to_add(&wanted_addresses, &current_addresses);
+    let (moved, kept) = wanted.split_at(prefix);
+    let moved_addresses: BTreeSet<_> = moved.iter().map(|d| d.address).collect();
+    let current_by_address: HashMap<_, &Destination> = current
+        .iter()
+        .map(|e| (e.destination.address, &e.destination))
+        .collect();
+
+    let mut changes: Vec<Change> = current
+        .iter()
+        .map(|e| &e.destination)
+        .filter(|d| !wanted_addresses.contains(&d.address) || moved_addresses.contains(&d.address))
+        .map(|real| Change::DeleteReal {
+            service,
+            real: *real,
+        })
+        .collect();
+    for real in kept {
+        if let Some(before) = current_by_address.get(&real.address) {
+            if **before != *real {
+                changes.push(Change::EditReal {
+                    service,
+                    before: **before,
+                    after: *real,
+                });
+            }
+        }
+    }
+    changes.extend(moved.iter().rev().map(|real| Change::AddReal {
+        service,
+        real: *real,
+    }));
     changes
 }

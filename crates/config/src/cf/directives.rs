@@ -114,7 +114,7 @@ const DIRECTIVES: &[Spec] = {
         spec("database",         Virtual, Text(|v| &mut v.database)),
         // Not supported, or removed from ldirectord.
         spec("ops",              Virtual, InVirtual(v::ops)),
-        spec("schedflags",       Virtual, Refused("not supported by ipvsctl")),
+        spec("schedflags",       Virtual, InVirtual(v::schedflags)),
         spec("connecttimeout",   Both,    Refused("removed from ldirectord in favour of negotiatetimeout")),
         spec("timeout",          Both,    Refused("removed from ldirectord in favour of checktimeout and negotiatetimeout")),
         // Read, and ignored: ipvsctl has no use for them.

@@ -164,6 +164,16 @@ impl Reader<'_> {
             Some(s) => put_at(&mut t, "scheduler", s, string(&s.value)),
             None => put(&mut t, "scheduler", &v.key, &v.line, string(SCHEDULER)),
         }
+        if let Some(f) = &v.schedflags {
+            let words = f
+                .value
+                .split(',')
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .map(|w| Item::new(f.span.clone(), string(w)))
+                .collect();
+            put_at(&mut t, "scheduler_flags", f, Value::Array(words));
+        }
         if let Some(p) = &v.persistent {
             put_at(&mut t, "persistent", p, Value::Integer(p.value));
         }

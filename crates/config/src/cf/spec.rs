@@ -85,6 +85,8 @@ pub(super) struct VirtualSpec {
     pub(super) common: Common,
     pub(super) protocol: Option<At<String>>,
     pub(super) scheduler: Option<At<String>>,
+    /// `schedflags`: ipvsadm's `-b` words, comma-separated.
+    pub(super) schedflags: Option<At<String>>,
     pub(super) persistent: Option<At<i64>>,
     pub(super) netmask: Option<At<Value>>,
     pub(super) fallback: Option<At<FallbackLine>>,

@@ -51,6 +51,12 @@ pub(super) fn scheduler(r: &mut Reader<'_>, v: &mut VirtualSpec, d: &Directive<'
     v.scheduler = r.leading(d, |b| b.is_ascii_lowercase(), "a scheduler name (a-z)");
 }
 
+/// `schedflags`: `mh-fallback,mh-port` (ipvsadm's `-b`), checked as
+/// `scheduler_flags` is.
+pub(super) fn schedflags(r: &mut Reader<'_>, v: &mut VirtualSpec, d: &Directive<'_>) {
+    v.schedflags = r.text(d);
+}
+
 pub(super) fn persistent(r: &mut Reader<'_>, v: &mut VirtualSpec, d: &Directive<'_>) {
     v.persistent = r.number(d, 0);
 }

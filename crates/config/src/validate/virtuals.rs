@@ -6,7 +6,9 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use crate::fields::{Checker, Fields};
-use crate::model::{CheckKind, Family, Netmask, Protocol, Real, Virtual, VirtualKey};
+use crate::model::{
+    CheckKind, Family, Netmask, Protocol, Real, SchedulerFlags, Virtual, VirtualKey,
+};
 use crate::tree::Value;
 use crate::words::{FAMILY, PROTOCOL};
 
@@ -23,6 +25,7 @@ pub(super) fn virtual_(
     let name = checker.string(v, "name").map(|(n, _)| n.to_string());
     let key = virtual_key(checker, v);
     let scheduler = scheduler(checker, v);
+    let scheduler_flags = scheduler_flags(checker, v, scheduler.as_deref());
     let persistent = ranged(checker, v, "persistent", 1..=31_536_000);
     let netmask = key
         .as_ref()
@@ -102,6 +105,7 @@ pub(super) fn virtual_(
         name,
         key: key?,
         scheduler: scheduler?,
+        scheduler_flags: scheduler_flags?,
         persistent,
         netmask: netmask.flatten(),
         quiescent,
@@ -129,6 +133,73 @@ fn scheduler(checker: &mut Checker<'_>, v: &Fields<'_>) -> Option<String> {
             None
         }
     }
+}
+
+/// `scheduler_flags`, as ipvsadm's `-b` spells them: `mh-fallback` and
+/// `mh-port` for `mh`, `sh-fallback` and `sh-port` for `sh` (the same two
+/// bits); a flag of another scheduler is refused.
+fn scheduler_flags(
+    checker: &mut Checker<'_>,
+    v: &Fields<'_>,
+    scheduler: Option<&str>,
+) -> Option<SchedulerFlags> {
+    let mut flags = SchedulerFlags::default();
+    let Some(item) = v.get("scheduler_flags") else {
+        return Some(flags);
+    };
+    let Value::Array(words) = &item.value else {
+        checker.error(
+            &item.span,
+            Some(v.key("scheduler_flags")),
+            format!("expected an array of strings, found {}", item.value.kind()),
+        );
+        return None;
+    };
+    let mut ok = true;
+    for word in words {
+        let Value::String(text) = &word.value else {
+            checker.error(
+                &word.span,
+                Some(v.key("scheduler_flags")),
+                format!("expected a string, found {}", word.value.kind()),
+            );
+            ok = false;
+            continue;
+        };
+        let Some((owner, flag)) = text.split_once('-') else {
+            checker.error(
+                &word.span,
+                Some(v.key("scheduler_flags")),
+                format!("unknown flag `{text}` (mh-fallback, mh-port, sh-fallback or sh-port)"),
+            );
+            ok = false;
+            continue;
+        };
+        let known = matches!(owner, "mh" | "sh") && matches!(flag, "fallback" | "port");
+        if !known {
+            checker.error(
+                &word.span,
+                Some(v.key("scheduler_flags")),
+                format!("unknown flag `{text}` (mh-fallback, mh-port, sh-fallback or sh-port)"),
+            );
+            ok = false;
+        } else if scheduler.is_some_and(|s| s != owner) {
+            checker.error(
+                &word.span,
+                Some(v.key("scheduler_flags")),
+                format!(
+                    "`{text}` is a flag of the `{owner}` scheduler, not of `{}`",
+                    scheduler.unwrap_or_default()
+                ),
+            );
+            ok = false;
+        } else if flag == "fallback" {
+            flags.fallback = true;
+        } else {
+            flags.port = true;
+        }
+    }
+    ok.then_some(flags)
 }
 
 /// `address` with `protocol`, or `fwmark` with `family`.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! `ipvsctl list [--json]`: the kernel's table.
+//! `ipvsctl list [--json] [--kernel-order] [--fingerprint]`: the kernel's
+//! table.
 
 use std::cmp::Ordering;
 use std::io::Write;
@@ -7,16 +8,37 @@ use std::io::Write;
 use ipvs::{Ipvs, TableEntry};
 
 use crate::exit;
-use crate::render::{ipvsadm, json};
+use crate::render::{fingerprint, ipvsadm, json};
+
+/// How to print the table.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shape {
+    /// JSON instead of ipvsadm's text.
+    pub json: bool,
+    /// Reals in the kernel's order instead of by address.
+    pub kernel_order: bool,
+    /// The fingerprint lines instead.
+    pub fingerprint: bool,
+}
 
 /// Prints the table; exit code 0.
-pub fn run(as_json: bool) -> anyhow::Result<i32> {
+pub fn run(shape: Shape) -> anyhow::Result<i32> {
     let mut ipvs = Ipvs::connect()?;
     let info = ipvs.info()?;
     let mut table = ipvs.table()?;
-    sort_like_ipvsadm(&mut table);
-    let text = if as_json {
-        json::table(&info, &table)?
+    table.sort_by(service_order);
+    if !shape.kernel_order && !shape.fingerprint {
+        sort_reals(&mut table);
+    }
+    let text = if shape.fingerprint {
+        fingerprint::table(&table)
+    } else if shape.json {
+        let order = if shape.kernel_order {
+            json::RealOrder::Kernel
+        } else {
+            json::RealOrder::Address
+        };
+        json::table(&info, &table, order)?
     } else {
         ipvsadm::table(&info, &table)
     };
@@ -26,9 +48,9 @@ pub fn run(as_json: bool) -> anyhow::Result<i32> {
 }
 
 /// `ipvsadm -L` sorts services by fwmark, family, protocol, address and
-/// port, and destinations by address and port.
-fn sort_like_ipvsadm(table: &mut [TableEntry]) {
-    table.sort_by(service_order);
+/// port ([`service_order`]), and destinations by address and port (unless
+/// `--nosort`).
+fn sort_reals(table: &mut [TableEntry]) {
     for entry in table.iter_mut() {
         entry.destinations.sort_by_key(|d| d.destination.address);
     }

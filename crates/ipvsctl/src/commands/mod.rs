@@ -34,7 +34,15 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
             netlink_stats,
             force,
         } => apply::run(&files, prune, netlink_stats, force),
-        Command::List { json } => list::run(json),
+        Command::List {
+            json,
+            kernel_order,
+            fingerprint,
+        } => list::run(list::Shape {
+            json,
+            kernel_order,
+            fingerprint,
+        }),
         Command::Flush { yes, force } => flush::run(yes, force),
         Command::Remove { files, force } => remove::run(&files, force),
         Command::Convert { file } => convert::run(&file),

@@ -4,6 +4,11 @@
 //! - a real that is down is removed, or kept with weight 0 when the
 //!   virtual is quiescent and the real is in the table (a real that was
 //!   never in goes in only after its first good check);
+//! - in a virtual whose scheduler's table depends on the order of its
+//!   reals (`mh`, `sh`), a real that is down is always in with weight 0,
+//!   from the start (quiescent is implied): the list the kernel hashes
+//!   over never changes on health, only weights do, so every director
+//!   with the same configuration and the same health has the same table;
 //! - the fallback (sorry server) is in exactly while no real is up;
 //! - what an operator put on a real ([`Hold`]) goes over its health: a
 //!   drained real is in with weight 0, a disabled one is out, a weight
@@ -53,6 +58,7 @@ pub fn desired_service(
     hold_fallback: bool,
 ) -> DesiredService {
     let present = |address: &SocketAddr| current.iter().any(|e| e.destination.address == *address);
+    let keeps_order = planner::order::order_matters(&virtual_.scheduler);
     let mut destinations = Vec::with_capacity(virtual_.reals.len() + 1);
     let mut any_up = false;
     for real in &virtual_.reals {
@@ -70,6 +76,7 @@ pub fn desired_service(
                 any_up = true;
                 Some(real.weight)
             }
+            (_, false) if keeps_order => Some(0),
             (_, false) if virtual_.quiescent && present(&real.address) => Some(0),
             (_, false) => None,
         };
@@ -144,6 +151,7 @@ mod tests {
                 address: "10.0.0.100:80".parse().unwrap(),
             },
             scheduler: "wlc".into(),
+            scheduler_flags: Default::default(),
             persistent: None,
             netmask: None,
             quiescent,
@@ -244,6 +252,32 @@ mod tests {
                 false
             )),
             [("10.0.0.11:80".into(), 2)]
+        );
+    }
+
+    #[test]
+    fn mh_and_sh_keep_every_down_real_in_with_weight_zero_from_the_start() {
+        let h = health(&[("10.0.0.11:80", Health::Down), ("10.0.0.12:80", Health::Up)]);
+        let disabled = HashMap::from([("10.0.0.12:80".parse().unwrap(), Hold::Disable)]);
+        for scheduler in ["mh", "sh"] {
+            let mut v = www(false);
+            v.scheduler = scheduler.into();
+            v.fallback = None;
+            // Never in, not quiescent: in at weight 0 all the same.
+            assert_eq!(
+                addresses(&desired_service(&v, &h, &none(), &[], true)),
+                [("10.0.0.11:80".into(), 0), ("10.0.0.12:80".into(), 2)]
+            );
+            // A disabled real is out, as the operator asked.
+            assert_eq!(
+                addresses(&desired_service(&v, &h, &disabled, &[], true)),
+                [("10.0.0.11:80".into(), 0)]
+            );
+        }
+        // Other schedulers: a down real that is not quiescent is out.
+        assert_eq!(
+            addresses(&desired_service(&www(false), &h, &none(), &[], true)),
+            [("10.0.0.12:80".into(), 2)]
         );
     }
 

@@ -10,10 +10,22 @@ use serde::Serialize;
 
 use super::ipvsadm::sched_flag_names;
 
+/// The order the reals of each service are listed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RealOrder {
+    /// By address and port, as `ipvsadm -Ln`.
+    Address,
+    /// The kernel's list, head first (what `mh` and `sh` hash over).
+    Kernel,
+}
+
 #[derive(Serialize)]
 struct Table<'a> {
     version: String,
     connection_table_size: u32,
+    /// How `reals` are ordered.
+    real_order: RealOrder,
     services: Vec<ServiceJson<'a>>,
 }
 
@@ -83,11 +95,13 @@ impl From<&Stats> for StatsJson {
     }
 }
 
-/// The whole table as pretty JSON, ending with a newline.
-pub fn table(info: &Info, table: &[TableEntry]) -> serde_json::Result<String> {
+/// The whole table as pretty JSON, ending with a newline; `order` says
+/// how the caller ordered the reals.
+pub fn table(info: &Info, table: &[TableEntry], order: RealOrder) -> serde_json::Result<String> {
     let json = Table {
         version: info.version_text(),
         connection_table_size: info.connection_table_size,
+        real_order: order,
         services: table
             .iter()
             .map(|e| service(&e.service, &e.destinations))

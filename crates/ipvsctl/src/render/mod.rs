@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! How tables are shown: `ipvsadm`'s text, and JSON.
+//! How tables are shown: `ipvsadm`'s text, JSON, and the fingerprint that
+//! directors compare.
 
+pub mod fingerprint;
 pub mod ipvsadm;
 pub mod json;

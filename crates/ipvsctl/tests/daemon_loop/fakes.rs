@@ -90,6 +90,28 @@ impl MemoryTable {
         Some(reals)
     }
 
+    /// A service's destinations as (address, weight) in the kernel's
+    /// order (head first, as a dump gives them); `None` when there is no
+    /// such service.
+    pub fn in_order(&self, key: &ServiceKey) -> Option<Vec<(String, u32)>> {
+        let entries = self.lock();
+        let entry = entries.iter().find(|e| e.service.service.key == *key)?;
+        Some(
+            entry
+                .destinations
+                .iter()
+                .map(|d| (d.destination.address.to_string(), d.destination.weight))
+                .collect(),
+        )
+    }
+
+    /// A service's flag bits; `None` when there is no such service.
+    pub fn flags(&self, key: &ServiceKey) -> Option<u32> {
+        let entries = self.lock();
+        let entry = entries.iter().find(|e| e.service.service.key == *key)?;
+        Some(entry.service.service.flags.bits())
+    }
+
     /// From now on the kernel refuses to add `real` (`None`: refuses
     /// nothing), as it may for lack of memory or a module.
     pub fn refuse(&self, real: Option<&str>) {
@@ -222,7 +244,9 @@ fn apply(entries: &mut Vec<TableEntry>, operation: &Operation) {
                     .all(|e| e.destination.address != d.address),
                 "{operation}: already exists"
             );
-            destinations.push(destination(*d));
+            // As the kernel: a new destination goes to the head of the
+            // service's list (and a dump walks it from the head).
+            destinations.insert(0, destination(*d));
         }
         Operation::EditDestination(key, d) => {
             let i = service(entries, key);
