@@ -103,6 +103,8 @@ sloppy_tcp = true
 [[virtual]]
 address = "$VIP:7000"
 scheduler = "mh"
+# mh-port: the flows of one client spread over the reals by their ports.
+scheduler_flags = ["mh-port"]
 check = { type = "connect", interval = 1, timeout = 1, fall = 2 }
   [[virtual.real]]
   address = "10.1.0.4:7000"
@@ -168,6 +170,8 @@ while [ $i -le $HELD ]; do
 		while [ ! -f /tmp/held.stop ]; do echo \$n; n=\$((n + 1)); read -t $PERIOD x; done
 	} | busybox nc $VIP 7000 >/tmp/held/$i.out 2>/dev/null" &
 	i=$((i + 1))
+	# One at a time: busybox nc -ll on the reals listens with a backlog of 1.
+	sleep 0.1
 done
 # New connections every 0.1 s, each noted ok (a real answered) or fail.
 : >/tmp/loop.log
@@ -205,7 +209,12 @@ per_director() {
 	done
 }
 
-sleep 5
+# every_one_answered: each held connection has had an answer.
+every_one_answered() {
+	for f in /tmp/held/*.out; do [ -s "$f" ] || return 1; done
+	[ "$(ls /tmp/held | grep -c .)" = $HELD ]
+}
+wait_for 30 every_one_answered
 a=$(alive)
 echo "held connections answering: $a of $HELD; connection entries per director: $(per_director)"
 [ "$a" = $HELD ]
@@ -237,7 +246,8 @@ result every_held_connection_carries_on_to_the_same_real $?
 real_stop r2
 wait_for 30 real_serving_nowhere 10.1.0.5:7000 d1 d3 && tables_alike d1 d3
 result the_live_directors_take_the_dead_real_out_alike $?
-echo "held connections answering with r2 dead: $(alive) of $HELD (those on r2 answer only if a dead real stays in at weight 0)"
+on_r2=$(grep -l "^r2 " /tmp/held/*.out | grep -c .)
+echo "held connections answering with r2 dead: $(alive) of $HELD ($on_r2 were on r2; its listener stopped, the connections it took go on while r2 stays in at weight 0)"
 real_start r2
 wait_for 30 real_serving_everywhere 10.1.0.5:7000 d1 d3 && tables_alike d1 d3
 result the_live_directors_put_the_real_back_alike $?
