@@ -102,6 +102,27 @@ async fn drain_director_withdraws_and_keeps_the_table_and_enable_announces_again
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_drained_director_stays_drained_across_a_restart() {
+    let daemon =
+        Running::start_with_routes("announce-keep", &announcing(""), MemoryRoutes::default()).await;
+    daemon.health(&www(), "10.0.0.11:80", Up);
+    until_routes(&daemon, &["10.0.0.1"]).await;
+    daemon.ask(Request::DrainDirector).await;
+    assert!(daemon.routes.now().is_empty());
+    let daemon = daemon.restart().await;
+    daemon.health(&www(), "10.0.0.11:80", Up);
+    daemon.health(&www(), "10.0.0.12:80", Up);
+    daemon.past_the_start().await;
+    assert!(daemon.routes.now().is_empty(), "a restart undid the drain");
+    assert!(daemon.status().await.announce.unwrap().drained);
+    daemon.ask(Request::EnableDirector).await;
+    assert_eq!(daemon.routes.now(), ["10.0.0.1"]);
+    let daemon = daemon.restart().await;
+    assert!(!daemon.status().await.announce.unwrap().drained);
+    daemon.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn drain_director_without_announce_is_refused() {
     let daemon =
         Running::start_with_routes("announce-none", TWO_REALS, MemoryRoutes::default()).await;

@@ -15,7 +15,9 @@
 //!   declared are removed at once.
 //! - `ipvsctl drain --director` withdraws every address and keeps the
 //!   table and checks (held flows carry on if the router still sends
-//!   them); `ipvsctl enable --director` announces again.
+//!   them); `ipvsctl enable --director` announces again. The drain is kept
+//!   in a file beside the overrides' ([`DRAINED_FILE`]), so it outlives
+//!   restarts and reboots, as a drained real does.
 //! - On stop (SIGTERM, SIGINT) every route is withdrawn. After `kill -9`
 //!   the route stays until the next start fixes it (see the README).
 //!
@@ -24,6 +26,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use config::model::{Announce, RouteType, Virtual, VirtualKey};
@@ -101,8 +104,14 @@ pub fn served(
     real_up || (with_fallback && health_table::fallback_of(v).is_some())
 }
 
+/// The file, beside the overrides' file, whose presence says the director
+/// is drained (`ipvsctl drain --director`), so that a restart keeps it so.
+pub const DRAINED_FILE: &str = "director-drained";
+
 /// The announcing side of the daemon.
 pub(super) struct Announcing {
+    /// [`DRAINED_FILE`]'s path.
+    pub(super) drained_file: PathBuf,
     pub(super) opener: Option<RouteOpener>,
     /// The table, with the `[announce]` it was opened for.
     pub(super) routes: Option<(Announce, Box<dyn RouteTable>)>,
@@ -119,12 +128,15 @@ pub(super) struct Announcing {
 }
 
 impl Announcing {
-    pub(super) fn new() -> Self {
+    /// Drained if `drained_file` is there.
+    pub(super) fn new(drained_file: PathBuf) -> Self {
+        let drained = drained_file.exists();
         Self {
+            drained_file,
             opener: None,
             routes: None,
             announced: BTreeSet::new(),
-            drained: false,
+            drained,
             ready: false,
             started: Instant::now(),
             grace: Duration::ZERO,

@@ -27,6 +27,12 @@ impl<T: Table, C: Checks> Daemon<T, C> {
     pub(super) fn announce_start(&mut self, grace: Duration) {
         self.announcing.started = Instant::now();
         self.announcing.grace = grace;
+        if self.announcing.drained && self.config.announce.is_some() {
+            warn!(
+                "director drained ({} is there): announcing nothing until `ipvsctl enable --director`",
+                self.announcing.drained_file.display()
+            );
+        }
         self.announce_open();
     }
 
@@ -223,6 +229,9 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             );
         }
         if drain != self.announcing.drained {
+            if let Err(e) = self.keep_drained(drain, who) {
+                return Response::Error(format!("{e:#}"));
+            }
             self.announcing.drained = drain;
             if drain {
                 warn!("director drained by {who}: withdrawing every address");
@@ -243,6 +252,22 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
+        })
+    }
+
+    /// Writes or removes the drained file.
+    fn keep_drained(&self, drain: bool, who: &str) -> anyhow::Result<()> {
+        let path = &self.announcing.drained_file;
+        let done = if drain {
+            crate::state_file::replace(path, format!("drained by {who}\n").as_bytes())
+        } else {
+            match std::fs::remove_file(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                other => other,
+            }
+        };
+        anyhow::Context::with_context(done, || {
+            format!("cannot keep the director's drain in {}", path.display())
         })
     }
 

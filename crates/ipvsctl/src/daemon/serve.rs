@@ -13,7 +13,7 @@ use ipvs::ServiceKey;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tracing::{error, info, warn};
 
-use super::announce::{Announcing, RouteOpener};
+use super::announce::{Announcing, RouteOpener, DRAINED_FILE};
 use super::autoreload::AutoReload;
 use super::checks::Checks;
 use super::control::Control;
@@ -106,6 +106,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
     /// A daemon not yet serving.
     pub fn new(setup: Setup<T, C>) -> Self {
         let (resyncs, reads) = Resyncs::new();
+        let announcing = Announcing::new(setup.overrides.path().with_file_name(DRAINED_FILE));
         Daemon {
             files: setup.files,
             config: setup.config,
@@ -127,7 +128,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             metrics: None,
             resyncs,
             reads: Some(reads),
-            announcing: Announcing::new(),
+            announcing,
         }
     }
 
