@@ -158,7 +158,7 @@ pub enum Command {
         real: Option<RealArgs>,
         /// The whole director: withdraw its announced addresses (BIRD stops
         /// announcing them; the router sends the flows to the other
-        /// directors). Until `enable --director` or a restart.
+        /// directors). Until `enable --director`, across restarts.
         #[arg(long, conflicts_with_all = ["real", "wait"])]
         director: bool,
         /// Then wait until its active connections reach 0 in every virtual
