@@ -38,6 +38,49 @@ pub struct Config {
     pub kernel: Kernel,
     /// The Prometheus endpoint (`[metrics]`), if any file sets one.
     pub metrics: Option<Metrics>,
+    /// `[announce]`: announce the virtual addresses by a route a routing
+    /// daemon (BIRD) learns, while they are served; `None` when no file has
+    /// the section.
+    pub announce: Option<Announce>,
+}
+
+/// The routing protocol number of announced routes unless `[announce]
+/// protocol` says otherwise: unassigned in iproute2's `rt_protos` (so no
+/// routing daemon or distribution script owns it) and easy to spot in
+/// `ip route show proto 250`.
+pub const DEFAULT_ANNOUNCE_PROTOCOL: u8 = 250;
+
+/// The main routing table.
+pub const MAIN_TABLE: u32 = 254;
+
+/// `[announce]`: how the daemon announces a virtual address while at least
+/// one of its reals is up. Each announced address is a host route (`/32`,
+/// `/128`) in `table` marked with `protocol`; BIRD's `kernel` protocol
+/// (`learn`) imports it and BGP exports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Announce {
+    /// `protocol`: the route's protocol number (`ip route … proto N`).
+    pub protocol: u8,
+    /// `table`: the routing table (254, main).
+    pub table: u32,
+    /// `route_type`: `unicast` (`dev lo`) or `blackhole`.
+    pub route_type: RouteType,
+    /// `with_fallback`: a virtual whose fallback alone is in counts as
+    /// served (announced); off by default, so that the directors that can
+    /// reach reals take the traffic.
+    pub with_fallback: bool,
+    /// `hold_down`: after start, announce no sooner than this, on top of
+    /// every real's first check.
+    pub hold_down: Duration,
+}
+
+/// What an announced route is, in `ip route`'s words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteType {
+    /// `ip route add VIP/32 dev lo proto N`.
+    Unicast,
+    /// `ip route add blackhole VIP/32 proto N`.
+    Blackhole,
 }
 
 /// `[timeouts]`: the kernel's connection timeouts (`ipvsadm --set`,
@@ -104,6 +147,11 @@ pub enum HookEvent {
     ReloadApplied,
     /// A reload was refused: the old configuration goes on.
     ReloadRefused,
+    /// `[announce]`: a virtual address is announced (its route added).
+    Announced,
+    /// `[announce]`: a virtual address is withdrawn (no real up, the
+    /// director drained, or the daemon stopping).
+    Withdrawn,
 }
 
 /// A command run on events (`[[hook]]`, or a virtual's `[[virtual.hook]]`).
@@ -601,6 +649,9 @@ pub struct Virtual {
     pub maintenance_dir: Option<PathBuf>,
     /// Commands run on this virtual's events only (`[[virtual.hook]]`).
     pub hooks: Vec<Hook>,
+    /// `announce`: `Some(false)` opts out of `[announce]`; `None` follows
+    /// it.
+    pub announce: Option<bool>,
     /// Where it was declared.
     pub origin: Origin,
 }

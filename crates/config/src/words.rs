@@ -113,6 +113,8 @@ pub(crate) const HOOK_EVENT: Words<HookEvent> = Words {
         ("fallback-out", HookEvent::FallbackOut),
         ("reload-applied", HookEvent::ReloadApplied),
         ("reload-refused", HookEvent::ReloadRefused),
+        ("announced", HookEvent::Announced),
+        ("withdrawn", HookEvent::Withdrawn),
     ],
     aliases: &[],
     any_case: false,

@@ -128,10 +128,10 @@ command = "/bin/true x"
         errors("h.toml", text),
         [
             "h.toml:3:21: defaults.hooks_max_running: 0 is out of range 1..=256",
-            "h.toml:6:24: hook[0].events: unknown event `realdown` (real-up, real-down, real-drained, real-disabled, real-enabled, real-weight, fallback-in, fallback-out, reload-applied or reload-refused)",
+            "h.toml:6:24: hook[0].events: unknown event `realdown` (real-up, real-down, real-drained, real-disabled, real-enabled, real-weight, fallback-in, fallback-out, reload-applied, reload-refused, announced or withdrawn)",
             "h.toml:7:11: hook[0].command: the program must be an absolute path (it runs without a shell)",
             "h.toml:8:11: hook[0].timeout: must be more than 0 and at most 86400 seconds, found 0",
-            "h.toml:10:1: hook[1].events: missing: \"*\" or a list of real-up, real-down, real-drained, real-disabled, real-enabled, real-weight, fallback-in, fallback-out, reload-applied, reload-refused",
+            "h.toml:10:1: hook[1].events: missing: \"*\" or a list of real-up, real-down, real-drained, real-disabled, real-enabled, real-weight, fallback-in, fallback-out, reload-applied, reload-refused, announced, withdrawn",
             "h.toml:11:11: hook[1].command: empty: no program",
             "h.toml:14:10: hook[2].events: expected \"*\" or a non-empty array of event names, found an array",
             "h.toml:15:11: hook[2].command: expected an array of strings: [\"/path/prog\", \"{event}\"] (it runs without a shell)",

@@ -26,7 +26,7 @@ fn all(text: &str) -> Vec<String> {
 /// Each file, and every diagnostic it gets, in order.
 const CASES: &[(&str, &[&str])] = &[
     ("zzzzzz = 1\n", &[
-        "error: s.toml:1:1: zzzzzz: unknown key (known keys: defaults, sync, control, hook, timeouts, kernel, metrics, virtual)",
+        "error: s.toml:1:1: zzzzzz: unknown key (known keys: defaults, sync, control, hook, timeouts, kernel, metrics, announce, virtual)",
     ]),
     ("[control]\nzzzzzz = 1\n", &[
         "error: s.toml:2:1: control.zzzzzz: unknown key (known keys: group)",
@@ -44,7 +44,7 @@ const CASES: &[(&str, &[&str])] = &[
         "error: s.toml:2:1: kernel.zzzzzz: unknown key (known keys: expire_nodest_conn, expire_quiescent_template, conn_reuse_mode, sloppy_tcp, sloppy_sctp)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\nzzzzzz = 1\n", &[
-        "error: s.toml:3:1: virtual[0].zzzzzz: unknown key (known keys: name, address, fwmark, family, protocol, scheduler, scheduler_flags, persistent, netmask, quiescent, fallback, check, maintenance_dir, real, hook)",
+        "error: s.toml:3:1: virtual[0].zzzzzz: unknown key (known keys: name, address, fwmark, family, protocol, scheduler, scheduler_flags, persistent, netmask, quiescent, fallback, check, maintenance_dir, real, hook, announce)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\n[[virtual.real]]\naddress = \"10.0.0.2\"\nzzzzzz = 1\n", &[
         "error: s.toml:5:1: virtual[0].real[0].zzzzzz: unknown key (known keys: address, forward, weight)",
@@ -117,7 +117,7 @@ const CASES: &[(&str, &[&str])] = &[
         "error: s.toml:4:1: hook[0].zzzzzz: unknown key (known keys: events, command, timeout)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\n[[virtual.hook]]\nevents = [\"real-dwn\"]\ncommand = [\"/bin/true\"]\n", &[
-        "error: s.toml:4:11: virtual[0].hook[0].events: unknown event `real-dwn` (real-up, real-down, real-drained, real-disabled, real-enabled, real-weight, fallback-in, fallback-out, reload-applied or reload-refused)",
+        "error: s.toml:4:11: virtual[0].hook[0].events: unknown event `real-dwn` (real-up, real-down, real-drained, real-disabled, real-enabled, real-weight, fallback-in, fallback-out, reload-applied, reload-refused, announced or withdrawn)",
     ]),
     ("[[virtual]]\naddress = \"10.0.0.1:80\"\nscheduler = \"x\"\n", &[
         "error: s.toml:3:13: virtual[0].scheduler: unknown scheduler `x` (one of rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos)",

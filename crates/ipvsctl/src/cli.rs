@@ -144,9 +144,17 @@ pub enum Command {
     },
     /// Drain a real: weight 0, so no new connections while established ones
     /// go on; it stays so (across reloads and restarts) until `enable`.
+    /// `--director`: withdraw every address this director announces
+    /// (`[announce]`), keeping the table and the checks, until `enable
+    /// --director`.
     Drain {
         #[command(flatten)]
-        real: RealArgs,
+        real: Option<RealArgs>,
+        /// The whole director: withdraw its announced addresses (BIRD stops
+        /// announcing them; the router sends the flows to the other
+        /// directors). Until `enable --director`, across restarts.
+        #[arg(long, conflicts_with_all = ["real", "wait"])]
+        director: bool,
         /// Then wait until its active connections reach 0 in every virtual
         /// drained, or TIMEOUT (300, 90s, 5m, 1h; default 5m), and disable
         /// it. Exit 0: drained; 2: the timeout came first (disabled all the
@@ -161,9 +169,13 @@ pub enum Command {
         real: RealArgs,
     },
     /// Take a drain, disable or weight off: the real is back under its checks.
+    /// `--director`: announce again after `drain --director`.
     Enable {
         #[command(flatten)]
-        real: RealArgs,
+        real: Option<RealArgs>,
+        /// The whole director: announce its addresses again.
+        #[arg(long, conflicts_with = "real")]
+        director: bool,
     },
     /// Give a real this weight instead of the configured one (while it is
     /// up), until `enable`.

@@ -51,6 +51,7 @@ async fn serving_with(address: &Address, access: Access) {
                     let _ = reply.send(Status {
                         virtuals: Vec::new(),
                         resync: None,
+                        announce: None,
                     });
                 }
                 Control::Reload(Some(reply)) => {
@@ -78,6 +79,12 @@ fn overridden(request: &Request, who: &str) -> Response {
     let real = match request {
         Request::Drain(s) | Request::Disable(s) | Request::Enable(s) => s.real.clone(),
         Request::Weight(w) => w.selection.real.clone(),
+        Request::DrainDirector | Request::EnableDirector => {
+            return Response::Director(ipvsctl::daemon::protocol::DirectorState {
+                drained: matches!(request, Request::DrainDirector),
+                announced: Vec::new(),
+            })
+        }
         Request::Status | Request::Reload | Request::Resync => {
             return Response::Error("not an override".into())
         }
@@ -134,6 +141,7 @@ async fn requests_and_answers_are_versioned_json_lines() {
         Response::Status(Status {
             virtuals: Vec::new(),
             resync: None,
+            announce: None,
         })
     );
     assert_eq!(
@@ -251,6 +259,7 @@ fn a_daemon_of_before_the_versioned_protocol_is_asked_in_its_words() {
         Response::Status(Status {
             virtuals: Vec::new(),
             resync: None,
+            announce: None,
         })
     );
     assert_eq!(

@@ -110,6 +110,7 @@ fn facts() -> Facts {
         },
         last_good_config_unix: 1_700_000_000.5,
         overrides: Default::default(),
+        announced: vec![(service(), true)],
         resyncs: ResyncCounts {
             runs: 7,
             repairs: 3,

@@ -24,6 +24,7 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
         timeouts: Default::default(),
         kernel: Default::default(),
         metrics: None,
+        announce: None,
     };
     let mut autoreload_origin: Option<Origin> = None;
     let mut resync_origin: Option<Origin> = None;
@@ -33,6 +34,7 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
     let mut max_running_origin: Option<Origin> = None;
     let mut sync_origin: Option<Origin> = None;
     let mut metrics_origin: Option<Origin> = None;
+    let mut announce_origin: Option<Origin> = None;
     let mut cleanstop_origin: Option<Origin> = None;
     let mut seen: HashMap<VirtualKey, Origin> = HashMap::new();
     for part in parts {
@@ -59,6 +61,19 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
                 None => {
                     config.metrics = Some(metrics);
                     metrics_origin = Some(origin);
+                }
+            }
+        }
+        if let Some((announce, origin)) = part.announce {
+            match &announce_origin {
+                Some(first) => diagnostics.push(Diagnostic {
+                    key: Some("announce".into()),
+                    message: format!("a second [announce] (the first is at {})", place(first)),
+                    ..at(&origin)
+                }),
+                None => {
+                    config.announce = Some(announce);
+                    announce_origin = Some(origin);
                 }
             }
         }
@@ -179,6 +194,20 @@ pub(super) fn merge(parts: Vec<FilePart>, diagnostics: &mut Vec<Diagnostic>) -> 
                     ..at(&v.origin)
                 });
             }
+        }
+    }
+    // `announce = true` asks for what only `[announce]` says how to do.
+    if config.announce.is_none() {
+        for v in config.virtuals.iter().filter(|v| v.announce == Some(true)) {
+            diagnostics.push(Diagnostic {
+                key: Some("announce".into()),
+                message: format!(
+                    "{} has `announce = true` but no file has an [announce] section \
+                     (an empty [announce] announces every virtual)",
+                    key_text(&v.key)
+                ),
+                ..at(&v.origin)
+            });
         }
     }
     config

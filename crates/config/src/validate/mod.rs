@@ -10,6 +10,7 @@
 //! `hooks` a `[[hook]]` (top or virtual); `merge` puts the files together. The keys a table knows are the keys
 //! read from it (see `fields`).
 
+mod announce;
 mod check;
 mod check_kinds;
 mod control;
@@ -30,8 +31,8 @@ use std::time::Duration;
 use crate::diagnostic::Diagnostic;
 use crate::fields::{Checker, Fields};
 use crate::model::{
-    Config, ControlSocket, Family, Hook, Kernel, Metrics, Origin, Sync, Timeouts, Virtual,
-    VirtualKey,
+    Announce, Config, ControlSocket, Family, Hook, Kernel, Metrics, Origin, Sync, Timeouts,
+    Virtual, VirtualKey,
 };
 use crate::source::SourceFile;
 use crate::tree::Table;
@@ -97,6 +98,7 @@ pub fn key_text(key: &VirtualKey) -> String {
 struct FilePart {
     sync: Option<(Sync, Origin)>,
     metrics: Option<(Metrics, Origin)>,
+    announce: Option<(Announce, Origin)>,
     cleanstop: Option<(bool, Origin)>,
     autoreload: Option<(bool, Origin)>,
     resync: Option<(Option<Duration>, Origin)>,
@@ -187,6 +189,12 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
                 .read(m, metrics::metrics)
                 .map(|metrics| (metrics, origin))
         });
+        let announce = checker.table(top, "announce").and_then(|a| {
+            let origin = origin(checker, &a.span);
+            checker
+                .read(a, announce::announce)
+                .map(|announce| (announce, origin))
+        });
         let mut virtuals = Vec::new();
         for v in checker.tables(top, "virtual") {
             let virtual_ = checker.read(v, |checker, v| virtuals::virtual_(checker, v, &defaults));
@@ -201,6 +209,7 @@ fn file(checker: &mut Checker<'_>, table: &Table) -> FilePart {
             kernel,
             control,
             metrics,
+            announce,
             virtuals,
             hooks,
             hooks_max_running: defaults.hooks_max_running.clone(),

@@ -66,6 +66,16 @@ pub(super) fn virtual_(
     });
     let reals = reals::reals(checker, v, key.as_ref(), default_port);
     let hooks = hooks::hooks(checker, v);
+    let announce = checker.boolean(v, "announce").map(|(a, item)| {
+        if a && matches!(key, Some(VirtualKey::Fwmark { .. })) {
+            checker.error(
+                &item.span,
+                Some(v.key("announce")),
+                "a fwmark virtual has no address to announce",
+            );
+        }
+        a
+    });
     // A real without a port (fwmark) cannot be probed on port 0.
     if let Some(c) = &check {
         let probes_a_port = matches!(
@@ -104,6 +114,7 @@ pub(super) fn virtual_(
         reals,
         maintenance_dir,
         hooks,
+        announce,
         origin,
     })
 }

@@ -68,9 +68,20 @@ pub fn run(command: Command) -> anyhow::Result<i32> {
         Command::Status { json, .. } => status::run(json),
         Command::Reload => status::reload(),
         Command::Resync { json } => resync::run(json),
-        Command::Drain { real, wait } => overrides::drain(real, wait.as_deref()),
+        Command::Drain { director: true, .. } => overrides::director(true),
+        Command::Drain {
+            real: Some(real),
+            wait,
+            ..
+        } => overrides::drain(real, wait.as_deref()),
+        Command::Enable { director: true, .. } => overrides::director(false),
+        Command::Enable {
+            real: Some(real), ..
+        } => overrides::enable(real),
+        Command::Drain { real: None, .. } | Command::Enable { real: None, .. } => {
+            anyhow::bail!("give a real (IP or IP:PORT) or --director")
+        }
         Command::Disable { real } => overrides::disable(real),
-        Command::Enable { real } => overrides::enable(real),
         Command::Weight { real, weight } => overrides::weight(real, weight),
         Command::Sync { command } => sync::run(command),
     }

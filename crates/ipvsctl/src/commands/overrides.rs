@@ -69,6 +69,31 @@ pub fn enable(args: RealArgs) -> anyhow::Result<i32> {
     Ok(exit::SUCCESS)
 }
 
+/// `ipvsctl drain --director` (`drain`) and `enable --director`.
+pub fn director(drain: bool) -> anyhow::Result<i32> {
+    let request = if drain {
+        Request::DrainDirector
+    } else {
+        Request::EnableDirector
+    };
+    match socket::request(&socket::Address::here(), &request)? {
+        Response::Director(state) => {
+            if state.drained {
+                println!("director drained: nothing announced");
+            } else if state.announced.is_empty() {
+                println!("director enabled: nothing announced yet (no real up, or first checks)");
+            } else {
+                println!(
+                    "director enabled: announcing {}",
+                    state.announced.join(", ")
+                );
+            }
+            Ok(exit::SUCCESS)
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
 /// `ipvsctl weight`.
 pub fn weight(args: RealArgs, weight: u32) -> anyhow::Result<i32> {
     let request = Request::Weight(Weighting {

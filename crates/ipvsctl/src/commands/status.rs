@@ -65,6 +65,21 @@ pub(super) fn ago(since: f64) -> String {
 /// The status as text, one line per real.
 fn render(status: &Status) -> String {
     let mut out = String::new();
+    if let Some(a) = &status.announce {
+        let state = if a.drained {
+            "director drained (drain --director): nothing announced".to_string()
+        } else if !a.ready {
+            "waiting for every real's first check".to_string()
+        } else if a.announced.is_empty() {
+            "nothing announced (no virtual served)".to_string()
+        } else {
+            format!("announced: {}", a.announced.join(", "))
+        };
+        out.push_str(&format!(
+            "announce (proto {}, table {}): {state}\n",
+            a.protocol, a.table
+        ));
+    }
     for v in &status.virtuals {
         let name = v
             .name
@@ -192,6 +207,7 @@ mod tests {
                 }),
             }],
             resync: None,
+            announce: None,
         };
         let ago = ago(0.0);
         assert_eq!(

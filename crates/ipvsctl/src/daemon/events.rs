@@ -6,7 +6,7 @@
 //! full the event is dropped with a log line), and the hook runner
 //! ([`crate::hooks`]) runs them on its own task.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -103,6 +103,18 @@ pub enum Event {
         /// The first of them.
         first: String,
     },
+    /// `[announce]`: the address's route is in: BIRD announces it.
+    Announced {
+        /// The virtual address.
+        address: IpAddr,
+    },
+    /// `[announce]`: the address's route is out.
+    Withdrawn {
+        /// The virtual address.
+        address: IpAddr,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Event {
@@ -119,6 +131,8 @@ impl Event {
             Self::FallbackOut { .. } => HookEvent::FallbackOut,
             Self::ReloadApplied { .. } => HookEvent::ReloadApplied,
             Self::ReloadRefused { .. } => HookEvent::ReloadRefused,
+            Self::Announced { .. } => HookEvent::Announced,
+            Self::Withdrawn { .. } => HookEvent::Withdrawn,
         }
     }
 
@@ -133,7 +147,10 @@ impl Event {
             | Self::RealWeight { service, .. }
             | Self::FallbackIn { service, .. }
             | Self::FallbackOut { service, .. } => Some(*service),
-            Self::ReloadApplied { .. } | Self::ReloadRefused { .. } => None,
+            Self::ReloadApplied { .. }
+            | Self::ReloadRefused { .. }
+            | Self::Announced { .. }
+            | Self::Withdrawn { .. } => None,
         }
     }
 }

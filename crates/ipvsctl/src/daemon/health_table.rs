@@ -171,6 +171,7 @@ mod tests {
             reals: vec![real("10.0.0.11:80"), real("10.0.0.12:80")],
             maintenance_dir: None,
             hooks: Vec::new(),
+            announce: None,
             origin: Origin {
                 file: "www.toml".into(),
                 location: Location { line: 1, column: 1 },

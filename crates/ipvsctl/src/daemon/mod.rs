@@ -37,7 +37,11 @@
 //! | `notify`       | systemd's notify protocol                                    |
 //! | `events`       | [`events::Event`]: what happened, handed to the hook runner  |
 //! | `emit`         | which hooks run on an event; fallback in/out remembered      |
+//! | `announce`     | `[announce]`: the route table, what is announced (pure)      |
+//! | `announcing`   | the loop's side of `[announce]`; drain/enable --director     |
 
+pub mod announce;
+mod announcing;
 pub mod autoreload;
 pub mod checks;
 pub mod client_slots;
@@ -179,7 +183,8 @@ pub fn run(sources: ConfigFiles, check_threads: usize) -> anyhow::Result<i32> {
         })
         .with_events(events)
         .reading_directory(sources.directory().map(Path::to_path_buf))
-        .read_table_with(Box::new(move || reading.table()));
+        .read_table_with(Box::new(move || reading.table()))
+        .announce_with(announce::kernel_routes());
         if let Some(publisher) = metrics {
             daemon = daemon.publish_to(publisher);
         }

@@ -74,9 +74,11 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             Request::Weight(w) => {
                 return Response::Error(format!("weight {} is out of range 0-65535", w.weight))
             }
-            Request::Status | Request::Reload | Request::Resync => {
-                return Response::Error("not an override".to_string())
-            }
+            Request::Status
+            | Request::Reload
+            | Request::Resync
+            | Request::DrainDirector
+            | Request::EnableDirector => return Response::Error("not an override".to_string()),
         };
         let keys = match overrides::select(&self.config, &selection) {
             Ok(keys) => keys,
@@ -212,6 +214,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             .retain(|key, _| watched.iter().any(|(_, reals)| reals.contains(key)));
         let _ = self.watching.send(watched);
         self.publish_overrides();
+        self.announce_reloaded();
         if let Err(e) = self.access.set_group(self.config.control.group.as_deref()) {
             error!("control socket: {e:#}");
         }

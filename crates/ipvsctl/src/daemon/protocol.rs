@@ -59,6 +59,11 @@ pub enum Request {
     /// services (`ipvsctl resync`; the daemon also does it every
     /// `[defaults] resync`).
     Resync,
+    /// `ipvsctl drain --director`: withdraw every announced address, keep
+    /// the table and the checks.
+    DrainDirector,
+    /// `ipvsctl enable --director`: announce again.
+    EnableDirector,
 }
 
 impl Request {
@@ -129,6 +134,8 @@ pub enum Response {
     Changed(Changed),
     /// To [`Request::Resync`].
     Resync(ResyncReport),
+    /// To [`Request::DrainDirector`] and [`Request::EnableDirector`].
+    Director(DirectorState),
     /// The request was not understood, names nothing, or is not allowed.
     Error(String),
 }
@@ -255,6 +262,34 @@ pub struct Status {
     /// The resyncs (absent from daemons before them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resync: Option<ResyncStatus>,
+    /// `[announce]`, when the configuration has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announce: Option<AnnounceStatus>,
+}
+
+/// The director as a whole, after `drain --director` or `enable
+/// --director`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectorState {
+    /// Drained: nothing is announced.
+    pub drained: bool,
+    /// The addresses announced now.
+    pub announced: Vec<String>,
+}
+
+/// `[announce]` as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnounceStatus {
+    /// The routes' protocol number.
+    pub protocol: u8,
+    /// Their table.
+    pub table: u32,
+    /// `ipvsctl drain --director`.
+    pub drained: bool,
+    /// Every real has had its first check and the hold-down is over.
+    pub ready: bool,
+    /// The addresses announced now.
+    pub announced: Vec<String>,
 }
 
 /// One virtual.

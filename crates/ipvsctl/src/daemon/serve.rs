@@ -13,6 +13,7 @@ use ipvs::ServiceKey;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tracing::{error, info, warn};
 
+use super::announce::{Announcing, RouteOpener, DRAINED_FILE};
 use super::autoreload::AutoReload;
 use super::checks::Checks;
 use super::control::Control;
@@ -22,6 +23,7 @@ use super::notify::Notifier;
 use super::override_store::OverrideStore;
 use super::overrides::Overrides;
 use super::protocol::ReloadOutcome;
+use super::protocol::Request;
 use super::reload;
 use super::resync::{self, Read, Resyncs, TableReader};
 use super::status;
@@ -101,12 +103,15 @@ pub struct Daemon<T, C> {
     pub(super) resyncs: Resyncs,
     /// Where the resyncs' reads come back (taken by the loop).
     reads: Option<UnboundedReceiver<Read>>,
+    /// `[announce]`: the routes, what is announced, drained or not.
+    pub(super) announcing: Announcing,
 }
 
 impl<T: Table, C: Checks> Daemon<T, C> {
     /// A daemon not yet serving.
     pub fn new(setup: Setup<T, C>) -> Self {
         let (resyncs, reads) = Resyncs::new();
+        let announcing = Announcing::new(setup.overrides.path().with_file_name(DRAINED_FILE));
         Daemon {
             files: setup.files,
             directory: None,
@@ -129,7 +134,15 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             metrics: None,
             resyncs,
             reads: Some(reads),
+            announcing,
         }
+    }
+
+    /// Announces the virtual addresses (`[announce]`) through the route
+    /// tables `opener` opens; without one nothing is announced.
+    pub fn announce_with(mut self, opener: RouteOpener) -> Self {
+        self.announcing.with_opener(opener);
+        self
     }
 
     /// Sends the daemon's events (with their hooks) to `events`.
@@ -186,7 +199,9 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             .unwrap_or_default();
         let started = tokio::time::sleep(grace);
         tokio::pin!(started);
+        self.announce_start(grace);
         self.sync_all(&table)?;
+        let mut announce_poll = tokio::time::interval(ANNOUNCE_POLL);
         self.autoreload.follow(
             &self.files,
             self.directory.as_deref(),
@@ -256,6 +271,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                         reloading = Some(self.start_reload());
                     }
                 }
+                _ = announce_poll.tick(), if self.announcing.waiting() => self.announce_poll(),
                 () = &mut started, if !self.starting.is_empty() => {
                     let waiting = std::mem::take(&mut self.starting);
                     if let Err(e) = self.sync_services(&waiting) {
@@ -286,19 +302,27 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                             &mut self.table,
                         );
                         status.resync = Some(self.resync_status());
+                        status.announce = self.announce_status();
                         let _ = reply.send(status);
                     }
                     Some(Control::Resync(reply)) => {
                         self.resync(Some(reply));
                     }
                     Some(Control::Override { request, who, reply }) => {
-                        let _ = reply.send(self.on_override(request, &who));
+                        let response = match request {
+                            Request::DrainDirector => self.on_director(true, &who),
+                            Request::EnableDirector => self.on_director(false, &who),
+                            request => self.on_override(request, &who),
+                        };
+                        let _ = reply.send(response);
                     }
                     Some(Control::Stop) | None => break,
                 },
             }
         }
         self.notifier.stopping();
+        // First: the router moves the flows away while the table stays.
+        self.announce_stop();
         watcher.abort();
         self.checks.stop().await;
         if self.config.cleanstop {
@@ -370,6 +394,10 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         }
     }
 }
+
+/// How often the loop looks whether every real has had its first check,
+/// while `[announce]` waits for it.
+const ANNOUNCE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 pub(super) fn socket_text(address: &std::net::SocketAddr) -> String {
     ipvs::net::socket_text(&address.ip(), address.port())

@@ -115,5 +115,6 @@ pub fn status<T: Table + ?Sized>(
     Status {
         virtuals,
         resync: None,
+        announce: None,
     }
 }

@@ -145,6 +145,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
         if self.execute(&plan) {
             self.note_fallbacks(&desired_services);
         }
+        self.announce_sync();
         Ok(())
     }
 
@@ -178,6 +179,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
             self.note_fallbacks(&desired_services);
         }
         self.record.save(&wanted)?;
+        self.announce_sync();
         let changes = crate::sync_daemons::plan(&mut self.table, &self.config)?;
         execute::sync_changes(&mut self.table, &changes, &mut Log);
         // A timeout or sysctl the kernel refuses (or lacks) is logged; the

@@ -4,7 +4,7 @@
 //!
 //! | variable               | placeholder      | value                                                       |
 //! |------------------------|------------------|-------------------------------------------------------------|
-//! | `IPVSCTL_EVENT`        | `{event}`        | `real-up`, `real-down`, …, `reload-refused`                 |
+//! | `IPVSCTL_EVENT`        | `{event}`        | `real-up`, `real-down`, …, `announced`, `withdrawn`         |
 //! | `IPVSCTL_TIME`         | `{time}`         | when, in seconds since 1970 (UTC)                           |
 //! | `IPVSCTL_DAEMON_STATE` | `{daemon_state}` | `starting`, `running` or `reloading`                        |
 //! | `IPVSCTL_CONFIG`       | `{config}`       | the daemon's (first) configuration file                     |
@@ -17,6 +17,7 @@
 //! | `IPVSCTL_WEIGHT`       | `{weight}`       | the weight set (`real-weight`)                              |
 //! | `IPVSCTL_REASON`       | `{reason}`       | the check's or operator's reason; a reload's first error    |
 //! | `IPVSCTL_ERRORS`       | `{errors}`       | how many errors refused the reload (`reload-refused`)       |
+//! | `IPVSCTL_ADDRESS`      | `{address}`      | the virtual address (`announced`, `withdrawn`)              |
 //!
 //! A variable that does not apply to the event is not set (and its
 //! placeholder stays as written); inherited `IPVSCTL_*` variables are
@@ -114,6 +115,13 @@ pub fn environment(fired: &Fired) -> Vec<(&'static str, String)> {
         Event::ReloadRefused { errors, first } => {
             env.push(("IPVSCTL_REASON", first.clone()));
             env.push(("IPVSCTL_ERRORS", errors.to_string()));
+        }
+        Event::Announced { address } => {
+            env.push(("IPVSCTL_ADDRESS", address.to_string()));
+        }
+        Event::Withdrawn { address, reason } => {
+            env.push(("IPVSCTL_ADDRESS", address.to_string()));
+            env.push(("IPVSCTL_REASON", reason.clone()));
         }
     }
     env

@@ -98,6 +98,9 @@ pub struct Facts {
     pub overrides: HashMap<TargetKey<ServiceKey>, RealState>,
     /// Resyncs since start.
     pub resyncs: ResyncCounts,
+    /// `[announce]`: each announcing virtual, and whether its address is
+    /// announced now.
+    pub announced: Vec<(ServiceKey, bool)>,
 }
 
 /// The loop's end of the channel: it keeps the facts and publishes a copy
@@ -182,6 +185,14 @@ impl Publisher {
     pub fn resync(&mut self, counts: ResyncCounts) {
         if counts != self.facts.resyncs {
             self.facts.resyncs = counts;
+            self.publish();
+        }
+    }
+
+    /// `[announce]`: which virtuals' addresses are announced now.
+    pub fn announced(&mut self, announced: Vec<(ServiceKey, bool)>) {
+        if announced != self.facts.announced {
+            self.facts.announced = announced;
             self.publish();
         }
     }

@@ -16,6 +16,7 @@ use ipvs::{
     DestinationEntry, Operation, OperationFailure, ServiceEntry, ServiceKey, Stats, SyncDaemon,
     SyncState, Sysctl, TableEntry, Timeouts,
 };
+use ipvsctl::daemon::announce::RouteTable;
 use ipvsctl::daemon::events::{Emitter, Fired};
 use ipvsctl::daemon::notify::Notifier;
 use ipvsctl::daemon::protocol::{ReloadOutcome, Request, Response, ResyncReport, Status};
@@ -402,10 +403,63 @@ impl Checks for Recorded {
     async fn stop(&self) {}
 }
 
+/// `[announce]`'s host routes, in memory. Clones share them.
+#[derive(Clone, Default)]
+pub struct MemoryRoutes {
+    routes: Arc<Mutex<std::collections::BTreeSet<std::net::IpAddr>>>,
+    /// Every add and remove, in order (`+10.0.0.1`, `-10.0.0.1`).
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl MemoryRoutes {
+    /// The routes now.
+    pub fn now(&self) -> Vec<String> {
+        self.routes
+            .lock()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// Every add and remove so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// A route of ours left from before (a daemon killed).
+    pub fn left(&self, address: &str) {
+        self.routes.lock().unwrap().insert(address.parse().unwrap());
+    }
+
+    fn opener(&self) -> ipvsctl::daemon::announce::RouteOpener {
+        let routes = self.clone();
+        Box::new(move |_| Ok(Box::new(routes.clone()) as Box<dyn RouteTable>))
+    }
+}
+
+impl RouteTable for MemoryRoutes {
+    fn list(&mut self) -> anyhow::Result<Vec<std::net::IpAddr>> {
+        Ok(self.routes.lock().unwrap().iter().copied().collect())
+    }
+    fn add(&mut self, address: std::net::IpAddr) -> anyhow::Result<()> {
+        self.routes.lock().unwrap().insert(address);
+        self.log.lock().unwrap().push(format!("+{address}"));
+        Ok(())
+    }
+    fn remove(&mut self, address: std::net::IpAddr) -> anyhow::Result<()> {
+        self.routes.lock().unwrap().remove(&address);
+        self.log.lock().unwrap().push(format!("-{address}"));
+        Ok(())
+    }
+}
+
 /// A daemon running on a [`MemoryTable`], its files in a directory of its
 /// own.
 pub struct Running {
     pub table: MemoryTable,
+    /// `[announce]`'s routes.
+    pub routes: MemoryRoutes,
     pub checks: Recorded,
     pub dir: PathBuf,
     /// The configuration file, in `dir`.
@@ -476,7 +530,30 @@ impl Running {
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("www.toml");
         std::fs::write(&config, toml).unwrap();
-        Self::serve_in(dir, config, table, events, reader, false).await
+        Self::serve_in(
+            dir,
+            config,
+            table,
+            events,
+            reader,
+            false,
+            MemoryRoutes::default(),
+        )
+        .await
+    }
+
+    /// As [`Running::start`], with `[announce]`'s routes as `routes` has
+    /// them (routes left from before).
+    #[allow(dead_code)]
+    pub async fn start_with_routes(name: &str, toml: &str, routes: MemoryRoutes) -> Self {
+        let dir = std::env::temp_dir().join(format!("ipvsctl-loop-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("www.toml");
+        std::fs::write(&config, toml).unwrap();
+        let table = MemoryTable::default();
+        let reader = table.reader();
+        Self::serve_in(dir, config, table, Emitter::none(), reader, false, routes).await
     }
 
     /// Starts a daemon as [`Running::start`] does, but reading the `*.toml`
@@ -490,7 +567,16 @@ impl Running {
         std::fs::write(&config, toml).unwrap();
         let table = MemoryTable::default();
         let reader = table.reader();
-        Self::serve_in(dir, config, table, Emitter::none(), reader, true).await
+        Self::serve_in(
+            dir,
+            config,
+            table,
+            Emitter::none(),
+            reader,
+            true,
+            MemoryRoutes::default(),
+        )
+        .await
     }
 
     /// A daemon on `table` with the files of `dir`, serving, its events
@@ -504,6 +590,7 @@ impl Running {
         events: Emitter,
         reader: TableReader,
         from_directory: bool,
+        routes: MemoryRoutes,
     ) -> Self {
         let files = vec![config.clone()];
         let loaded = config::load(&files).expect("a good configuration");
@@ -536,13 +623,15 @@ impl Running {
         })
         .with_events(events)
         .reading_directory(from_directory.then(|| dir.clone()))
-        .read_table_with(reader);
+        .read_table_with(reader)
+        .announce_with(routes.opener());
         let task = tokio::spawn(daemon.serve(Inputs {
             controls: control_inputs,
             transitions: transition_inputs,
         }));
         let running = Running {
             table,
+            routes,
             checks,
             dir,
             config,
@@ -568,6 +657,7 @@ impl Running {
             Emitter::none(),
             reader,
             false,
+            self.routes,
         )
         .await
     }

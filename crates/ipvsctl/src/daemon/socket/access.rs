@@ -207,6 +207,8 @@ fn request_name(request: &Request) -> &'static str {
         Request::Enable(_) => "enable",
         Request::Weight(_) => "set a weight",
         Request::Resync => "resync",
+        Request::DrainDirector => "drain the director",
+        Request::EnableDirector => "enable the director",
     }
 }
 

@@ -56,6 +56,19 @@ impl Scrape {
             let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;
             value(&mut m, MetricType::Counter, n)?;
         }
+        if !self.facts.announced.is_empty() {
+            let mut m = e.encode_descriptor(
+                "ipvsctl_virtual_announced",
+                "[announce]: 1 while the virtual's address is announced (its route in for BIRD)",
+                None,
+                MetricType::Gauge,
+            )?;
+            for (service, announced) in &self.facts.announced {
+                let service = service.to_string();
+                m.encode_family(&[("virtual", service.as_str())])?
+                    .encode_gauge(&u64::from(*announced))?;
+            }
+        }
         e.encode_descriptor(
             "ipvsctl_config_last_reload_success_timestamp_seconds",
             "When the configuration in force was loaded (unix time)",

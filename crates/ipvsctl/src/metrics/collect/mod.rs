@@ -87,6 +87,7 @@ pub const FAMILIES: &[&str] = &[
     "ipvsctl_reloads_total",
     "ipvsctl_resyncs_total",
     "ipvsctl_resync_repairs_total",
+    "ipvsctl_virtual_announced",
     "ipvsctl_config_last_reload_success_timestamp_seconds",
     "ipvsctl_table_read_success",
     "ipvsctl_table_read_duration_seconds",
