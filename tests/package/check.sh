@@ -111,7 +111,7 @@ why=$(bash -c '
 	"$completions/bash-completion/completions/ipvsctl" 2>&1)
 printf '%s\n' "$why" | grep -qx validate
 result bash_completion_completes_a_subcommand $?
-why=$(zsh -fc 'fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -d /dev/null; print -r -- ${_comps[ipvsctl]}' x \
+why=$(zsh -fc 'fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -D; print -r -- ${_comps[ipvsctl]}' x \
 	"$completions/zsh/vendor-completions" 2>&1)
 [ "$why" = _ipvsctl ] && zsh -n "$completions/zsh/vendor-completions/_ipvsctl"
 result zsh_completion_loads $?
