@@ -49,6 +49,8 @@ for entry in \
 	"-rw-r--r-- usr/share/doc/ipvsctl/grafana/ipvsctl.json.gz" \
 	"-rw-r--r-- usr/share/doc/ipvsctl/examples/www.toml" \
 	"-rw-r--r-- usr/share/doc/ipvsctl/examples/www.cf" \
+	"-rw-r--r-- usr/share/doc/ipvsctl/examples/bird/director.conf" \
+	"-rw-r--r-- usr/share/doc/ipvsctl/examples/bird/router.conf" \
 	"-rw-r--r-- usr/share/lintian/overrides/ipvsctl"; do
 	mode=${entry%% *}
 	path=${entry#* }
