@@ -597,14 +597,28 @@ impl Running {
         let checks = Recorded::default();
         let (controls, control_inputs) = mpsc::unbounded_channel();
         let (transitions, transition_inputs) = mpsc::unbounded_channel();
-        // autoreload's reloads, counted on their way to the loop.
+        // autoreload's reloads, passed on to the loop and counted once the
+        // loop has done them (a reload reads its files off the loop, so
+        // "sent" is not "done").
         let (reloads, mut reload_inputs) = mpsc::unbounded_channel::<Control>();
         let autoreloads = Arc::new(AtomicUsize::new(0));
         let (to_loop, counter) = (controls.clone(), autoreloads.clone());
         tokio::spawn(async move {
             while let Some(control) = reload_inputs.recv().await {
+                let (control, done) = match control {
+                    Control::Reload(None) => {
+                        let (reply, done) = oneshot::channel();
+                        (Control::Reload(Some(reply)), Some(done))
+                    }
+                    other => (other, None),
+                };
                 if to_loop.send(control).is_err() {
                     return;
+                }
+                if let Some(done) = done {
+                    if done.await.is_err() {
+                        return;
+                    }
                 }
                 counter.fetch_add(1, Ordering::SeqCst);
             }
