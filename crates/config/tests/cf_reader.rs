@@ -216,7 +216,7 @@ defaults.quiescent = true @4:11
 defaults.cleanstop = false @5:11
 defaults.autoreload = true @6:12
 hook[0].events = [\"real-up\", \"real-down\", \"real-drained\", \"real-disabled\", \"real-enabled\", \"real-weight\", \"fallback-in\", \"fallback-out\"] @8:13
-hook[0].command = [\"/usr/local/lib/ipvsctl/hooks/mail-alert\", \"--to\", \"root@example.com\"] @8:13
+hook[0].command = [\"/usr/lib/ipvsctl/hooks/mail-alert\", \"--to\", \"root@example.com\"] @8:13
 "
     );
     // emailalert is a hook now (tests/cf_hooks.rs), not a warning.

@@ -176,7 +176,7 @@ fn files_must_agree_on_hooks_max_running_and_their_hooks_add_up() {
     assert_eq!(config.hooks_max_running, 3);
 }
 
-const MAIL: &str = "/usr/local/lib/ipvsctl/hooks/mail-alert";
+const MAIL: &str = "/usr/lib/ipvsctl/hooks/mail-alert";
 const MAIL_EVENTS: &[&str] = &[
     "real-up",
     "real-down",

@@ -21,7 +21,7 @@ use super::spec::{At, Common, VirtualSpec};
 use super::Reader;
 
 /// Where packages (and `dist/README.md`) install `dist/hooks/mail-alert`.
-pub(super) const MAIL_ALERT: &str = "/usr/local/lib/ipvsctl/hooks/mail-alert";
+pub(super) const MAIL_ALERT: &str = "/usr/lib/ipvsctl/hooks/mail-alert";
 
 /// The events ldirectord mails about: a real or the fallback added,
 /// removed, or set to weight 0.
