@@ -454,6 +454,17 @@ impl RouteTable for MemoryRoutes {
     }
 }
 
+/// A fresh directory for the daemon `name`, with `toml` as its `www.toml`:
+/// the directory and the file.
+fn site_dir(name: &str, toml: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("ipvsctl-loop-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("www.toml");
+    std::fs::write(&config, toml).unwrap();
+    (dir, config)
+}
+
 /// A daemon running on a [`MemoryTable`], its files in a directory of its
 /// own.
 pub struct Running {
@@ -525,11 +536,7 @@ impl Running {
         events: Emitter,
         reader: TableReader,
     ) -> Self {
-        let dir = std::env::temp_dir().join(format!("ipvsctl-loop-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let config = dir.join("www.toml");
-        std::fs::write(&config, toml).unwrap();
+        let (dir, config) = site_dir(name, toml);
         Self::serve_in(
             dir,
             config,
@@ -546,11 +553,7 @@ impl Running {
     /// them (routes left from before).
     #[allow(dead_code)]
     pub async fn start_with_routes(name: &str, toml: &str, routes: MemoryRoutes) -> Self {
-        let dir = std::env::temp_dir().join(format!("ipvsctl-loop-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let config = dir.join("www.toml");
-        std::fs::write(&config, toml).unwrap();
+        let (dir, config) = site_dir(name, toml);
         let table = MemoryTable::default();
         let reader = table.reader();
         Self::serve_in(dir, config, table, Emitter::none(), reader, false, routes).await
@@ -560,11 +563,7 @@ impl Running {
     /// of its directory (as with no FILE given), listed again at each reload.
     #[allow(dead_code)]
     pub async fn start_from_directory(name: &str, toml: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("ipvsctl-loop-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let config = dir.join("www.toml");
-        std::fs::write(&config, toml).unwrap();
+        let (dir, config) = site_dir(name, toml);
         let table = MemoryTable::default();
         let reader = table.reader();
         Self::serve_in(
