@@ -19,8 +19,9 @@ use crate::table::Table;
 /// reading the files and resolving the host names of `.cf` files (a
 /// resolver that hangs holds this thread, up to its bound, not the loop).
 pub(super) enum Read {
-    /// The directory could not be listed (or holds no `*.toml`).
-    Unlisted(String),
+    /// Nothing was read: the directory could not be listed (or holds no
+    /// `*.toml`), or the reading thread failed.
+    Unread(String),
     /// The files, and what they hold.
     Loaded(
         Vec<PathBuf>,
@@ -34,7 +35,7 @@ pub(super) fn read(files: Vec<PathBuf>, directory: Option<PathBuf>) -> Read {
     let files = match directory {
         Some(directory) => match crate::config_files::toml_files_in(&directory) {
             Ok(files) => files,
-            Err(e) => return Read::Unlisted(e.to_string()),
+            Err(e) => return Read::Unread(e.to_string()),
         },
         None => files,
     };
@@ -85,7 +86,7 @@ impl<T: Table, C: Checks> Daemon<T, C> {
 
     fn reload_config(&mut self, read: Read) -> ReloadOutcome {
         let loaded = match read {
-            Read::Unlisted(e) => {
+            Read::Unread(e) => {
                 let outcome = ReloadOutcome::Refused { errors: 1 };
                 error!("{e}");
                 error!("{outcome}");

@@ -247,15 +247,11 @@ impl<T: Table, C: Checks> Daemon<T, C> {
                 Some(read) = reads.recv() => self.on_read(read),
                 read = async { reloading.as_mut()?.await.ok() }, if reloading.is_some() => {
                     reloading = None;
-                    let outcome = match read {
-                        Some(read) => self.reload(read),
-                        None => {
-                            // The reading thread panicked: nothing was read.
-                            error!("reload: the files could not be read");
-                            self.notifier.ready("reload failed");
-                            ReloadOutcome::Refused { errors: 1 }
-                        }
-                    };
+                    // None: the reading thread panicked, so nothing was read.
+                    let read = read.unwrap_or_else(|| {
+                        reload::Read::Unread("the files could not be read".to_string())
+                    });
+                    let outcome = self.reload(read);
                     if outcome.is_in() {
                         self.after_reload();
                     }
